@@ -1,0 +1,222 @@
+import type { DescService } from "@bufbuild/protobuf";
+import { type Client, createClient } from "@connectrpc/connect";
+import {
+  Auth,
+  Cluster,
+  KV as KVService,
+  Lease,
+  Maintenance,
+  Watch,
+} from "../gen/etcdserverpb/rpc_pb.ts";
+import { Election } from "../gen/v3electionpb/v3election_pb.ts";
+import { Lock } from "../gen/v3lockpb/v3lock_pb.ts";
+import { createConnectEndpointTransport, type TransportFactory } from "./connection/endpoint.ts";
+import { normalizeEndpoints } from "./connection/endpoints.ts";
+import { EndpointPool } from "./connection/pool.ts";
+import { PoolTransport } from "./connection/pool-transport.ts";
+import { InvalidArgumentError } from "./errors.ts";
+import type { KeyValue } from "./key-value.ts";
+import type { Bytes, KeyOrRange } from "./keys.ts";
+import { Keyspace } from "./keyspace.ts";
+import { type GetOptions, KV, type ListOptions } from "./kv.ts";
+import type { Int64 } from "./numbers.ts";
+import type { CallOptions, EtcdOptions } from "./options.ts";
+import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
+import type { DeleteOptions, PutOptions, RangeOptions, TxnRequest } from "./txn.ts";
+
+const DEFAULT_DIAL_TIMEOUT_MS = 5_000;
+const DEFAULT_KEEPALIVE_INTERVAL_MS = 30_000;
+const MIN_KEEPALIVE_INTERVAL_MS = 10_000;
+const DEFAULT_KEEPALIVE_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_SEND_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The generated Connect clients for every etcd service, over the client's endpoints (with its
+ * failover, retries, deadlines and auth). For the wire surface the facade does not cover.
+ *
+ * @example
+ * const res = await etcd.raw.maintenance.status({});
+ */
+export interface RawClients {
+  kv: Client<typeof KVService>;
+  watch: Client<typeof Watch>;
+  lease: Client<typeof Lease>;
+  cluster: Client<typeof Cluster>;
+  maintenance: Client<typeof Maintenance>;
+  auth: Client<typeof Auth>;
+  lock: Client<typeof Lock>;
+  election: Client<typeof Election>;
+}
+
+/** Something the client closes when it closes (watch and keep-alive streams, sessions). */
+export interface Closable {
+  close(): void | Promise<void>;
+}
+
+/**
+ * An etcd v3 client. Create one per application and share it; `close()` (or `await using`)
+ * ends every stream and connection.
+ *
+ * @example
+ * await using etcd = new Etcd({ endpoints: ["http://127.0.0.1:2379"] });
+ * await etcd.put("greeting", "hello");
+ * console.log((await etcd.get("greeting"))?.text);
+ */
+export class Etcd {
+  /** Key-value operations (also available directly on the client). */
+  readonly kv: KV;
+  /** The endpoints, normalized. */
+  readonly endpoints: readonly string[];
+  /** The transport every call goes through (pool of endpoints with retries). */
+  readonly transport: PoolTransport;
+  readonly #pool: EndpointPool;
+  readonly #closables = new Set<Closable>();
+  #raw: RawClients | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(options: EtcdOptions) {
+    if (typeof options !== "object" || options === null) {
+      throw new InvalidArgumentError("Etcd expects an options object with endpoints");
+    }
+    const endpoints = normalizeEndpoints(options.endpoints);
+    const keepAliveIntervalMs = options.keepAliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS;
+    if (keepAliveIntervalMs < MIN_KEEPALIVE_INTERVAL_MS) {
+      throw new InvalidArgumentError(
+        `keepAliveIntervalMs must be >= ${MIN_KEEPALIVE_INTERVAL_MS}: etcd answers faster pings with GOAWAY too_many_pings`,
+      );
+    }
+    if (options.token !== undefined && options.username !== undefined) {
+      throw new InvalidArgumentError("give either token or username/password, not both");
+    }
+    this.endpoints = endpoints;
+    this.#pool = new EndpointPool(
+      endpoints,
+      {
+        tls: options.tls,
+        interceptors: options.interceptors ?? [],
+        keepAliveIntervalMs,
+        keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
+        maxReceiveBytes: options.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
+        maxSendBytes: options.maxSendBytes ?? DEFAULT_MAX_SEND_BYTES,
+      },
+      transportFactory(options.transport),
+    );
+    this.transport = new PoolTransport(this.#pool, {
+      dialTimeoutMs: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
+      defaultTimeoutMs: options.timeoutMs,
+    });
+    this.kv = new KV(createClient(KVService, this.transport), new Keyspace());
+  }
+
+  /** The generated Connect clients, for the full wire surface. */
+  get raw(): RawClients {
+    if (!this.#raw) {
+      const t = this.transport;
+      this.#raw = {
+        kv: createClient(KVService, t),
+        watch: createClient(Watch, t),
+        lease: createClient(Lease, t),
+        cluster: createClient(Cluster, t),
+        maintenance: createClient(Maintenance, t),
+        auth: createClient(Auth, t),
+        lock: createClient(Lock, t),
+        election: createClient(Election, t),
+      };
+    }
+    return this.#raw;
+  }
+
+  /**
+   * A generated Connect client for any service, over this client's endpoints.
+   *
+   * @example
+   * const maintenance = etcd.client(Maintenance);
+   */
+  client<S extends DescService>(service: S): Client<S> {
+    return createClient(service, this.transport);
+  }
+
+  /** True after `close()`. */
+  get closed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  /** Registers something to close with the client; returns a function that unregisters it. */
+  track(closable: Closable): () => void {
+    this.#closables.add(closable);
+    return () => this.#closables.delete(closable);
+  }
+
+  /** One key, or undefined. @example const kv = await etcd.get("a"); */
+  get(key: Bytes, options?: GetOptions): Promise<KeyValue | undefined> {
+    return this.kv.get(key, options);
+  }
+
+  /** Keys in a range. @example await etcd.range(prefix("a/"), { limit: 10 }) */
+  range(target: KeyOrRange, options?: RangeOptions & CallOptions): Promise<RangeResult> {
+    return this.kv.range(target, options);
+  }
+
+  /** Every key of a range, paged, at one revision. @example for await (const kv of etcd.list(prefix("a/"))) {} */
+  list(target: KeyOrRange, options?: ListOptions): AsyncGenerator<KeyValue, void, undefined> {
+    return this.kv.list(target, options);
+  }
+
+  /** Writes a key. @example await etcd.put("a", "1") */
+  put(key: Bytes, value: Bytes, options?: PutOptions & CallOptions): Promise<PutResult> {
+    return this.kv.put(key, value, options);
+  }
+
+  /** Deletes a key or range. @example await etcd.delete(prefix("tmp/")) */
+  delete(target: KeyOrRange, options?: DeleteOptions & CallOptions): Promise<DeleteResult> {
+    return this.kv.delete(target, options);
+  }
+
+  /** Runs a transaction. @example await etcd.txn({ compare: [...], success: [...] }) */
+  txn(request: TxnRequest, options?: CallOptions): Promise<TxnResult> {
+    return this.kv.txn(request, options);
+  }
+
+  /** Compacts the history before `revision`. @example await etcd.compact(100n) */
+  compact(revision: Int64, options?: { physical?: boolean } & CallOptions): Promise<CompactResult> {
+    return this.kv.compact(revision, options);
+  }
+
+  /**
+   * Ends every watch, keep-alive and session of this client and drops its connections.
+   * Idempotent; later calls reject with `ClientClosedError`.
+   *
+   * @example
+   * await etcd.close();
+   */
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.transport.closed = true;
+      this.#closed = (async () => {
+        const closing = [...this.#closables].map(async (c) => {
+          try {
+            await c.close();
+          } catch {
+            // Closing is best effort: the connections go away below in any case.
+          }
+        });
+        this.#closables.clear();
+        await Promise.all(closing);
+        this.#pool.close();
+      })();
+    }
+    return this.#closed;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function transportFactory(choice: EtcdOptions["transport"]): TransportFactory {
+  if (typeof choice === "function") return choice;
+  if (choice === undefined || choice === "connect" || choice === "lean")
+    return createConnectEndpointTransport;
+  throw new InvalidArgumentError(`unknown transport "${String(choice)}"`);
+}

@@ -1,0 +1,270 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+export { Code } from "@connectrpc/connect";
+
+/**
+ * Every error this client throws. `code` is the gRPC status code (Connect's `Code`), `rawMessage`
+ * etcd's own message (such as "etcdserver: mvcc: required revision has been compacted"), and
+ * `cause` the original error, when there is one.
+ *
+ * @example
+ * try { await etcd.get("k", { revision: 1 }); }
+ * catch (e) { if (e instanceof EtcdError) console.log(e.code, e.rawMessage); }
+ */
+export class EtcdError extends Error {
+  override name = "EtcdError";
+  /** The gRPC status code; `Code.Unknown` when etcd sent none that fits. */
+  readonly code: Code;
+  /** The message as etcd (or the client) wrote it, without the code prefix. */
+  readonly rawMessage: string;
+
+  constructor(message: string, code: Code = Code.Unknown, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.rawMessage = message;
+  }
+
+  /** The gRPC code's name, such as "FailedPrecondition". */
+  get codeName(): string {
+    return Code[this.code] ?? String(this.code);
+  }
+}
+
+type EtcdErrorClass = new (
+  message: string,
+  code?: Code,
+  options?: { cause?: unknown },
+) => EtcdError;
+
+function kind(name: string, defaultCode: Code, base: EtcdErrorClass = EtcdError) {
+  const cls = class extends base {
+    override name = name;
+    constructor(message: string, code: Code = defaultCode, options?: { cause?: unknown }) {
+      super(message, code, options);
+    }
+  };
+  Object.defineProperty(cls, "name", { value: name });
+  return cls;
+}
+
+// Client side: the request never reached etcd.
+/** Bad input detected before anything was sent. @example new InvalidArgumentError("key must not be empty") */
+export const InvalidArgumentError = kind("InvalidArgumentError", Code.InvalidArgument);
+export type InvalidArgumentError = InstanceType<typeof InvalidArgumentError>;
+/** The client was closed; no more calls are accepted. @example if (e instanceof ClientClosedError) {} */
+export const ClientClosedError = kind("ClientClosedError", Code.Canceled);
+export type ClientClosedError = InstanceType<typeof ClientClosedError>;
+/** No endpoint was given, or none can be reached. @example if (e instanceof NoEndpointsError) {} */
+export const NoEndpointsError = kind("NoEndpointsError", Code.Unavailable);
+export type NoEndpointsError = InstanceType<typeof NoEndpointsError>;
+/** The caller's signal fired. @example if (e instanceof CanceledError) {} */
+export const CanceledError = kind("CanceledError", Code.Canceled);
+export type CanceledError = InstanceType<typeof CanceledError>;
+/** The member could not be reached or went away mid-call. @example if (e instanceof UnavailableError) {} */
+export const UnavailableError = kind("UnavailableError", Code.Unavailable);
+export type UnavailableError = InstanceType<typeof UnavailableError>;
+
+// Revisions.
+/** The revision asked for was compacted. @example if (e instanceof CompactedError) relist(); */
+export class CompactedError extends EtcdError {
+  override name = "CompactedError";
+  /** The compaction revision when etcd reported it (watch), else undefined. */
+  readonly compactRevision: bigint | undefined;
+  constructor(
+    message: string,
+    code: Code = Code.OutOfRange,
+    options?: { cause?: unknown; compactRevision?: bigint },
+  ) {
+    super(message, code, options);
+    this.compactRevision = options?.compactRevision;
+  }
+}
+/** A watcher's next revision was compacted: re-list, then watch from the list's revision. @example if (e instanceof WatchCompactedError) e.compactRevision */
+export class WatchCompactedError extends CompactedError {
+  override name = "WatchCompactedError";
+}
+/** The revision asked for is newer than the store. @example if (e instanceof FutureRevisionError) {} */
+export const FutureRevisionError = kind("FutureRevisionError", Code.OutOfRange);
+export type FutureRevisionError = InstanceType<typeof FutureRevisionError>;
+
+// Requests.
+/** etcd got an empty key. @example if (e instanceof KeyNotProvidedError) {} */
+export const KeyNotProvidedError = kind("KeyNotProvidedError", Code.InvalidArgument);
+export type KeyNotProvidedError = InstanceType<typeof KeyNotProvidedError>;
+/** A txn has more operations than the server allows (128 by default). @example if (e instanceof TooManyOpsError) {} */
+export const TooManyOpsError = kind("TooManyOpsError", Code.InvalidArgument);
+export type TooManyOpsError = InstanceType<typeof TooManyOpsError>;
+/** A txn writes the same key twice. @example if (e instanceof DuplicateKeyError) {} */
+export const DuplicateKeyError = kind("DuplicateKeyError", Code.InvalidArgument);
+export type DuplicateKeyError = InstanceType<typeof DuplicateKeyError>;
+/** The request exceeds the size limit (etcd's --max-request-bytes, 1.5 MiB by default). @example if (e instanceof RequestTooLargeError) {} */
+export const RequestTooLargeError = kind("RequestTooLargeError", Code.InvalidArgument);
+export type RequestTooLargeError = InstanceType<typeof RequestTooLargeError>;
+/** The backend quota is exhausted; an alarm is raised. @example if (e instanceof NoSpaceError) {} */
+export const NoSpaceError = kind("NoSpaceError", Code.ResourceExhausted);
+export type NoSpaceError = InstanceType<typeof NoSpaceError>;
+/** etcd refused the request because too many are pending. @example if (e instanceof TooManyRequestsError) {} */
+export const TooManyRequestsError = kind("TooManyRequestsError", Code.ResourceExhausted);
+export type TooManyRequestsError = InstanceType<typeof TooManyRequestsError>;
+/** The server build cannot serve this request (cluster version too old). @example if (e instanceof NotCapableError) {} */
+export const NotCapableError = kind("NotCapableError", Code.Unavailable);
+export type NotCapableError = InstanceType<typeof NotCapableError>;
+
+// Leases.
+/** The lease does not exist (expired or revoked). @example if (e instanceof LeaseNotFoundError) {} */
+export const LeaseNotFoundError = kind("LeaseNotFoundError", Code.NotFound);
+export type LeaseNotFoundError = InstanceType<typeof LeaseNotFoundError>;
+/** A lease kept alive by this client ended: expired, revoked or not renewed in time. @example lease.lost.catch((e: LeaseLostError) => ...) */
+export const LeaseLostError = kind("LeaseLostError", Code.NotFound);
+export type LeaseLostError = InstanceType<typeof LeaseLostError>;
+/** A session's lease ended, so its locks and elections are gone. @example if (e instanceof SessionExpiredError) {} */
+export const SessionExpiredError = kind("SessionExpiredError", Code.NotFound, LeaseLostError);
+export type SessionExpiredError = InstanceType<typeof SessionExpiredError>;
+
+// Auth.
+/** The user (or role) may not do this. @example if (e instanceof PermissionDeniedError) {} */
+export const PermissionDeniedError = kind("PermissionDeniedError", Code.PermissionDenied);
+export type PermissionDeniedError = InstanceType<typeof PermissionDeniedError>;
+/** The token is unknown, expired, or older than the auth store. @example if (e instanceof InvalidAuthTokenError) {} */
+export const InvalidAuthTokenError = kind("InvalidAuthTokenError", Code.Unauthenticated);
+export type InvalidAuthTokenError = InstanceType<typeof InvalidAuthTokenError>;
+/** Wrong user name or password. @example if (e instanceof AuthFailedError) {} */
+export const AuthFailedError = kind("AuthFailedError", Code.InvalidArgument);
+export type AuthFailedError = InstanceType<typeof AuthFailedError>;
+/** Authentication is not enabled on the cluster. @example if (e instanceof AuthNotEnabledError) {} */
+export const AuthNotEnabledError = kind("AuthNotEnabledError", Code.FailedPrecondition);
+export type AuthNotEnabledError = InstanceType<typeof AuthNotEnabledError>;
+/** The call needs a user: auth is on and no token was sent. @example if (e instanceof UserEmptyError) {} */
+export const UserEmptyError = kind("UserEmptyError", Code.InvalidArgument);
+export type UserEmptyError = InstanceType<typeof UserEmptyError>;
+/** A user or role with that name exists already. @example if (e instanceof AlreadyExistsError) {} */
+export const AlreadyExistsError = kind("AlreadyExistsError", Code.FailedPrecondition);
+export type AlreadyExistsError = InstanceType<typeof AlreadyExistsError>;
+/** A user, role, member or grant with that name does not exist. @example if (e instanceof NotFoundError) {} */
+export const NotFoundError = kind("NotFoundError", Code.FailedPrecondition);
+export type NotFoundError = InstanceType<typeof NotFoundError>;
+
+// Cluster state.
+/** The member has no leader (lost quorum or mid election). @example if (e instanceof NoLeaderError) {} */
+export const NoLeaderError = kind("NoLeaderError", Code.Unavailable);
+export type NoLeaderError = InstanceType<typeof NoLeaderError>;
+/** The leader changed while the request was in flight; it may or may not have been applied. @example if (e instanceof LeaderChangedError) {} */
+export const LeaderChangedError = kind("LeaderChangedError", Code.Unavailable);
+export type LeaderChangedError = InstanceType<typeof LeaderChangedError>;
+/** A deadline passed: the client's, or one of etcd's request timeouts. The request may have been applied. @example if (e instanceof TimeoutError) {} */
+export const TimeoutError = kind("TimeoutError", Code.DeadlineExceeded);
+export type TimeoutError = InstanceType<typeof TimeoutError>;
+/** etcd refused a member change that would leave the cluster without enough started members. @example if (e instanceof UnhealthyClusterError) {} */
+export const UnhealthyClusterError = kind("UnhealthyClusterError", Code.Unavailable);
+export type UnhealthyClusterError = InstanceType<typeof UnhealthyClusterError>;
+/** A membership change etcd refused (member exists, not found, not a learner, learner not ready...). @example if (e instanceof MembershipError) {} */
+export const MembershipError = kind("MembershipError", Code.FailedPrecondition);
+export type MembershipError = InstanceType<typeof MembershipError>;
+
+// Concurrency.
+/** The lock is no longer held by this mutex. @example if (e instanceof LockReleasedError) {} */
+export const LockReleasedError = kind("LockReleasedError", Code.FailedPrecondition);
+export type LockReleasedError = InstanceType<typeof LockReleasedError>;
+/** This election candidate is not (or no longer) the leader. @example if (e instanceof NotLeaderError) {} */
+export const NotLeaderError = kind("NotLeaderError", Code.FailedPrecondition);
+export type NotLeaderError = InstanceType<typeof NotLeaderError>;
+/** An election has no leader yet. @example if (e instanceof ElectionNoLeaderError) {} */
+export const ElectionNoLeaderError = kind("ElectionNoLeaderError", Code.NotFound);
+export type ElectionNoLeaderError = InstanceType<typeof ElectionNoLeaderError>;
+
+const byMessage = new Map<string, EtcdErrorClass>([
+  ["etcdserver: mvcc: required revision has been compacted", CompactedError],
+  ["etcdserver: mvcc: required revision is a future revision", FutureRevisionError],
+  ["etcdserver: requested lease not found", LeaseNotFoundError],
+  ["etcdserver: key is not provided", KeyNotProvidedError],
+  ["etcdserver: too many operations in txn request", TooManyOpsError],
+  ["etcdserver: duplicate key given in txn request", DuplicateKeyError],
+  ["etcdserver: request is too large", RequestTooLargeError],
+  ["etcdserver: mvcc: database space exceeded", NoSpaceError],
+  ["etcdserver: too many requests", TooManyRequestsError],
+  ["etcdserver: not capable", NotCapableError],
+  ["etcdserver: permission denied", PermissionDeniedError],
+  ["etcdserver: invalid auth token", InvalidAuthTokenError],
+  ["etcdserver: revision of auth store is old", InvalidAuthTokenError],
+  ["etcdserver: authentication failed, invalid user ID or password", AuthFailedError],
+  ["etcdserver: authentication is not enabled", AuthNotEnabledError],
+  ["etcdserver: invalid auth management", AuthNotEnabledError],
+  ["etcdserver: user name is empty", UserEmptyError],
+  ["etcdserver: user name already exists", AlreadyExistsError],
+  ["etcdserver: role name already exists", AlreadyExistsError],
+  ["etcdserver: user name not found", NotFoundError],
+  ["etcdserver: role name not found", NotFoundError],
+  ["etcdserver: role is not granted to the user", NotFoundError],
+  ["etcdserver: permission is not granted to the role", NotFoundError],
+  ["etcdserver: root user does not exist", NotFoundError],
+  ["etcdserver: root user does not have root role", NotFoundError],
+  ["etcdserver: user name is invalid", InvalidArgumentError],
+  ["etcdserver: role name is empty", InvalidArgumentError],
+  ["etcdserver: role name is invalid", InvalidArgumentError],
+  ["etcdserver: no leader", NoLeaderError],
+  ["etcdserver: leader changed", LeaderChangedError],
+  ["etcdserver: not leader", LeaderChangedError],
+  ["etcdserver: request timed out", TimeoutError],
+  ["etcdserver: request timed out, possibly due to previous leader failure", TimeoutError],
+  ["etcdserver: request timed out, possibly due to connection lost", TimeoutError],
+  ["etcdserver: request timed out, waiting for the applied index took too long", TimeoutError],
+  ["etcdserver: request timed out, waiting for the read index response", TimeoutError],
+  ["context deadline exceeded", TimeoutError],
+  ["etcdserver: unhealthy cluster", UnhealthyClusterError],
+  ["etcdserver: re-configuration failed due to not enough started members", UnhealthyClusterError],
+  ["etcdserver: member ID already exist", MembershipError],
+  ["etcdserver: member not found", MembershipError],
+  ["etcdserver: Peer URLs already exists", MembershipError],
+  ["etcdserver: member ID not found", MembershipError],
+  ["etcdserver: can only promote a learner member", MembershipError],
+  ["etcdserver: can only promote a learner member which is in sync with leader", MembershipError],
+  ["etcdserver: too many learner members in cluster", MembershipError],
+  ["etcdserver: learner member not ready", MembershipError],
+  ["etcdserver: bad leader transferee", MembershipError],
+  ["election: not leader", NotLeaderError],
+  ["election: no leader", ElectionNoLeaderError],
+  ["election: session expired", SessionExpiredError],
+  ["lock: session expired", SessionExpiredError],
+]);
+
+const byCode = new Map<Code, EtcdErrorClass>([
+  [Code.DeadlineExceeded, TimeoutError],
+  [Code.Unavailable, UnavailableError],
+  [Code.PermissionDenied, PermissionDeniedError],
+  [Code.Unauthenticated, InvalidAuthTokenError],
+  [Code.Canceled, CanceledError],
+  [Code.InvalidArgument, InvalidArgumentError],
+]);
+
+/**
+ * Turns anything thrown by a call into an `EtcdError`: by etcd's message first (its codes are not
+ * always telling: "election: no leader" arrives as Unknown), then by the gRPC code. An
+ * `EtcdError` is returned as it is.
+ *
+ * @example
+ * try { await raw.kv.range({ key }); } catch (e) { throw toEtcdError(e); }
+ */
+export function toEtcdError(error: unknown): EtcdError {
+  if (error instanceof EtcdError) return error;
+  const connectError = ConnectError.from(error);
+  const message = connectError.rawMessage;
+  const code = connectError.code;
+  const cause = error;
+  const cls = byMessage.get(message);
+  if (cls) return new cls(message, code, { cause });
+  if (message.startsWith("etcdserver: request is too large") || isTooLarge(connectError)) {
+    return new RequestTooLargeError(message, code, { cause });
+  }
+  if (message.startsWith("etcdserver: request timed out"))
+    return new TimeoutError(message, code, { cause });
+  const fallback = byCode.get(code);
+  if (fallback) return new fallback(message, code, { cause });
+  return new EtcdError(message, code, { cause });
+}
+
+function isTooLarge(error: ConnectError): boolean {
+  return (
+    error.code === Code.ResourceExhausted &&
+    /message larger than max|exceeds the limit|message size/i.test(error.rawMessage)
+  );
+}

@@ -1,0 +1,202 @@
+import type { Client } from "@connectrpc/connect";
+import type { KV as KVService } from "../gen/etcdserverpb/rpc_pb.ts";
+import { InvalidArgumentError, toEtcdError } from "./errors.ts";
+import type { KeyValue } from "./key-value.ts";
+import { toHeader } from "./key-value.ts";
+import { type Bytes, type KeyOrRange, KeyRange, toKeyRange } from "./keys.ts";
+import type { Keyspace } from "./keyspace.ts";
+import {
+  deleteRequest,
+  putRequest,
+  rangeRequest,
+  toDeleteResult,
+  toPutResult,
+  toRangeResult,
+  toTxnResult,
+  txnRequest,
+} from "./kv-wire.ts";
+import { type Int64, toInt64 } from "./numbers.ts";
+import type { CallOptions } from "./options.ts";
+import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
+import type { DeleteOptions, PutOptions, RangeOptions, TxnRequest } from "./txn.ts";
+
+/** Options of `get`. @example await etcd.get("k", { revision: 5n }) */
+export type GetOptions = Pick<RangeOptions, "revision" | "serializable" | "keysOnly"> & CallOptions;
+
+/** Options of `list`. @example etcd.list(prefix("a/"), { pageSize: 500 }) */
+export interface ListOptions extends CallOptions {
+  /** Keys per request, default 1000. */
+  pageSize?: number;
+  /** Read at this revision; by default the revision of the first page, so every page agrees. */
+  revision?: Int64;
+  keysOnly?: boolean;
+  serializable?: boolean;
+}
+
+/**
+ * Reads and writes keys: get, range, list, put, delete, txn, compact. `Etcd` exposes these
+ * directly; a namespace has its own `KV` with keys prefixed.
+ *
+ * @example
+ * await etcd.kv.put("a", "1");
+ * const kv = await etcd.kv.get("a");
+ */
+export class KV {
+  readonly #client: Client<typeof KVService>;
+  readonly #keyspace: Keyspace;
+
+  constructor(client: Client<typeof KVService>, keyspace: Keyspace) {
+    this.#client = client;
+    this.#keyspace = keyspace;
+  }
+
+  /**
+   * One key, or undefined when it does not exist.
+   *
+   * @example
+   * const kv = await etcd.get("cfg/a");
+   * console.log(kv?.text);
+   */
+  async get(key: Bytes, options: GetOptions = {}): Promise<KeyValue | undefined> {
+    const result = await this.range(key, options);
+    return result.kvs[0];
+  }
+
+  /**
+   * Keys in a range with every option etcd's Range has.
+   *
+   * @example
+   * const { kvs, more } = await etcd.range(prefix("cfg/"), { limit: 100, sortOrder: "descend" });
+   */
+  async range(target: KeyOrRange, options: RangeOptions & CallOptions = {}): Promise<RangeResult> {
+    const request = rangeRequest(target, options, this.#keyspace);
+    try {
+      const response = await this.#client.range(request, options);
+      return toRangeResult(response, this.#keyspace);
+    } catch (error) {
+      throw toEtcdError(error);
+    }
+  }
+
+  /**
+   * Every key in a range, fetched page by page, all pages read at one revision (the first
+   * page's, unless `revision` is given), so the listing is a consistent snapshot.
+   *
+   * @example
+   * for await (const kv of etcd.list(prefix("jobs/"), { pageSize: 1000 })) console.log(kv.keyText);
+   */
+  async *list(
+    target: KeyOrRange,
+    options: ListOptions = {},
+  ): AsyncGenerator<KeyValue, void, undefined> {
+    const pageSize = options.pageSize ?? 1000;
+    if (!Number.isSafeInteger(pageSize) || pageSize <= 0) {
+      throw new InvalidArgumentError(`pageSize must be a positive integer, got ${pageSize}`);
+    }
+    const range = toKeyRange(target);
+    let revision = options.revision === undefined ? 0n : toInt64(options.revision, "revision");
+    let start = range.key;
+    for (;;) {
+      const current = range.isSingleKey ? range : new KeyRange(start, range.rangeEnd);
+      const page = await this.range(current, {
+        limit: pageSize,
+        revision,
+        ...(options.keysOnly ? { keysOnly: true } : {}),
+        ...(options.serializable ? { serializable: true } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      });
+      if (revision === 0n) revision = page.revision;
+      yield* page.kvs;
+      const last = page.kvs[page.kvs.length - 1];
+      if (!page.more || !last || range.isSingleKey) return;
+      start = successor(last.key);
+    }
+  }
+
+  /**
+   * Writes a key.
+   *
+   * @example
+   * await etcd.put("cfg/a", "1", { lease: lease.id, prevKv: true });
+   */
+  async put(key: Bytes, value: Bytes, options: PutOptions & CallOptions = {}): Promise<PutResult> {
+    const request = putRequest(key, value, options, this.#keyspace);
+    try {
+      const response = await this.#client.put(request, options);
+      return toPutResult(response, this.#keyspace);
+    } catch (error) {
+      throw toEtcdError(error);
+    }
+  }
+
+  /**
+   * Deletes a key or every key in a range.
+   *
+   * @example
+   * const { deleted } = await etcd.delete(prefix("tmp/"));
+   */
+  async delete(
+    target: KeyOrRange,
+    options: DeleteOptions & CallOptions = {},
+  ): Promise<DeleteResult> {
+    const request = deleteRequest(target, options, this.#keyspace);
+    try {
+      const response = await this.#client.deleteRange(request, options);
+      return toDeleteResult(response, this.#keyspace);
+    } catch (error) {
+      throw toEtcdError(error);
+    }
+  }
+
+  /**
+   * Runs a transaction: when every compare holds, the `success` ops, else the `failure` ops,
+   * atomically at one revision.
+   *
+   * @example
+   * const { succeeded } = await etcd.txn({
+   *   compare: [compare.value("cfg/a", "=", "1")],
+   *   success: [op.put("cfg/a", "2")],
+   *   failure: [op.get("cfg/a")],
+   * });
+   */
+  async txn(request: TxnRequest, options: CallOptions = {}): Promise<TxnResult> {
+    const wire = txnRequest(request, this.#keyspace);
+    try {
+      const response = await this.#client.txn(wire, options);
+      return toTxnResult(response, this.#keyspace);
+    } catch (error) {
+      throw toEtcdError(error);
+    }
+  }
+
+  /**
+   * Discards the history before `revision`. With `physical`, waits until the space is reclaimed.
+   *
+   * @example
+   * await etcd.compact(1000n, { physical: true });
+   */
+  async compact(
+    revision: Int64,
+    options: { physical?: boolean } & CallOptions = {},
+  ): Promise<CompactResult> {
+    const rev = toInt64(revision, "revision");
+    try {
+      const response = await this.#client.compact(
+        { revision: rev, physical: options.physical === true },
+        options,
+      );
+      const header = toHeader(response.header);
+      return { header, revision: header.revision };
+    } catch (error) {
+      throw toEtcdError(error);
+    }
+  }
+}
+
+/** The smallest key after `key`: key + "\0". */
+function successor(key: Uint8Array): Uint8Array {
+  const next = new Uint8Array(key.length + 1);
+  next.set(key, 0);
+  return next;
+}

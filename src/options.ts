@@ -1,0 +1,70 @@
+import type { Interceptor } from "@connectrpc/connect";
+import type { TransportFactory } from "./connection/endpoint.ts";
+
+/**
+ * Options every call accepts.
+ *
+ * @example
+ * await etcd.get("k", { timeoutMs: 500, signal: AbortSignal.timeout(1000) });
+ */
+export interface CallOptions {
+  /** Aborts the call (and its retries) when it fires. */
+  signal?: AbortSignal;
+  /** Deadline for the whole call, retries included, in milliseconds; 0 means none. */
+  timeoutMs?: number;
+}
+
+/**
+ * TLS settings for https endpoints. PEM strings or buffers.
+ *
+ * @example
+ * new Etcd({ endpoints: ["https://10.0.0.1:2379"], tls: { ca: readFileSync("ca.pem") } });
+ */
+export interface TlsOptions {
+  /** Certificate authority to trust instead of the system's. */
+  ca?: string | Uint8Array;
+  /** Client certificate, for etcd started with --client-cert-auth. */
+  cert?: string | Uint8Array;
+  /** Private key of the client certificate. */
+  key?: string | Uint8Array;
+  /** Host name to verify the server certificate against, when it differs from the URL's. */
+  servername?: string;
+}
+
+/**
+ * How the client reaches etcd.
+ *
+ * @example
+ * const etcd = new Etcd({ endpoints: ["http://127.0.0.1:2379"], timeoutMs: 5000 });
+ */
+export interface EtcdOptions {
+  /** Member URLs such as "http://127.0.0.1:2379" (a bare "host:port" means http). */
+  endpoints: string[] | string;
+  /** Default deadline for unary calls in milliseconds; 0 or unset means none. */
+  timeoutMs?: number;
+  /** How long to wait for a connection to a member, in milliseconds. Default 5000. */
+  dialTimeoutMs?: number;
+  /** HTTP/2 ping interval to detect hung members, at least 10000 (etcd's floor is 5 s). Default 30000. */
+  keepAliveIntervalMs?: number;
+  /** How long a ping may go unanswered before the connection is dropped. Default 10000. */
+  keepAliveTimeoutMs?: number;
+  /** User name for etcd authentication (with `password`); the token is fetched and refreshed. */
+  username?: string;
+  /** Password for `username`. Never printed, logged or put in errors. */
+  password?: string;
+  /** A token obtained elsewhere; sent as is and never refreshed. */
+  token?: string;
+  /** TLS material for https endpoints. */
+  tls?: TlsOptions;
+  /** Connect interceptors applied to every call. */
+  interceptors?: Interceptor[];
+  /** Largest response accepted, in bytes. Default 2 MiB like Go's client... raised for big ranges: 64 MiB. */
+  maxReceiveBytes?: number;
+  /** Largest request sent, in bytes. Default 2 MiB (etcd accepts 1.5 MiB unless configured). */
+  maxSendBytes?: number;
+  /**
+   * Which implementation carries the calls to one endpoint: "lean" (default when available) or
+   * "connect" (connect-node's gRPC transport for everything), or a factory of your own.
+   */
+  transport?: "lean" | "connect" | TransportFactory;
+}

@@ -1,0 +1,298 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { etcdBinary } from "./etcd-binary.ts";
+
+/** TLS material for a cluster's client URLs (file paths). */
+export interface ClusterTls {
+  certFile: string;
+  keyFile: string;
+  trustedCaFile: string;
+  /** Require client certificates signed by `trustedCaFile`. */
+  clientCertAuth?: boolean;
+}
+
+export interface ClusterOptions {
+  /** Number of members, default 1. */
+  size?: number;
+  /** Extra etcd flags for every member. */
+  args?: string[];
+  /** Serve clients over https with these files. */
+  tls?: ClusterTls;
+  /** Milliseconds to wait for the cluster to become healthy, default 30 s. */
+  readyTimeoutMs?: number;
+}
+
+const LOG_LINES_KEPT = 200;
+
+/** One etcd process of a test cluster. */
+export class Member {
+  readonly name: string;
+  readonly clientUrl: string;
+  readonly peerUrl: string;
+  readonly dataDir: string;
+  process: ChildProcess | undefined;
+  paused = false;
+  readonly #args: string[];
+  readonly #log: string[] = [];
+
+  constructor(name: string, clientUrl: string, peerUrl: string, dataDir: string, args: string[]) {
+    this.name = name;
+    this.clientUrl = clientUrl;
+    this.peerUrl = peerUrl;
+    this.dataDir = dataDir;
+    this.#args = args;
+  }
+
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  get running(): boolean {
+    return this.process !== undefined && this.process.exitCode === null && !this.process.killed;
+  }
+
+  /** Starts the process (again, on the same data dir after a kill). */
+  start(): void {
+    if (this.running) throw new Error(`${this.name} is already running`);
+    const child = spawn(etcdBinary(), this.#args, { stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => {
+      for (const line of chunk.split("\n")) {
+        if (line) this.#log.push(line);
+      }
+      if (this.#log.length > LOG_LINES_KEPT) this.#log.splice(0, this.#log.length - LOG_LINES_KEPT);
+    });
+    child.unref();
+    (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
+    this.process = child;
+    this.paused = false;
+    live.add(this);
+  }
+
+  /** SIGKILL, and wait until the process is gone. */
+  async kill(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.ref();
+    if (this.paused) child.kill("SIGCONT");
+    child.kill("SIGKILL");
+    await exited;
+    child.unref();
+    this.paused = false;
+    live.delete(this);
+  }
+
+  /** SIGSTOP: the member hangs with its sockets open. */
+  pause(): void {
+    this.process?.kill("SIGSTOP");
+    this.paused = true;
+  }
+
+  /** SIGCONT after `pause()`. */
+  resume(): void {
+    this.process?.kill("SIGCONT");
+    this.paused = false;
+  }
+
+  /** Kill and start again on the same data dir. */
+  async restart(): Promise<void> {
+    await this.kill();
+    this.start();
+  }
+
+  /** The last lines etcd wrote to stderr. */
+  logTail(lines = 40): string {
+    return this.#log.slice(-lines).join("\n");
+  }
+}
+
+const live = new Set<Member>();
+process.on("exit", () => {
+  for (const member of live) {
+    if (member.paused) member.process?.kill("SIGCONT");
+    member.process?.kill("SIGKILL");
+  }
+});
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+let clusterCounter = 0;
+
+/** Real etcd members on loopback, on free ports, with temporary data dirs. */
+export class Cluster {
+  readonly members: Member[];
+  readonly root: string;
+  readonly tls: ClusterTls | undefined;
+
+  private constructor(members: Member[], root: string, tls: ClusterTls | undefined) {
+    this.members = members;
+    this.root = root;
+    this.tls = tls;
+  }
+
+  /** Starts `size` members and waits until every one answers /health. */
+  static async start(options: ClusterOptions = {}): Promise<Cluster> {
+    const size = options.size ?? 1;
+    const root = mkdtempSync(join(tmpdir(), "etcd-connect-test-"));
+    const scheme = options.tls ? "https" : "http";
+    const token = `etcd-connect-${process.pid}-${++clusterCounter}`;
+    const specs: Array<{ name: string; client: string; peer: string }> = [];
+    for (let i = 0; i < size; i++) {
+      const client = `${scheme}://127.0.0.1:${await freePort()}`;
+      const peer = `http://127.0.0.1:${await freePort()}`;
+      specs.push({ name: `m${i}`, client, peer });
+    }
+    const initialCluster = specs.map((s) => `${s.name}=${s.peer}`).join(",");
+    const members = specs.map((spec) => {
+      const dataDir = join(root, spec.name);
+      const args = [
+        `--name=${spec.name}`,
+        `--data-dir=${dataDir}`,
+        `--listen-client-urls=${spec.client}`,
+        `--advertise-client-urls=${spec.client}`,
+        `--listen-peer-urls=${spec.peer}`,
+        `--initial-advertise-peer-urls=${spec.peer}`,
+        `--initial-cluster=${initialCluster}`,
+        `--initial-cluster-token=${token}`,
+        "--initial-cluster-state=new",
+        "--logger=zap",
+        "--log-outputs=stderr",
+        "--log-level=warn",
+        ...tlsArgs(options.tls),
+        ...(options.args ?? []),
+      ];
+      return new Member(spec.name, spec.client, spec.peer, dataDir, args);
+    });
+    const cluster = new Cluster(members, root, options.tls);
+    for (const member of members) member.start();
+    try {
+      await cluster.waitHealthy(options.readyTimeoutMs ?? 30_000);
+    } catch (error) {
+      const logs = members.map((m) => `--- ${m.name} ---\n${m.logTail()}`).join("\n");
+      await cluster.stop();
+      throw new Error(`etcd did not become healthy: ${String(error)}\n${logs}`);
+    }
+    return cluster;
+  }
+
+  get endpoints(): string[] {
+    return this.members.map((m) => m.clientUrl);
+  }
+
+  /** Waits until every running, unpaused member reports itself healthy. */
+  async waitHealthy(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const member of this.members) {
+      if (!member.running || member.paused) continue;
+      for (;;) {
+        if (await isHealthy(member.clientUrl, this.tls)) break;
+        if (!member.running) throw new Error(`${member.name} exited:\n${member.logTail()}`);
+        if (Date.now() > deadline) throw new Error(`${member.name} not healthy in ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  /** The member etcd currently reports as leader (asks each running member's /metrics). */
+  async leader(): Promise<Member | undefined> {
+    for (const member of this.members) {
+      if (!member.running || member.paused) continue;
+      const metrics = await fetchText(`${member.clientUrl}/metrics`, this.tls).catch(() => "");
+      if (/^etcd_server_is_leader 1$/m.test(metrics)) return member;
+    }
+    return undefined;
+  }
+
+  /** One Prometheus metric's value summed over its series, from one member. */
+  async metric(member: Member, name: string): Promise<number> {
+    const text = await fetchText(`${member.clientUrl}/metrics`, this.tls);
+    let sum = 0;
+    for (const line of text.split("\n")) {
+      if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) {
+        sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+      }
+    }
+    return sum;
+  }
+
+  /** Kills every member and removes the data dirs. Safe to call twice. */
+  async stop(): Promise<void> {
+    for (const member of this.members) {
+      if (member.paused) member.resume();
+      await member.kill();
+    }
+    rmSync(this.root, { recursive: true, force: true });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  /** The log tail of every member, for a failing test's output. */
+  logs(lines = 40): string {
+    return this.members
+      .map((m) => `--- ${m.name} (${m.clientUrl}) ---\n${m.logTail(lines)}`)
+      .join("\n");
+  }
+}
+
+function tlsArgs(tls: ClusterTls | undefined): string[] {
+  if (!tls) return [];
+  return [
+    `--cert-file=${tls.certFile}`,
+    `--key-file=${tls.keyFile}`,
+    `--trusted-ca-file=${tls.trustedCaFile}`,
+    ...(tls.clientCertAuth ? ["--client-cert-auth"] : []),
+  ];
+}
+
+async function isHealthy(url: string, tls: ClusterTls | undefined): Promise<boolean> {
+  try {
+    const body = await fetchText(`${url}/health`, tls);
+    return /"health":\s*"true"/.test(body);
+  } catch {
+    return false;
+  }
+}
+
+/** GET over http or https (https with the cluster's CA and, with client auth, its cert). */
+export async function fetchText(url: string, tls?: ClusterTls): Promise<string> {
+  const { readFileSync } = await import("node:fs");
+  const mod = url.startsWith("https:") ? await import("node:https") : await import("node:http");
+  return new Promise((resolve, reject) => {
+    const options = tls
+      ? {
+          ca: readFileSync(tls.trustedCaFile),
+          cert: readFileSync(tls.certFile),
+          key: readFileSync(tls.keyFile),
+        }
+      : {};
+    const req = mod.get(url, { ...options, timeout: 2000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      res.on("end", () => resolve(body));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+  });
+}
