@@ -11,7 +11,11 @@ import { Cluster } from "../test/support/cluster.ts";
 const given = process.env.ETCD_ENDPOINTS?.split(",").filter(Boolean);
 const cluster = given ? undefined : await Cluster.start();
 const endpoints = given ?? cluster?.endpoints ?? [];
-console.log(cluster ? `started a local etcd at ${endpoints.join(", ")}` : `using etcd at ${endpoints.join(", ")}`);
+console.log(
+  cluster
+    ? `started a local etcd at ${endpoints.join(", ")}`
+    : `using etcd at ${endpoints.join(", ")}`,
+);
 
 try {
   await using etcd = new Etcd({ endpoints, timeoutMs: 5_000 });
@@ -25,8 +29,13 @@ try {
   const color = await etcd.get(`${root}config/color`);
   console.log(`get ${color?.keyText} -> ${color?.text}  (version ${color?.version})`);
 
-  const page = await etcd.range(prefix(`${root}config/`), { sortOrder: "descend", sortTarget: "key" });
-  console.log(`range prefix ${root}config/ -> ${page.count} keys: ${page.kvs.map((kv) => kv.keyText).join(", ")}`);
+  const page = await etcd.range(prefix(`${root}config/`), {
+    sortOrder: "descend",
+    sortTarget: "key",
+  });
+  console.log(
+    `range prefix ${root}config/ -> ${page.count} keys: ${page.kvs.map((kv) => kv.keyText).join(", ")}`,
+  );
 
   const owner = await etcd.get(`${root}config/owner`);
   console.log(`json value -> ${JSON.stringify(owner?.json())}`);
@@ -42,9 +51,12 @@ try {
     compare: [compare.value(`${root}config/color`, "=", "blue")],
     success: [op.put(`${root}config/color`, "red")],
   });
-  console.log(`txn CAS blue -> red (stale): ${again.succeeded ? "applied" : "refused, value is no longer blue"}`);
+  console.log(
+    `txn CAS blue -> red (stale): ${again.succeeded ? "applied" : "refused, value is no longer blue"}`,
+  );
 
-  for (let i = 0; i < 25; i++) await etcd.put(`${root}items/${String(i).padStart(3, "0")}`, `item ${i}`);
+  for (let i = 0; i < 25; i++)
+    await etcd.put(`${root}items/${String(i).padStart(3, "0")}`, `item ${i}`);
   let seen = 0;
   for await (const kv of etcd.list(prefix(`${root}items/`), { pageSize: 10 })) {
     if (seen++ === 0) console.log(`list pages of 10, first key ${kv.keyText}`);
