@@ -122,7 +122,7 @@ export function range(start: Bytes, end: Bytes): KeyRange {
  * await etcd.range(fromKey("m")); // "m", "n", ..., "zzz"
  */
 export function fromKey(k: Bytes): KeyRange {
-  return new KeyRange(requireKey(k), ZERO);
+  return new KeyRange(requireKey(k), ZERO.slice());
 }
 
 /**
@@ -132,7 +132,7 @@ export function fromKey(k: Bytes): KeyRange {
  * const { count } = await etcd.range(all(), { countOnly: true });
  */
 export function all(): KeyRange {
-  return new KeyRange(ZERO, ZERO);
+  return new KeyRange(ZERO.slice(), ZERO.slice());
 }
 
 /** A single key or a range, as the KV methods accept them. */

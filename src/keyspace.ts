@@ -33,8 +33,9 @@ export class Keyspace {
   /** A caller's range as stored: [key, rangeEnd) with both ends inside the namespace. */
   encodeRange(range: KeyRange): KeyRange {
     if (this.prefix.length === 0) return range;
-    const isAll = range.key.length === 1 && range.key[0] === 0 && isZero(range.rangeEnd);
-    const key = isAll ? this.prefix : this.encodeKey(range.key);
+    // all() is key "\0": stored as prefix + "\0", so the bare prefix (an empty caller key, which
+    // no caller can write) stays outside, as in Go's namespace package.
+    const key = this.encodeKey(range.key);
     if (range.rangeEnd.length === 0) return new KeyRange(key, range.rangeEnd);
     const end = isZero(range.rangeEnd) ? prefixEnd(this.prefix) : this.encodeKey(range.rangeEnd);
     return new KeyRange(key, end);
