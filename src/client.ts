@@ -10,7 +10,11 @@ import {
 } from "../gen/etcdserverpb/rpc_pb.ts";
 import { Election } from "../gen/v3electionpb/v3election_pb.ts";
 import { Lock } from "../gen/v3lockpb/v3lock_pb.ts";
-import { createConnectEndpointTransport, type TransportFactory } from "./connection/endpoint.ts";
+import {
+  createConnectEndpointTransport,
+  createLeanEndpointTransport,
+  type TransportFactory,
+} from "./connection/endpoint.ts";
 import { normalizeEndpoints } from "./connection/endpoints.ts";
 import { EndpointPool } from "./connection/pool.ts";
 import { PoolTransport } from "./connection/pool-transport.ts";
@@ -216,7 +220,7 @@ export class Etcd {
 
 function transportFactory(choice: EtcdOptions["transport"]): TransportFactory {
   if (typeof choice === "function") return choice;
-  if (choice === undefined || choice === "connect" || choice === "lean")
-    return createConnectEndpointTransport;
+  if (choice === undefined || choice === "lean") return createLeanEndpointTransport;
+  if (choice === "connect") return createConnectEndpointTransport;
   throw new InvalidArgumentError(`unknown transport "${String(choice)}"`);
 }

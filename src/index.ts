@@ -1,11 +1,13 @@
 export { type Closable, Etcd, type RawClients } from "./client.ts";
 export {
   createConnectEndpointTransport,
+  createLeanEndpointTransport,
   createSession,
   type EndpointConfig,
   type EndpointTransport,
   type TransportFactory,
 } from "./connection/endpoint.ts";
+export { createLeanTransport, type LeanTransportOptions } from "./connection/lean-transport.ts";
 export { noRetryKey, PoolTransport, type TokenProvider } from "./connection/pool-transport.ts";
 export * from "./errors.ts";
 export { KeyValue, type ResponseHeader } from "./key-value.ts";

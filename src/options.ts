@@ -63,8 +63,9 @@ export interface EtcdOptions {
   /** Largest request sent, in bytes. Default 2 MiB (etcd accepts 1.5 MiB unless configured). */
   maxSendBytes?: number;
   /**
-   * Which implementation carries the calls to one endpoint: "lean" (default when available) or
-   * "connect" (connect-node's gRPC transport for everything), or a factory of your own.
+   * Which implementation carries the calls to one endpoint: "lean" (default: unary calls straight
+   * over node:http2, streams through connect-node), "connect" (connect-node's gRPC transport for
+   * everything), or a factory of your own.
    */
   transport?: "lean" | "connect" | TransportFactory;
 }

@@ -1,6 +1,7 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { TlsOptions } from "../options.ts";
+import { createLeanTransport } from "./lean-transport.ts";
 
 /**
  * What a transport factory gets to build the transport for one endpoint.
@@ -82,6 +83,38 @@ export function createConnectEndpointTransport(config: EndpointConfig): Endpoint
   const transport = createGrpcTransport({
     baseUrl: config.url,
     sessionManager: session,
+    interceptors: config.interceptors,
+    readMaxBytes: config.maxReceiveBytes,
+    writeMaxBytes: config.maxSendBytes,
+  });
+  return {
+    url: config.url,
+    transport,
+    session,
+    close: () => session.abort(),
+  };
+}
+
+/**
+ * The default: unary calls straight over node:http2 (`createLeanTransport`), streams through
+ * connect-node's gRPC transport, both on one HTTP/2 session per endpoint.
+ *
+ * @example
+ * new Etcd({ endpoints, transport: "lean" });
+ */
+export function createLeanEndpointTransport(config: EndpointConfig): EndpointTransport {
+  const session = createSession(config);
+  const streams = createGrpcTransport({
+    baseUrl: config.url,
+    sessionManager: session,
+    interceptors: config.interceptors,
+    readMaxBytes: config.maxReceiveBytes,
+    writeMaxBytes: config.maxSendBytes,
+  });
+  const transport = createLeanTransport({
+    baseUrl: config.url,
+    session,
+    streams,
     interceptors: config.interceptors,
     readMaxBytes: config.maxReceiveBytes,
     writeMaxBytes: config.maxSendBytes,

@@ -1,6 +1,7 @@
 import { after, afterEach, before } from "node:test";
 import { Cluster, type ClusterOptions } from "./cluster.ts";
 
+export { testClientOptions, testTransport } from "./client-options.ts";
 export {
   Cluster,
   type ClusterOptions,

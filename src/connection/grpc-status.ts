@@ -1,0 +1,202 @@
+import type { IncomingHttpHeaders } from "node:http2";
+import { BinaryReader, base64Decode, WireType } from "@bufbuild/protobuf/wire";
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/** HTTP/2 RST_STREAM and GOAWAY error codes the client acts on. */
+export const H2 = {
+  NO_ERROR: 0,
+  PROTOCOL_ERROR: 1,
+  INTERNAL_ERROR: 2,
+  FLOW_CONTROL_ERROR: 3,
+  STREAM_CLOSED: 5,
+  FRAME_SIZE_ERROR: 6,
+  REFUSED_STREAM: 7,
+  CANCEL: 8,
+  COMPRESSION_ERROR: 9,
+  ENHANCE_YOUR_CALM: 11,
+  INADEQUATE_SECURITY: 12,
+  HTTP_1_1_REQUIRED: 13,
+} as const;
+
+/**
+ * Marks an error cause that proves the request never reached the server; `neverLeft()` in the
+ * retry policy recognizes it, so even writes may be sent again.
+ *
+ * @example
+ * new ConnectError("session gone", Code.Unavailable, undefined, undefined, notSent(err));
+ */
+export function notSent(cause: unknown, message = "request was not sent"): Error {
+  return Object.assign(new Error(message, { cause }), { notSent: true });
+}
+
+/** One header value (the first, when repeated). */
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Decodes `grpc-message`: gRPC percent-encodes non-ASCII bytes and "%" itself. A malformed
+ * escape is kept as is rather than failing the call.
+ *
+ * @example
+ * percentDecode("etcdserver%3A no leader"); // "etcdserver: no leader"
+ */
+export function percentDecode(value: string): string {
+  if (!value.includes("%")) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * Response headers or trailers as a WHATWG `Headers`, pseudo-headers dropped. Only built when
+ * someone asks for them.
+ *
+ * @example
+ * const header = toHeaders(rawResponseHeaders);
+ */
+export function toHeaders(raw: IncomingHttpHeaders | undefined): Headers {
+  const headers = new Headers();
+  if (!raw) return headers;
+  for (const name of Object.keys(raw)) {
+    if (name.charCodeAt(0) === 58 /* ":" */) continue;
+    const value = raw[name];
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else if (value !== undefined) headers.append(name, value);
+  }
+  return headers;
+}
+
+/**
+ * A `google.rpc.Status` from `grpc-status-details-bin` (base64, padding optional): code, message
+ * and the packed details, each as its type name and bytes (Connect's `ConnectError.details`).
+ *
+ * @example
+ * const status = decodeStatusDetails(trailers["grpc-status-details-bin"]);
+ */
+export function decodeStatusDetails(value: string): {
+  code: number;
+  message: string;
+  details: { type: string; value: Uint8Array }[];
+} {
+  const reader = new BinaryReader(base64Decode(value));
+  let code = 0;
+  let message = "";
+  const details: { type: string; value: Uint8Array }[] = [];
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (field === 1 && wireType === WireType.Varint) code = reader.int32();
+    else if (field === 2 && wireType === WireType.LengthDelimited) message = reader.string();
+    else if (field === 3 && wireType === WireType.LengthDelimited) {
+      const any = new BinaryReader(reader.bytes());
+      let typeUrl = "";
+      let bytes: Uint8Array = new Uint8Array(0);
+      while (any.pos < any.len) {
+        const [f, w] = any.tag();
+        if (f === 1 && w === WireType.LengthDelimited) typeUrl = any.string();
+        else if (f === 2 && w === WireType.LengthDelimited) bytes = any.bytes();
+        else any.skip(w);
+      }
+      details.push({ type: typeUrl.slice(typeUrl.lastIndexOf("/") + 1), value: bytes });
+    } else reader.skip(wireType);
+  }
+  return { code, message, details };
+}
+
+/**
+ * The error a gRPC status in headers or trailers stands for, or undefined for OK. Prefers
+ * `grpc-status-details-bin` (it carries details), then `grpc-status` and `grpc-message`. The
+ * error's metadata are the given fields.
+ *
+ * @example
+ * const error = statusError(trailers);
+ */
+export function statusError(raw: IncomingHttpHeaders): ConnectError | undefined {
+  const bin = first(raw["grpc-status-details-bin"]);
+  if (bin !== undefined) {
+    try {
+      const status = decodeStatusDetails(bin);
+      if (status.code === 0) return undefined;
+      const error = new ConnectError(
+        status.message,
+        status.code in Code ? status.code : Code.Unknown,
+        toHeaders(raw),
+      );
+      error.details = status.details;
+      error.isWireError = true;
+      return error;
+    } catch {
+      // A broken details field: fall back to grpc-status below.
+    }
+  }
+  const status = first(raw["grpc-status"]);
+  if (status === undefined || status === "0") return undefined;
+  const code = Number(status);
+  const known = Number.isInteger(code) && code in Code;
+  const error = known
+    ? new ConnectError(percentDecode(first(raw["grpc-message"]) ?? ""), code, toHeaders(raw))
+    : new ConnectError(`invalid grpc-status: ${status}`, Code.Internal, toHeaders(raw));
+  error.isWireError = true;
+  return error;
+}
+
+/**
+ * The gRPC code for a non-200 HTTP status (gRPC's HTTP-to-gRPC status mapping).
+ *
+ * @example
+ * codeFromHttpStatus(503); // Code.Unavailable
+ */
+export function codeFromHttpStatus(status: number): Code {
+  switch (status) {
+    case 400:
+      return Code.Internal;
+    case 401:
+      return Code.Unauthenticated;
+    case 403:
+      return Code.PermissionDenied;
+    case 404:
+      return Code.Unimplemented;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return Code.Unavailable;
+    default:
+      return Code.Unknown;
+  }
+}
+
+const rstNames: Record<number, string> = Object.fromEntries(
+  Object.entries(H2).map(([name, value]) => [value, name]),
+);
+
+/**
+ * The error for a stream the server reset before a gRPC status arrived. REFUSED_STREAM means the
+ * server did not process the request (marked as never sent); a reset without a status otherwise
+ * means the member went away mid-call: Unavailable, the call may or may not have been applied.
+ *
+ * @example
+ * const error = resetError(stream.rstCode);
+ */
+export function resetError(rstCode: number, cause?: unknown): ConnectError {
+  const name = rstNames[rstCode] ?? `0x${rstCode.toString(16)}`;
+  const message = `stream reset by the server with ${name} before a gRPC status`;
+  switch (rstCode) {
+    case H2.REFUSED_STREAM:
+      return new ConnectError(message, Code.Unavailable, undefined, undefined, notSent(cause));
+    case H2.ENHANCE_YOUR_CALM:
+      return new ConnectError(message, Code.ResourceExhausted, undefined, undefined, cause);
+    case H2.INADEQUATE_SECURITY:
+    case H2.HTTP_1_1_REQUIRED:
+      return new ConnectError(message, Code.PermissionDenied, undefined, undefined, cause);
+    case H2.PROTOCOL_ERROR:
+    case H2.FLOW_CONTROL_ERROR:
+    case H2.FRAME_SIZE_ERROR:
+    case H2.COMPRESSION_ERROR:
+      return new ConnectError(message, Code.Internal, undefined, undefined, cause);
+    default:
+      return new ConnectError(message, Code.Unavailable, undefined, undefined, cause);
+  }
+}

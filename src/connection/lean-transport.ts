@@ -1,0 +1,571 @@
+import type {
+  ClientHttp2Stream,
+  IncomingHttpHeaders,
+  IncomingHttpStatusHeader,
+  OutgoingHttpHeaders,
+} from "node:http2";
+import {
+  create,
+  type DescMessage,
+  type DescMethodStreaming,
+  type DescMethodUnary,
+  fromBinary,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  type ContextValues,
+  createContextValues,
+  type Interceptor,
+  type StreamResponse,
+  type Transport,
+  type UnaryRequest,
+  type UnaryResponse,
+} from "@connectrpc/connect";
+import type { Http2SessionManager } from "@connectrpc/connect-node";
+import { encodeFrame, FRAME_HEADER_BYTES, frameLength, joinChunks } from "./grpc-frame.ts";
+import {
+  codeFromHttpStatus,
+  H2,
+  notSent,
+  resetError,
+  statusError,
+  toHeaders,
+} from "./grpc-status.ts";
+
+/**
+ * Settings of `createLeanTransport`.
+ *
+ * @example
+ * const options: LeanTransportOptions = { baseUrl, session, streams };
+ */
+export interface LeanTransportOptions {
+  /** The endpoint, such as "http://127.0.0.1:2379". */
+  baseUrl: string;
+  /** The endpoint's HTTP/2 session; unary calls open their streams on it. */
+  session: Http2SessionManager;
+  /** Carries the streaming calls (connect-node's gRPC transport on the same session). */
+  streams: Transport;
+  /** Connect interceptors, applied to unary calls here (the stream transport applies its own). */
+  interceptors?: Interceptor[];
+  /** Largest response message accepted, in bytes. */
+  readMaxBytes?: number;
+  /** Largest request message sent, in bytes. */
+  writeMaxBytes?: number;
+}
+
+type AnyFn = Parameters<Interceptor>[0];
+
+const GRPC_CONTENT_TYPE = "application/grpc+proto";
+const USER_AGENT = "etcd-connect";
+const END_STREAM = 0x1;
+const MAX_GRPC_TIMEOUT_MS = 99_999_999;
+
+const paths = new WeakMap<object, string>();
+
+function methodPath(method: DescMethodUnary): string {
+  let path = paths.get(method);
+  if (path === undefined) {
+    path = `/${method.parent.typeName}/${method.name}`;
+    paths.set(method, path);
+  }
+  return path;
+}
+
+/**
+ * A Connect `Transport` whose unary calls go straight over node:http2 on the endpoint's session,
+ * without Connect's per-call machinery of async iterables, `Headers` and signals; streaming
+ * calls go to `streams`. gRPC semantics are complete: `grpc-timeout` and a local deadline, abort
+ * as RST_STREAM CANCEL, trailers-only errors, `grpc-message` and `grpc-status-details-bin`,
+ * size limits, and Connect interceptors when configured (free when there are none). Response
+ * headers and trailers become `Headers` only when read.
+ *
+ * @example
+ * const session = new Http2SessionManager("http://127.0.0.1:2379");
+ * const streams = createGrpcTransport({ baseUrl: "http://127.0.0.1:2379", sessionManager: session });
+ * const kv = createClient(KV, createLeanTransport({ baseUrl: "http://127.0.0.1:2379", session, streams }));
+ */
+export function createLeanTransport(options: LeanTransportOptions): Transport {
+  return new LeanTransport(options);
+}
+
+class LeanTransport implements Transport {
+  readonly #baseUrl: string;
+  readonly #session: Http2SessionManager;
+  readonly #streams: Transport;
+  readonly #readMaxBytes: number;
+  readonly #writeMaxBytes: number;
+  readonly #intercepted: ((req: UnaryRequest) => Promise<UnaryResponse>) | undefined;
+
+  constructor(options: LeanTransportOptions) {
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.#session = options.session;
+    this.#streams = options.streams;
+    this.#readMaxBytes = options.readMaxBytes ?? 0xffffffff;
+    this.#writeMaxBytes = options.writeMaxBytes ?? 0xffffffff;
+    const interceptors = options.interceptors ?? [];
+    this.#intercepted =
+      interceptors.length === 0
+        ? undefined
+        : // The first interceptor is the outermost, as in Connect.
+          (interceptors.reduceRight<AnyFn>(
+            (next, interceptor) => interceptor(next),
+            (req) => this.#fromInterceptors(req as UnaryRequest),
+          ) as (req: UnaryRequest) => Promise<UnaryResponse>);
+  }
+
+  unary<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodUnary<I, O>,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+    header: HeadersInit | undefined,
+    input: MessageInitShape<I>,
+    contextValues?: ContextValues,
+  ): Promise<UnaryResponse<I, O>> {
+    const timeout = timeoutMs === undefined || timeoutMs <= 0 ? 0 : timeoutMs;
+    let message: MessageShape<I>;
+    try {
+      message = toMessage(method.input, input);
+    } catch (error) {
+      return Promise.reject(ConnectError.from(error, Code.InvalidArgument));
+    }
+    if (this.#intercepted) {
+      return this.#unaryIntercepted(method, signal, timeout, header, message, contextValues);
+    }
+    return this.#send(method, signal, timeout, requestHeaders(header, timeout), message);
+  }
+
+  stream<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodStreaming<I, O>,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+    header: HeadersInit | undefined,
+    input: AsyncIterable<MessageInitShape<I>>,
+    contextValues?: ContextValues,
+  ): Promise<StreamResponse<I, O>> {
+    return this.#streams.stream(method, signal, timeoutMs, header, input, contextValues);
+  }
+
+  /**
+   * With interceptors: they see and may change a Connect `UnaryRequest`, as with stock Connect.
+   * The deadline stays outside the chain: `grpc-timeout` goes into the request headers and the
+   * request's signal fires with DeadlineExceeded when it passes.
+   */
+  async #unaryIntercepted<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodUnary<I, O>,
+    signal: AbortSignal | undefined,
+    timeout: number,
+    header: HeadersInit | undefined,
+    message: MessageShape<I>,
+    contextValues: ContextValues | undefined,
+  ): Promise<UnaryResponse<I, O>> {
+    // Interceptors expect a signal that fires when the call ends, for whatever reason.
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal?.reason);
+    if (signal?.aborted) controller.abort(signal.reason);
+    else signal?.addEventListener("abort", onAbort, { once: true });
+    const timer =
+      timeout > 0
+        ? setTimeout(
+            () =>
+              controller.abort(
+                new ConnectError(`deadline of ${timeout} ms exceeded`, Code.DeadlineExceeded),
+              ),
+            timeout,
+          )
+        : undefined;
+    const headers = new Headers(header);
+    if (timeout > 0) headers.set("grpc-timeout", grpcTimeout(timeout));
+    const req: UnaryRequest<I, O> = {
+      stream: false,
+      service: method.parent,
+      method,
+      requestMethod: "POST",
+      url: `${this.#baseUrl}${methodPath(method)}`,
+      signal: controller.signal,
+      header: headers,
+      contextValues: contextValues ?? createContextValues(),
+      message,
+    };
+    try {
+      const next = this.#intercepted as (r: UnaryRequest) => Promise<UnaryResponse>;
+      return (await next(req as unknown as UnaryRequest)) as unknown as UnaryResponse<I, O>;
+    } catch (error) {
+      throw controller.signal.aborted ? canceled(controller.signal) : ConnectError.from(error);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      controller.abort();
+    }
+  }
+
+  /** The innermost function of the interceptor chain: sends what the interceptors left. */
+  #fromInterceptors(req: UnaryRequest): Promise<UnaryResponse> {
+    let message: MessageShape<DescMessage>;
+    try {
+      message = toMessage(req.method.input, req.message);
+    } catch (error) {
+      return Promise.reject(ConnectError.from(error, Code.InvalidArgument));
+    }
+    return this.#send(req.method, req.signal, 0, requestHeaders(req.header, 0), message);
+  }
+
+  #send<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodUnary<I, O>,
+    signal: AbortSignal | undefined,
+    timeout: number,
+    headers: OutgoingHttpHeaders,
+    message: MessageShape<I>,
+  ): Promise<UnaryResponse<I, O>> {
+    if (signal?.aborted) return Promise.reject(canceled(signal));
+    let frame: Buffer;
+    try {
+      const body = toBinary(method.input, message);
+      if (body.byteLength > this.#writeMaxBytes) {
+        return Promise.reject(
+          new ConnectError(
+            `request message of ${body.byteLength} bytes exceeds maxSendBytes (${this.#writeMaxBytes})`,
+            Code.ResourceExhausted,
+          ),
+        );
+      }
+      frame = encodeFrame(body);
+    } catch (error) {
+      return Promise.reject(ConnectError.from(error, Code.Internal));
+    }
+    return new Promise<UnaryResponse<I, O>>((resolve, reject) => {
+      new UnaryCall(
+        this.#session,
+        method,
+        signal,
+        timeout,
+        this.#readMaxBytes,
+        resolve,
+        reject,
+      ).start(headers, frame);
+    });
+  }
+}
+
+/** One unary call on one HTTP/2 stream, from request to status. */
+class UnaryCall<I extends DescMessage, O extends DescMessage> {
+  readonly #session: Http2SessionManager;
+  readonly #method: DescMethodUnary<I, O>;
+  readonly #signal: AbortSignal | undefined;
+  readonly #timeout: number;
+  readonly #readMaxBytes: number;
+  readonly #resolve: (response: UnaryResponse<I, O>) => void;
+  readonly #reject: (error: ConnectError) => void;
+  #stream: ClientHttp2Stream | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #settled = false;
+  #headers: (IncomingHttpHeaders & IncomingHttpStatusHeader) | undefined;
+  #headersEnded = false;
+  #trailers: IncomingHttpHeaders | undefined;
+  #chunks: Uint8Array[] = [];
+  #received = 0;
+  #declared = -1;
+  #streamError: unknown;
+
+  constructor(
+    session: Http2SessionManager,
+    method: DescMethodUnary<I, O>,
+    signal: AbortSignal | undefined,
+    timeout: number,
+    readMaxBytes: number,
+    resolve: (response: UnaryResponse<I, O>) => void,
+    reject: (error: ConnectError) => void,
+  ) {
+    this.#session = session;
+    this.#method = method;
+    this.#signal = signal;
+    this.#timeout = timeout;
+    this.#readMaxBytes = readMaxBytes;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  start(headers: OutgoingHttpHeaders, frame: Buffer): void {
+    if (this.#signal) this.#signal.addEventListener("abort", this.#onAbort);
+    if (this.#timeout > 0) this.#timer = setTimeout(this.#onDeadline, this.#timeout);
+    this.#session.request("POST", methodPath(this.#method), headers, {}).then(
+      (stream) => {
+        if (this.#settled) {
+          // Aborted or timed out while the session was connecting.
+          stream.close(H2.CANCEL);
+          return;
+        }
+        this.#stream = stream;
+        stream.on("response", this.#onResponse);
+        stream.on("data", this.#onData);
+        stream.on("trailers", this.#onTrailers);
+        stream.on("error", this.#onError);
+        stream.on("close", this.#onClose);
+        stream.end(frame);
+      },
+      (error: unknown) => {
+        this.#fail(
+          new ConnectError(
+            `cannot reach ${this.#session.authority}: ${errorText(error)}`,
+            Code.Unavailable,
+            undefined,
+            undefined,
+            notSent(error),
+          ),
+        );
+      },
+    );
+  }
+
+  readonly #onResponse = (
+    headers: IncomingHttpHeaders & IncomingHttpStatusHeader,
+    flags: number,
+  ): void => {
+    this.#headers = headers;
+    this.#headersEnded = (flags & END_STREAM) !== 0;
+  };
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#settled) return;
+    this.#chunks.push(chunk);
+    this.#received += chunk.byteLength;
+    if (this.#declared === -1) {
+      try {
+        const head = this.#chunks.length === 1 ? chunk : joinChunks(this.#chunks, this.#received);
+        this.#declared = frameLength(head, 0);
+      } catch (error) {
+        this.#fail(ConnectError.from(error, Code.Internal), H2.CANCEL);
+        return;
+      }
+    }
+    const size = Math.max(this.#declared, this.#received - FRAME_HEADER_BYTES);
+    if (size > this.#readMaxBytes) {
+      this.#fail(
+        new ConnectError(
+          `response message of ${size} bytes exceeds maxReceiveBytes (${this.#readMaxBytes})`,
+          Code.ResourceExhausted,
+        ),
+        H2.CANCEL,
+      );
+    }
+  };
+
+  readonly #onTrailers = (trailers: IncomingHttpHeaders): void => {
+    this.#trailers = trailers;
+  };
+
+  readonly #onError = (error: unknown): void => {
+    this.#streamError = error;
+  };
+
+  readonly #onAbort = (): void => {
+    this.#fail(canceled(this.#signal as AbortSignal), H2.CANCEL);
+  };
+
+  readonly #onDeadline = (): void => {
+    this.#timer = undefined;
+    this.#fail(
+      new ConnectError(`deadline of ${this.#timeout} ms exceeded`, Code.DeadlineExceeded),
+      H2.CANCEL,
+    );
+  };
+
+  readonly #onClose = (): void => {
+    if (this.#settled) return;
+    const stream = this.#stream as ClientHttp2Stream;
+    let outcome: UnaryResponse<I, O> | ConnectError;
+    try {
+      outcome = this.#outcome(stream.rstCode ?? H2.NO_ERROR);
+    } catch (error) {
+      outcome = ConnectError.from(error, Code.Internal);
+    }
+    if (outcome instanceof ConnectError) this.#fail(outcome);
+    else {
+      this.#settle();
+      this.#resolve(outcome);
+    }
+  };
+
+  #outcome(rstCode: number): UnaryResponse<I, O> | ConnectError {
+    const headers = this.#headers;
+    if (headers === undefined) return this.#lost(rstCode, "before response headers");
+    const httpStatus = headers[":status"];
+    if (httpStatus !== 200) {
+      return new ConnectError(
+        `HTTP status ${String(httpStatus)} from ${this.#session.authority}`,
+        codeFromHttpStatus(httpStatus ?? 0),
+        toHeaders(headers),
+      );
+    }
+    const contentType = headers["content-type"];
+    if (typeof contentType !== "string" || !contentType.startsWith("application/grpc")) {
+      return new ConnectError(
+        `unexpected content-type "${String(contentType)}"`,
+        Code.Unknown,
+        toHeaders(headers),
+      );
+    }
+    const status = this.#trailers ?? (this.#headersEnded ? headers : undefined);
+    if (status === undefined) return this.#lost(rstCode, "before the gRPC status");
+    const error = statusError(status);
+    if (error) {
+      if (this.#trailers) mergeMetadata(error, headers);
+      return error;
+    }
+    if (status["grpc-status"] === undefined) {
+      return new ConnectError("gRPC status missing in trailers", Code.Internal, toHeaders(status));
+    }
+    if (this.#chunks.length === 0) {
+      return new ConnectError("gRPC response without a message", Code.Unimplemented);
+    }
+    const body = joinChunks(this.#chunks, this.#received);
+    const length = frameLength(body, 0);
+    if (length !== body.byteLength - FRAME_HEADER_BYTES) {
+      return new ConnectError(
+        length === -1 || length > body.byteLength - FRAME_HEADER_BYTES
+          ? "truncated gRPC message"
+          : "more than one message for a unary call",
+        length === -1 || length > body.byteLength - FRAME_HEADER_BYTES
+          ? Code.Internal
+          : Code.Unimplemented,
+      );
+    }
+    const message = fromBinary(this.#method.output, body.subarray(FRAME_HEADER_BYTES));
+    return new LeanUnaryResponse(this.#method, message, headers, this.#trailers);
+  }
+
+  /** The stream ended without a status: the member went away or reset the stream. */
+  #lost(rstCode: number, when: string): ConnectError {
+    const cause = this.#streamError;
+    if (rstCode !== H2.NO_ERROR) return resetError(rstCode, cause);
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    const error = new ConnectError(
+      `connection to ${this.#session.authority} lost ${when}${cause ? `: ${errorText(cause)}` : ""}`,
+      Code.Unavailable,
+      undefined,
+      undefined,
+      code === "ERR_HTTP2_GOAWAY_SESSION" ? notSent(cause) : cause,
+    );
+    return error;
+  }
+
+  #settle(): void {
+    this.#settled = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#signal) this.#signal.removeEventListener("abort", this.#onAbort);
+  }
+
+  #fail(error: ConnectError, reset?: number): void {
+    if (this.#settled) return;
+    this.#settle();
+    const stream = this.#stream;
+    if (reset !== undefined && stream && !stream.closed && !stream.destroyed) stream.close(reset);
+    this.#reject(error);
+  }
+}
+
+/**
+ * A unary response whose `header` and `trailer` turn into `Headers` only when read.
+ */
+class LeanUnaryResponse<I extends DescMessage, O extends DescMessage>
+  implements UnaryResponse<I, O>
+{
+  readonly stream = false as const;
+  readonly method: DescMethodUnary<I, O>;
+  readonly message: MessageShape<O>;
+  readonly #rawHeader: IncomingHttpHeaders;
+  readonly #rawTrailer: IncomingHttpHeaders | undefined;
+  #header: Headers | undefined;
+  #trailer: Headers | undefined;
+
+  constructor(
+    method: DescMethodUnary<I, O>,
+    message: MessageShape<O>,
+    header: IncomingHttpHeaders,
+    trailer: IncomingHttpHeaders | undefined,
+  ) {
+    this.method = method;
+    this.message = message;
+    this.#rawHeader = header;
+    this.#rawTrailer = trailer;
+  }
+
+  get service() {
+    return this.method.parent;
+  }
+
+  get header(): Headers {
+    if (this.#header === undefined) this.#header = toHeaders(this.#rawHeader);
+    return this.#header;
+  }
+
+  get trailer(): Headers {
+    if (this.#trailer === undefined) this.#trailer = toHeaders(this.#rawTrailer);
+    return this.#trailer;
+  }
+}
+
+function toMessage<D extends DescMessage>(schema: D, input: MessageInitShape<D>): MessageShape<D> {
+  const candidate = input as { $typeName?: unknown };
+  return candidate.$typeName === schema.typeName
+    ? (input as MessageShape<D>)
+    : create(schema, input);
+}
+
+/** The request headers as node:http2 takes them: the caller's, plus gRPC's own. */
+function requestHeaders(header: HeadersInit | undefined, timeout: number): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
+  if (header !== undefined) {
+    if (header instanceof Headers) {
+      header.forEach((value, name) => {
+        headers[name] = value;
+      });
+    } else if (Array.isArray(header)) {
+      for (const [name, value] of header) addHeader(headers, name.toLowerCase(), value);
+    } else {
+      for (const name of Object.keys(header)) {
+        const value = (header as Record<string, string>)[name];
+        if (value !== undefined) addHeader(headers, name.toLowerCase(), value);
+      }
+    }
+  }
+  headers["content-type"] = GRPC_CONTENT_TYPE;
+  headers.te = "trailers";
+  if (headers["user-agent"] === undefined) headers["user-agent"] = USER_AGENT;
+  if (timeout > 0) headers["grpc-timeout"] = grpcTimeout(timeout);
+  return headers;
+}
+
+function addHeader(headers: OutgoingHttpHeaders, name: string, value: string): void {
+  const existing = headers[name];
+  headers[name] = existing === undefined ? value : `${String(existing)}, ${value}`;
+}
+
+/** gRPC's timeout header value: at most 8 digits and a unit. */
+function grpcTimeout(ms: number): string {
+  const whole = Math.ceil(ms);
+  return whole <= MAX_GRPC_TIMEOUT_MS ? `${whole}m` : `${Math.ceil(whole / 1000)}S`;
+}
+
+function canceled(signal: AbortSignal): ConnectError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof ConnectError) return reason;
+  const error = ConnectError.from(reason ?? new Error("the call was aborted"), Code.Canceled);
+  if (error.code !== Code.Canceled) {
+    return new ConnectError(error.rawMessage, Code.Canceled, undefined, undefined, reason);
+  }
+  return error;
+}
+
+function mergeMetadata(error: ConnectError, headers: IncomingHttpHeaders): void {
+  toHeaders(headers).forEach((value, name) => {
+    if (!error.metadata.has(name)) error.metadata.set(name, value);
+  });
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
