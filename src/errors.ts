@@ -262,9 +262,10 @@ export function toEtcdError(error: unknown): EtcdError {
   return new EtcdError(message, code, { cause });
 }
 
+/** A request over a size limit: the client's own (connect-node, lean transport) or etcd's gRPC one. */
 function isTooLarge(error: ConnectError): boolean {
   return (
     error.code === Code.ResourceExhausted &&
-    /message larger than max|exceeds the limit|message size/i.test(error.rawMessage)
+    /writeMaxBytes|maxSendBytes|received message larger than max/.test(error.rawMessage)
   );
 }
