@@ -184,14 +184,24 @@ describe("toEtcdError", () => {
     for (const message of [
       "grpc: received message larger than max (3000000 vs. 2097152)",
       "message size 3000000 is larger than configured writeMaxBytes 2097152",
+      "request message of 3000000 bytes exceeds maxSendBytes (2097152)",
     ]) {
       const error = toEtcdError(new ConnectError(message, Code.ResourceExhausted));
       assert.ok(error instanceof RequestTooLargeError, message);
       assert.equal(error.code, Code.ResourceExhausted);
     }
-    // ResourceExhausted for other reasons is not a size problem.
-    const other = toEtcdError(new ConnectError("quota", Code.ResourceExhausted));
-    assert.ok(!(other instanceof RequestTooLargeError));
+    // ResourceExhausted for other reasons, a too large response included, is not a request size
+    // problem.
+    for (const message of [
+      "quota",
+      "message size 3000000 is larger than configured readMaxBytes 2097152",
+      "response message of 3000000 bytes exceeds maxReceiveBytes (2097152)",
+      "grpc: trying to send message larger than max (3000000 vs. 2097152)",
+    ]) {
+      const other = toEtcdError(new ConnectError(message, Code.ResourceExhausted));
+      assert.ok(!(other instanceof RequestTooLargeError), message);
+      assert.equal(other.code, Code.ResourceExhausted);
+    }
   });
 
   test("an EtcdError is returned as it is", () => {
