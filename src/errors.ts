@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { findTlsFailure, type TlsFailureReason } from "./connection/tls-errors.ts";
 
 export { Code } from "@connectrpc/connect";
 
@@ -144,6 +145,35 @@ export type AlreadyExistsError = InstanceType<typeof AlreadyExistsError>;
 export const NotFoundError = kind("NotFoundError", Code.FailedPrecondition);
 export type NotFoundError = InstanceType<typeof NotFoundError>;
 
+// TLS.
+/**
+ * A TLS handshake failed: `reason` says what (untrusted server certificate, host name mismatch,
+ * client certificate required or rejected...), the message says what to check, `tlsCode` is
+ * Node's code.
+ *
+ * @example
+ * if (e instanceof TlsError && e.reason === "hostname-mismatch") console.error(e.message);
+ */
+export class TlsError extends EtcdError {
+  override name = "TlsError";
+  readonly reason: TlsFailureReason;
+  /** Node's (OpenSSL's) error code, such as "UNABLE_TO_VERIFY_LEAF_SIGNATURE". */
+  readonly tlsCode: string;
+  constructor(
+    message: string,
+    code: Code = Code.Unavailable,
+    options?: { cause?: unknown; reason?: TlsFailureReason; tlsCode?: string },
+  ) {
+    super(message, code, options);
+    this.reason = options?.reason ?? "handshake-failed";
+    this.tlsCode = options?.tlsCode ?? "";
+  }
+}
+
+/** A snapshot stream ended without etcd's checksum, or its data does not match it. @example if (e instanceof SnapshotError) retry(); */
+export const SnapshotError = kind("SnapshotError", Code.DataLoss);
+export type SnapshotError = InstanceType<typeof SnapshotError>;
+
 // Cluster state.
 /** The member has no leader (lost quorum or mid election). @example if (e instanceof NoLeaderError) {} */
 export const NoLeaderError = kind("NoLeaderError", Code.Unavailable);
@@ -250,6 +280,14 @@ export function toEtcdError(error: unknown): EtcdError {
   const message = connectError.rawMessage;
   const code = connectError.code;
   const cause = error;
+  const tls = findTlsFailure(error);
+  if (tls) {
+    return new TlsError(tls.message, Code.Unavailable, {
+      cause,
+      reason: tls.reason,
+      tlsCode: tls.tlsCode,
+    });
+  }
   const cls = byMessage.get(message);
   if (cls) return new cls(message, code, { cause });
   if (message.startsWith("etcdserver: request is too large") || isTooLarge(connectError)) {

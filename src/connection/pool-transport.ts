@@ -13,9 +13,11 @@ import {
   type Transport,
   type UnaryResponse,
 } from "@connectrpc/connect";
-import { ClientClosedError } from "../errors.ts";
+import { ClientClosedError, InvalidArgumentError } from "../errors.ts";
+import { normalizeEndpoints } from "./endpoints.ts";
 import type { EndpointPool, PooledEndpoint } from "./pool.ts";
 import { shouldRetry } from "./retry-policy.ts";
+import { findTlsFailure, withTlsFailure } from "./tls-errors.ts";
 
 /**
  * Supplies the auth token for each call. `refresh` is asked after etcd rejected `rejected`; it
@@ -37,6 +39,27 @@ export interface TokenProvider {
  */
 export const noRetryKey = createContextKey<boolean>(false, {
   description: "etcd-connect no retry",
+});
+
+/**
+ * Context value that pins one call to one endpoint of the pool (a URL as given to the client):
+ * no other endpoint is tried. For per-member calls such as status, defragment and hash.
+ *
+ * @example
+ * client.status({}, { contextValues: createContextValues().set(endpointKey, "http://127.0.0.1:2379") });
+ */
+export const endpointKey = createContextKey<string | undefined>(undefined, {
+  description: "etcd-connect endpoint",
+});
+
+/**
+ * Context value that sends one call without an auth token (the Authenticate call itself).
+ *
+ * @example
+ * auth.authenticate(req, { contextValues: createContextValues().set(noAuthKey, true) });
+ */
+export const noAuthKey = createContextKey<boolean>(false, {
+  description: "etcd-connect no auth token",
 });
 
 const MAX_ATTEMPTS = 100;
@@ -63,14 +86,21 @@ export class PoolTransport implements Transport {
   closed = false;
   readonly #dialTimeoutMs: number;
   readonly #defaultTimeoutMs: number | undefined;
+  readonly #clientCert: boolean;
 
   constructor(
     pool: EndpointPool,
-    options: { dialTimeoutMs: number; defaultTimeoutMs?: number | undefined },
+    options: {
+      dialTimeoutMs: number;
+      defaultTimeoutMs?: number | undefined;
+      /** Whether a TLS client certificate is configured (for clearer TLS errors). */
+      clientCert?: boolean | undefined;
+    },
   ) {
     this.pool = pool;
     this.#dialTimeoutMs = options.dialTimeoutMs;
     this.#defaultTimeoutMs = options.defaultTimeoutMs || undefined;
+    this.#clientCert = options.clientCert === true;
   }
 
   async unary<I extends DescMessage, O extends DescMessage>(
@@ -84,17 +114,19 @@ export class PoolTransport implements Transport {
     if (this.closed) throw new ClientClosedError("etcd client is closed");
     const budget = timeoutMs === undefined ? this.#defaultTimeoutMs : timeoutMs || undefined;
     const deadline = budget === undefined ? 0 : Date.now() + budget;
-    const retries = contextValues?.get(noRetryKey) !== true;
+    const pinned = this.#pinned(contextValues);
+    const retries = pinned === undefined && contextValues?.get(noRetryKey) !== true;
+    const auth = contextValues?.get(noAuthKey) === true ? undefined : this.auth;
     let previous: PooledEndpoint | undefined;
     let authRepeated = false;
     for (let attempt = 1; ; attempt++) {
-      const endpoint = this.pool.pick(previous);
+      const endpoint = pinned ?? this.pool.pick(previous);
       previous = endpoint;
       let token: string | undefined;
       try {
         const remaining = deadline === 0 ? undefined : Math.max(1, deadline - Date.now());
         await this.#ready(endpoint, signal, remaining);
-        token = this.auth ? await this.auth.token(signal) : undefined;
+        token = auth ? await auth.token(signal) : undefined;
         const response = await endpoint.connection.transport.unary(
           method,
           signal,
@@ -109,10 +141,22 @@ export class PoolTransport implements Transport {
         if (this.closed)
           throw new ClientClosedError("etcd client is closed", Code.Canceled, { cause: error });
         if (signal?.aborted || (deadline !== 0 && Date.now() >= deadline)) throw error;
-        if (this.auth && !authRepeated && isStaleToken(error)) {
+        if (auth && !authRepeated && isStaleTokenError(error)) {
           authRepeated = true;
-          if (await this.auth.refresh(token, signal)) continue;
+          if (await auth.refresh(token, signal)) continue;
           throw error;
+        }
+        const tls = findTlsFailure(error, { clientCert: this.#clientCert, endpoint: endpoint.url });
+        if (tls) {
+          // Settings, not a passing fault: try each endpoint once, then say what is wrong.
+          this.pool.markFailed(endpoint);
+          if (!retries || attempt >= this.pool.endpoints.length) {
+            throw withTlsFailure(
+              new ConnectError(tls.message, Code.Unavailable, undefined, undefined, error),
+              tls,
+            );
+          }
+          continue;
         }
         if (!retries || attempt >= MAX_ATTEMPTS || !shouldRetry(method, error)) throw error;
         this.pool.markFailed(endpoint);
@@ -131,14 +175,15 @@ export class PoolTransport implements Transport {
     contextValues?: ContextValues,
   ): Promise<StreamResponse<I, O>> {
     if (this.closed) throw new ClientClosedError("etcd client is closed");
-    const endpoint = this.pool.pick();
+    const endpoint = this.#pinned(contextValues) ?? this.pool.pick();
     try {
       await this.#ready(endpoint, signal, timeoutMs || undefined);
     } catch (error) {
       this.pool.markFailed(endpoint);
       throw error;
     }
-    const token = this.auth ? await this.auth.token(signal) : undefined;
+    const auth = contextValues?.get(noAuthKey) === true ? undefined : this.auth;
+    const token = auth ? await auth.token(signal) : undefined;
     return endpoint.connection.transport.stream(
       method,
       signal,
@@ -147,6 +192,34 @@ export class PoolTransport implements Transport {
       input,
       contextValues,
     );
+  }
+
+  /**
+   * For stream owners (watch, keep-alive): call when a stream failed, or a watch was refused,
+   * because of the auth token (`isStaleTokenError(errorOrCancelReason)`). Resolves true when a
+   * new token was obtained: open the stream again, once (`stream()` fetches the token on every
+   * open). Resolves false when there is nothing to refresh (no credentials, or a token the user
+   * supplied): give up with the error. Concurrent calls share one authentication.
+   *
+   * @example
+   * if (isStaleTokenError(reply.cancelReason) && (await etcd.transport.refreshAuth())) reopen();
+   */
+  async refreshAuth(rejected?: string, signal?: AbortSignal): Promise<boolean> {
+    if (!this.auth || this.closed) return false;
+    return this.auth.refresh(rejected, signal);
+  }
+
+  /** The pool endpoint a call is pinned to with `endpointKey`, if any. */
+  #pinned(contextValues: ContextValues | undefined): PooledEndpoint | undefined {
+    const wanted = contextValues?.get(endpointKey);
+    if (wanted === undefined) return undefined;
+    const url = normalizeEndpoints([wanted])[0];
+    const found = this.pool.endpoints.find((e) => e.url === url);
+    if (!found) {
+      const known = this.pool.endpoints.map((e) => e.url).join(", ");
+      throw new InvalidArgumentError(`endpoint ${wanted} is not one of this client's: ${known}`);
+    }
+    return found;
   }
 
   /** Waits for the endpoint's HTTP/2 session, up to the dial timeout. Free when it is open. */
@@ -202,8 +275,19 @@ function abortPromise(signal: AbortSignal): Promise<never> {
   });
 }
 
-function isStaleToken(error: unknown): boolean {
-  return error instanceof ConnectError && staleTokenMessages.has(error.rawMessage);
+/**
+ * True when etcd refused a call, a stream or a watch because of the auth token (expired,
+ * unknown, older than the auth store, or missing): authenticating again may help. Takes a
+ * thrown error (Connect or Etcd error) or a watch's `cancel_reason` string.
+ *
+ * @example
+ * if (isStaleTokenError(err) && (await etcd.transport.refreshAuth())) retry();
+ */
+export function isStaleTokenError(error: unknown): boolean {
+  if (typeof error === "string") return staleTokenMessages.has(error);
+  if (error instanceof ConnectError) return staleTokenMessages.has(error.rawMessage);
+  const raw = (error as { rawMessage?: unknown } | null)?.rawMessage;
+  return typeof raw === "string" && staleTokenMessages.has(raw);
 }
 
 function withToken(header: HeadersInit | undefined, token: string): HeadersInit {

@@ -1,0 +1,107 @@
+import type { Etcd } from "./client.ts";
+import { InvalidArgumentError } from "./errors.ts";
+import type { KeyValue } from "./key-value.ts";
+import { type Bytes, type KeyOrRange, toBytes, toText } from "./keys.ts";
+import type { Keyspace } from "./keyspace.ts";
+import { type GetOptions, KV, type ListOptions } from "./kv.ts";
+import type { Int64 } from "./numbers.ts";
+import type { CallOptions } from "./options.ts";
+import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
+import type { DeleteOptions, PutOptions, RangeOptions, TxnRequest } from "./txn.ts";
+
+const inspect = Symbol.for("nodejs.util.inspect.custom");
+
+/**
+ * A view of the client in which every key is under a prefix: keys are prefixed on the way in
+ * and the prefix is removed on the way out, so code written against `Etcd` works unchanged on
+ * its own part of the key space. Ranges stay inside the prefix: `all()` means every key of the
+ * namespace, `fromKey(k)` stops at the namespace's end. Shares the client's connections; closing
+ * the client ends it.
+ *
+ * A namespace is a convenience, not a security boundary: for that, give each application its
+ * own user with permissions on its prefix only (`etcd.auth.roleGrantPermission`).
+ *
+ * @example
+ * const app = etcd.namespace("app/");
+ * await app.put("a", "1");                 // stores "app/a"
+ * (await app.get("a"))?.keyText;           // "a"
+ * const jobs = app.namespace("jobs/");     // keys under "app/jobs/"
+ */
+export class Namespace {
+  /** The full prefix of this namespace's keys, as stored. */
+  readonly prefix: Uint8Array;
+  /** Key-value operations inside the namespace. */
+  readonly kv: KV;
+  /** The keyspace mapping caller keys to stored keys (for APIs built on top). */
+  readonly keyspace: Keyspace;
+  /** The client this namespace belongs to. */
+  readonly etcd: Etcd;
+
+  constructor(etcd: Etcd, keyspace: Keyspace) {
+    if (keyspace.isRoot) throw new InvalidArgumentError("a namespace needs a non-empty prefix");
+    this.etcd = etcd;
+    this.keyspace = keyspace;
+    this.prefix = keyspace.prefix;
+    this.kv = new KV(etcd.raw.kv, keyspace);
+  }
+
+  /**
+   * A namespace nested in this one: its prefix follows this one's.
+   *
+   * @example
+   * etcd.namespace("app/").namespace("jobs/").prefix; // bytes of "app/jobs/"
+   */
+  namespace(prefix: Bytes): Namespace {
+    const bytes = toBytes(prefix, "prefix");
+    if (bytes.length === 0) throw new InvalidArgumentError("namespace prefix must not be empty");
+    return new Namespace(this.etcd, this.keyspace.child(bytes.slice()));
+  }
+
+  /** One key, or undefined. @example const kv = await ns.get("a"); */
+  get(key: Bytes, options?: GetOptions): Promise<KeyValue | undefined> {
+    return this.kv.get(key, options);
+  }
+
+  /** Keys in a range of the namespace. @example await ns.range(all(), { countOnly: true }) */
+  range(target: KeyOrRange, options?: RangeOptions & CallOptions): Promise<RangeResult> {
+    return this.kv.range(target, options);
+  }
+
+  /** Every key of a range, paged, at one revision. @example for await (const kv of ns.list(all())) {} */
+  list(target: KeyOrRange, options?: ListOptions): AsyncGenerator<KeyValue, void, undefined> {
+    return this.kv.list(target, options);
+  }
+
+  /** Writes a key. @example await ns.put("a", "1") */
+  put(key: Bytes, value: Bytes, options?: PutOptions & CallOptions): Promise<PutResult> {
+    return this.kv.put(key, value, options);
+  }
+
+  /** Deletes a key or a range of the namespace. @example await ns.delete(all()) */
+  delete(target: KeyOrRange, options?: DeleteOptions & CallOptions): Promise<DeleteResult> {
+    return this.kv.delete(target, options);
+  }
+
+  /** A transaction whose compares and ops use the namespace's keys. @example await ns.txn({ compare: [], success: [op.put("a", "1")] }) */
+  txn(request: TxnRequest, options?: CallOptions): Promise<TxnResult> {
+    return this.kv.txn(request, options);
+  }
+
+  /**
+   * Compacts the whole store's history (revisions are not per namespace).
+   *
+   * @example
+   * await ns.compact(100n);
+   */
+  compact(revision: Int64, options?: { physical?: boolean } & CallOptions): Promise<CompactResult> {
+    return this.kv.compact(revision, options);
+  }
+
+  toJSON(): { prefix: string } {
+    return { prefix: toText(this.prefix) };
+  }
+
+  [inspect](): string {
+    return `Namespace { prefix: ${JSON.stringify(toText(this.prefix))} }`;
+  }
+}
