@@ -1,7 +1,8 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { createGrpcTransport, type Http2SessionManager } from "@connectrpc/connect-node";
 import type { TlsOptions } from "../options.ts";
 import { createLeanTransport } from "./lean-transport.ts";
+import { EtcdSessionManager } from "./session.ts";
 
 /**
  * What a transport factory gets to build the transport for one endpoint.
@@ -46,7 +47,9 @@ export interface EndpointTransport {
 export type TransportFactory = (config: EndpointConfig) => EndpointTransport;
 
 /**
- * The HTTP/2 session for one endpoint with our ping settings and TLS material.
+ * The HTTP/2 session for one endpoint with our ping settings and TLS material: an
+ * `EtcdSessionManager` (pings that cannot crash the process, connection established on the
+ * server's SETTINGS).
  *
  * @example
  * const session = createSession(config);
@@ -61,7 +64,7 @@ export function createSession(config: EndpointConfig): Http2SessionManager {
         ...(tls.servername === undefined ? {} : { servername: tls.servername }),
       }
     : {};
-  return new Http2SessionManager(
+  return new EtcdSessionManager(
     config.url,
     {
       pingIntervalMs: config.keepAliveIntervalMs,

@@ -1,0 +1,151 @@
+import type {
+  ClientHttp2Session,
+  ClientSessionOptions,
+  SecureClientSessionOptions,
+} from "node:http2";
+import { Http2SessionManager, type Http2SessionOptions } from "@connectrpc/connect-node";
+
+/** The part of connect-node's private connection state this class looks at. */
+interface ManagerState {
+  t: string;
+  conn?: unknown;
+}
+
+/**
+ * connect-node's `Http2SessionManager` with two things an etcd client needs on top:
+ *
+ * - Keep-alive pings cannot crash the process. connect-node arms a ping timer per connection and
+ *   calls `ping()` when it fires; Node throws synchronously from `ping()` on a destroyed session,
+ *   and a session is destroyed a few ticks before the handlers that stop the timer run (connect-es
+ *   issue #1795). Every connection this manager opens gets a `ping()` that reports such a failure
+ *   to its callback instead of throwing.
+ * - A connection counts as established only once the server's HTTP/2 SETTINGS frame arrived
+ *   (`handshake()`), the way gRPC's own clients see it. TCP alone proves nothing: the kernel
+ *   accepts connections for a hung (SIGSTOPped) member, and a request sent there may be applied
+ *   when the member wakes up. Waiting for SETTINGS lets a dial timeout fail such an attempt while
+ *   the request provably never left.
+ *
+ * @example
+ * const session = new EtcdSessionManager("http://127.0.0.1:2379", { pingIntervalMs: 30_000 });
+ * if (await session.handshake()) console.log("connected");
+ */
+export class EtcdSessionManager extends Http2SessionManager {
+  #current: ClientHttp2Session | undefined;
+  readonly #settled = new WeakSet<ClientHttp2Session>();
+  readonly #waiting = new WeakMap<ClientHttp2Session, Promise<boolean>>();
+
+  constructor(
+    url: URL | string,
+    pingOptions?: Http2SessionOptions,
+    http2SessionOptions?: ClientSessionOptions | SecureClientSessionOptions,
+  ) {
+    super(url, pingOptions, http2SessionOptions);
+    // connect-node moves to its "ready" state with the new ClientHttp2Session in `setState`, a
+    // private method: wrapping it is the one place every new connection passes through.
+    const self = this as unknown as { setState?: (state: ManagerState) => void };
+    const setState = self.setState;
+    if (typeof setState !== "function") {
+      throw new Error("unsupported @connectrpc/connect-node: Http2SessionManager.setState missing");
+    }
+    self.setState = (state: ManagerState) => {
+      if (state.t === "ready" && isSession(state.conn)) this.#adopt(state.conn);
+      setState.call(this, state);
+    };
+  }
+
+  /**
+   * True when the current connection is up and the server has spoken HTTP/2 on it: calls can be
+   * sent without waiting.
+   */
+  get established(): boolean {
+    const conn = this.#current;
+    if (conn === undefined || conn.destroyed || conn.closed || !this.#settled.has(conn)) {
+      return false;
+    }
+    const state = this.state();
+    return state === "open" || state === "idle";
+  }
+
+  /**
+   * Opens a connection when there is none and resolves true once the server's SETTINGS frame has
+   * arrived on it, false when connecting fails or the connection dies first. Never rejects.
+   * The caller bounds the wait (the dial timeout).
+   */
+  async handshake(): Promise<boolean> {
+    if (this.established) return true;
+    if ((await this.connect()) === "error") return false;
+    const conn = this.#current;
+    if (conn === undefined) return false;
+    if (this.#settled.has(conn)) return true;
+    return this.#waiting.get(conn) ?? false;
+  }
+
+  #adopt(conn: ClientHttp2Session): void {
+    this.#current = conn;
+    guardPing(conn);
+    if (this.#settled.has(conn) || this.#waiting.has(conn)) return;
+    const settled = new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => {
+        conn.off("remoteSettings", onSettings);
+        conn.off("close", onEnd);
+        conn.off("error", onEnd);
+        if (ok) this.#settled.add(conn);
+        resolve(ok);
+      };
+      const onSettings = () => done(true);
+      const onEnd = () => done(false);
+      conn.once("remoteSettings", onSettings);
+      conn.once("close", onEnd);
+      conn.once("error", onEnd);
+    });
+    this.#waiting.set(conn, settled);
+  }
+}
+
+const guarded = new WeakSet<ClientHttp2Session>();
+
+type PingCallback = (err: Error | null, duration: number, payload: Buffer) => void;
+
+/**
+ * Replaces `session.ping` with one that never throws: on a destroyed session, or when Node
+ * throws anyway, the callback gets the error on the next tick (connect-node's ping callbacks
+ * ignore errors; its close and error handlers clean up).
+ *
+ * @example
+ * guardPing(session);
+ */
+export function guardPing(session: ClientHttp2Session): void {
+  if (guarded.has(session)) return;
+  guarded.add(session);
+  const ping = session.ping;
+  const safePing = function (this: ClientHttp2Session, ...args: unknown[]): boolean {
+    const callback = args.find((a): a is PingCallback => typeof a === "function");
+    const fail = (error: unknown) => {
+      const err = error instanceof Error ? error : new Error(String(error));
+      if (callback) process.nextTick(callback, err, 0, Buffer.alloc(8));
+      return false;
+    };
+    if (this.destroyed) {
+      return fail(
+        Object.assign(new Error("ping on a destroyed HTTP/2 session"), {
+          code: "ERR_HTTP2_INVALID_SESSION",
+        }),
+      );
+    }
+    try {
+      return (ping as (...a: unknown[]) => boolean).apply(this, args);
+    } catch (error) {
+      return fail(error);
+    }
+  };
+  Object.defineProperty(session, "ping", { value: safePing, configurable: true, writable: true });
+}
+
+function isSession(value: unknown): value is ClientHttp2Session {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { ping?: unknown }).ping === "function" &&
+    typeof (value as { request?: unknown }).request === "function"
+  );
+}
