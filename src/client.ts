@@ -1,5 +1,5 @@
 import type { DescService } from "@bufbuild/protobuf";
-import { type Client, createClient } from "@connectrpc/connect";
+import { type Client, createClient, createContextValues } from "@connectrpc/connect";
 import {
   Auth,
   Cluster,
@@ -10,6 +10,9 @@ import {
 } from "../gen/etcdserverpb/rpc_pb.ts";
 import { Election } from "../gen/v3electionpb/v3election_pb.ts";
 import { Lock } from "../gen/v3lockpb/v3lock_pb.ts";
+import { AuthClient } from "./auth.ts";
+import { ClusterClient } from "./cluster.ts";
+import { PasswordAuth, StaticToken } from "./connection/auth-token.ts";
 import {
   createConnectEndpointTransport,
   createLeanEndpointTransport,
@@ -17,12 +20,14 @@ import {
 } from "./connection/endpoint.ts";
 import { normalizeEndpoints } from "./connection/endpoints.ts";
 import { EndpointPool } from "./connection/pool.ts";
-import { PoolTransport } from "./connection/pool-transport.ts";
+import { noAuthKey, PoolTransport } from "./connection/pool-transport.ts";
 import { InvalidArgumentError } from "./errors.ts";
 import type { KeyValue } from "./key-value.ts";
-import type { Bytes, KeyOrRange } from "./keys.ts";
+import { type Bytes, type KeyOrRange, toBytes } from "./keys.ts";
 import { Keyspace } from "./keyspace.ts";
 import { type GetOptions, KV, type ListOptions } from "./kv.ts";
+import { MaintenanceClient } from "./maintenance.ts";
+import { Namespace } from "./namespace.ts";
 import type { Int64 } from "./numbers.ts";
 import type { CallOptions, EtcdOptions } from "./options.ts";
 import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
@@ -34,6 +39,8 @@ const MIN_KEEPALIVE_INTERVAL_MS = 10_000;
 const DEFAULT_KEEPALIVE_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_SEND_BYTES = 2 * 1024 * 1024;
+const DEFAULT_AUTHENTICATE_TIMEOUT_MS = 30_000;
+const inspect = Symbol.for("nodejs.util.inspect.custom");
 
 /**
  * The generated Connect clients for every etcd service, over the client's endpoints (with its
@@ -77,6 +84,10 @@ export class Etcd {
   readonly #pool: EndpointPool;
   readonly #closables = new Set<Closable>();
   #raw: RawClients | undefined;
+  #cluster: ClusterClient | undefined;
+  #maintenance: MaintenanceClient | undefined;
+  #auth: AuthClient | undefined;
+  readonly #username: string | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(options: EtcdOptions) {
@@ -109,8 +120,58 @@ export class Etcd {
     this.transport = new PoolTransport(this.#pool, {
       dialTimeoutMs: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
       defaultTimeoutMs: options.timeoutMs,
+      clientCert: options.tls?.cert !== undefined,
     });
+    this.#username = options.username;
+    this.transport.auth = tokenProvider(options, this.transport);
     this.kv = new KV(createClient(KVService, this.transport), new Keyspace());
+  }
+
+  /**
+   * Cluster membership: list, add (also as learner), remove, update, promote.
+   *
+   * @example
+   * const { members } = await etcd.cluster.memberList();
+   */
+  get cluster(): ClusterClient {
+    this.#cluster ??= new ClusterClient(createClient(Cluster, this.transport));
+    return this.#cluster;
+  }
+
+  /**
+   * Status per endpoint, alarms, defragmentation, hashes, leader transfer, snapshots.
+   *
+   * @example
+   * await etcd.maintenance.snapshot("/backups/etcd.db");
+   */
+  get maintenance(): MaintenanceClient {
+    this.#maintenance ??= new MaintenanceClient(createClient(Maintenance, this.transport), () =>
+      this.#pool.endpoints.map((e) => e.url),
+    );
+    return this.#maintenance;
+  }
+
+  /**
+   * Authentication admin: enable/disable, users, roles and their permissions.
+   *
+   * @example
+   * await etcd.auth.roleGrantPermission("reader", prefix("app/"), "read");
+   */
+  get auth(): AuthClient {
+    this.#auth ??= new AuthClient(createClient(Auth, this.transport));
+    return this.#auth;
+  }
+
+  /**
+   * A view of this client with every key under `prefix` (added on the way in, removed on the
+   * way out); ranges and `all()` stay inside it.
+   *
+   * @example
+   * const app = etcd.namespace("app/");
+   * await app.put("a", "1"); // stores "app/a"
+   */
+  namespace(prefix: Bytes): Namespace {
+    return new Namespace(this, new Keyspace(toBytes(prefix, "prefix").slice()));
   }
 
   /** The generated Connect clients, for the full wire surface. */
@@ -216,6 +277,49 @@ export class Etcd {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+
+  /** Endpoints and user name; never a password or token. */
+  toJSON(): { endpoints: string[]; username?: string; closed: boolean } {
+    return {
+      endpoints: [...this.endpoints],
+      ...(this.#username === undefined ? {} : { username: this.#username }),
+      closed: this.closed,
+    };
+  }
+
+  [inspect](): string {
+    const user =
+      this.#username === undefined ? "" : `, username: ${JSON.stringify(this.#username)}`;
+    return `Etcd { endpoints: ${JSON.stringify(this.endpoints)}${user}, closed: ${this.closed} }`;
+  }
+}
+
+/** The token source the options ask for: password login, a fixed token, or none. */
+function tokenProvider(options: EtcdOptions, transport: PoolTransport) {
+  const { username, password, token } = options;
+  if (username !== undefined) {
+    if (typeof username !== "string" || username.length === 0) {
+      throw new InvalidArgumentError("username must be a non-empty string");
+    }
+    if (typeof password !== "string") {
+      throw new InvalidArgumentError("password must be a string when username is given");
+    }
+    const auth = createClient(Auth, transport);
+    const contextValues = createContextValues().set(noAuthKey, true);
+    const timeoutMs = options.timeoutMs || DEFAULT_AUTHENTICATE_TIMEOUT_MS;
+    return new PasswordAuth(username, password, async (name, secret, signal) => {
+      const call = signal ? { contextValues, timeoutMs, signal } : { contextValues, timeoutMs };
+      return (await auth.authenticate({ name, password: secret }, call)).token;
+    });
+  }
+  if (password !== undefined) throw new InvalidArgumentError("password needs a username");
+  if (token !== undefined) {
+    if (typeof token !== "string" || token.length === 0) {
+      throw new InvalidArgumentError("token must be a non-empty string");
+    }
+    return new StaticToken(token);
+  }
+  return undefined;
 }
 
 function transportFactory(choice: EtcdOptions["transport"]): TransportFactory {

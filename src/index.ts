@@ -1,4 +1,19 @@
+export {
+  AuthClient,
+  type AuthStatus,
+  type Permission,
+  type PermissionType,
+  type Role,
+  type User,
+} from "./auth.ts";
 export { type Closable, Etcd, type RawClients } from "./client.ts";
+export {
+  ClusterClient,
+  type Member,
+  type MemberAddResult,
+  type MemberListResult,
+} from "./cluster.ts";
+export { type Authenticate, PasswordAuth, StaticToken } from "./connection/auth-token.ts";
 export {
   createConnectEndpointTransport,
   createLeanEndpointTransport,
@@ -8,7 +23,15 @@ export {
   type TransportFactory,
 } from "./connection/endpoint.ts";
 export { createLeanTransport, type LeanTransportOptions } from "./connection/lean-transport.ts";
-export { noRetryKey, PoolTransport, type TokenProvider } from "./connection/pool-transport.ts";
+export {
+  endpointKey,
+  isStaleTokenError,
+  noAuthKey,
+  noRetryKey,
+  PoolTransport,
+  type TokenProvider,
+} from "./connection/pool-transport.ts";
+export type { TlsFailure, TlsFailureReason } from "./connection/tls-errors.ts";
 export * from "./errors.ts";
 export { KeyValue, type ResponseHeader } from "./key-value.ts";
 export {
@@ -26,6 +49,21 @@ export {
   toText,
 } from "./keys.ts";
 export { type GetOptions, KV, type ListOptions } from "./kv.ts";
+export {
+  type Alarm,
+  type AlarmKind,
+  type EndpointOptions,
+  type EndpointStatus,
+  type HashKVResult,
+  type HashResult,
+  MaintenanceClient,
+  type MemberStatus,
+  type SnapshotOptions,
+  type SnapshotProgress,
+  type SnapshotResult,
+  type SnapshotTarget,
+} from "./maintenance.ts";
+export { Namespace } from "./namespace.ts";
 export type { Int64 } from "./numbers.ts";
 export type { CallOptions, EtcdOptions, TlsOptions } from "./options.ts";
 export type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
