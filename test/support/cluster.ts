@@ -9,8 +9,9 @@ import { etcdBinary } from "./etcd-binary.ts";
 export interface ClusterTls {
   certFile: string;
   keyFile: string;
+  /** The CA that signed `certFile`: the harness trusts it; etcd gets it with `clientCertAuth`. */
   trustedCaFile: string;
-  /** Require client certificates signed by `trustedCaFile`. */
+  /** Require client certificates signed by `trustedCaFile` (else server-side TLS only). */
   clientCertAuth?: boolean;
 }
 
@@ -135,15 +136,74 @@ export function freePort(): Promise<number> {
 let clusterCounter = 0;
 
 /** Real etcd members on loopback, on free ports, with temporary data dirs. */
+/** Ports and URLs reserved for a member that is to join a running cluster. */
+export interface MemberSpec {
+  name: string;
+  clientUrl: string;
+  peerUrl: string;
+}
+
 export class Cluster {
   readonly members: Member[];
   readonly root: string;
   readonly tls: ClusterTls | undefined;
+  readonly #options: ClusterOptions;
 
-  private constructor(members: Member[], root: string, tls: ClusterTls | undefined) {
+  private constructor(
+    members: Member[],
+    root: string,
+    tls: ClusterTls | undefined,
+    options: ClusterOptions,
+  ) {
     this.members = members;
     this.root = root;
     this.tls = tls;
+    this.#options = options;
+  }
+
+  /**
+   * Reserves ports for one more member (not started): give `peerUrl` to MemberAdd, then call
+   * `startMember` with the `--initial-cluster` the add answered.
+   *
+   * @example
+   * const spec = await cluster.reserveMember();
+   * const { members } = await etcd.cluster.memberAdd([spec.peerUrl], { isLearner: true });
+   * cluster.startMember(spec, initialClusterOf(members, spec));
+   */
+  async reserveMember(name?: string): Promise<MemberSpec> {
+    const scheme = this.tls ? "https" : "http";
+    return {
+      name: name ?? `m${this.members.length}`,
+      clientUrl: `${scheme}://127.0.0.1:${await freePort()}`,
+      peerUrl: `http://127.0.0.1:${await freePort()}`,
+    };
+  }
+
+  /**
+   * Starts a reserved member joining this running cluster (`--initial-cluster-state=existing`),
+   * with the cluster's TLS and extra flags. `initialCluster` is "name=peerUrl,..." for every
+   * member including the new one. Does not wait: a learner may not report healthy.
+   *
+   * @example
+   * const member = cluster.startMember(spec, "m0=http://...,m1=...,m3=http://...");
+   */
+  startMember(spec: MemberSpec, initialCluster: string): Member {
+    const dataDir = join(this.root, spec.name);
+    const member = new Member(spec.name, spec.clientUrl, spec.peerUrl, dataDir, [
+      ...memberArgs(spec, dataDir, initialCluster, this.#options.tls),
+      "--initial-cluster-state=existing",
+      ...(this.#options.args ?? []),
+    ]);
+    this.members.push(member);
+    member.start();
+    return member;
+  }
+
+  /** Kills a member and forgets it (after removing it from the cluster). */
+  async dropMember(member: Member): Promise<void> {
+    await member.kill();
+    const index = this.members.indexOf(member);
+    if (index >= 0) this.members.splice(index, 1);
   }
 
   /** Starts `size` members and waits until every one answers /health. */
@@ -161,25 +221,16 @@ export class Cluster {
     const initialCluster = specs.map((s) => `${s.name}=${s.peer}`).join(",");
     const members = specs.map((spec) => {
       const dataDir = join(root, spec.name);
+      const memberSpec = { name: spec.name, clientUrl: spec.client, peerUrl: spec.peer };
       const args = [
-        `--name=${spec.name}`,
-        `--data-dir=${dataDir}`,
-        `--listen-client-urls=${spec.client}`,
-        `--advertise-client-urls=${spec.client}`,
-        `--listen-peer-urls=${spec.peer}`,
-        `--initial-advertise-peer-urls=${spec.peer}`,
-        `--initial-cluster=${initialCluster}`,
+        ...memberArgs(memberSpec, dataDir, initialCluster, options.tls),
         `--initial-cluster-token=${token}`,
         "--initial-cluster-state=new",
-        "--logger=zap",
-        "--log-outputs=stderr",
-        "--log-level=warn",
-        ...tlsArgs(options.tls),
         ...(options.args ?? []),
       ];
       return new Member(spec.name, spec.client, spec.peer, dataDir, args);
     });
-    const cluster = new Cluster(members, root, options.tls);
+    const cluster = new Cluster(members, root, options.tls, options);
     for (const member of members) member.start();
     try {
       await cluster.waitHealthy(options.readyTimeoutMs ?? 30_000);
@@ -252,13 +303,34 @@ export class Cluster {
   }
 }
 
+function memberArgs(
+  spec: MemberSpec,
+  dataDir: string,
+  initialCluster: string,
+  tls: ClusterTls | undefined,
+): string[] {
+  return [
+    `--name=${spec.name}`,
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=${spec.clientUrl}`,
+    `--advertise-client-urls=${spec.clientUrl}`,
+    `--listen-peer-urls=${spec.peerUrl}`,
+    `--initial-advertise-peer-urls=${spec.peerUrl}`,
+    `--initial-cluster=${initialCluster}`,
+    "--logger=zap",
+    "--log-outputs=stderr",
+    "--log-level=warn",
+    ...tlsArgs(tls),
+  ];
+}
+
 function tlsArgs(tls: ClusterTls | undefined): string[] {
   if (!tls) return [];
   return [
     `--cert-file=${tls.certFile}`,
     `--key-file=${tls.keyFile}`,
-    `--trusted-ca-file=${tls.trustedCaFile}`,
-    ...(tls.clientCertAuth ? ["--client-cert-auth"] : []),
+    // etcd asks every client for a certificate as soon as it has a trusted CA file.
+    ...(tls.clientCertAuth ? [`--trusted-ca-file=${tls.trustedCaFile}`, "--client-cert-auth"] : []),
   ];
 }
 
@@ -281,6 +353,8 @@ export async function fetchText(url: string, tls?: ClusterTls): Promise<string> 
           ca: readFileSync(tls.trustedCaFile),
           cert: readFileSync(tls.certFile),
           key: readFileSync(tls.keyFile),
+          // The harness checks health, not identity: tests may serve a certificate for another host.
+          checkServerIdentity: () => undefined,
         }
       : {};
     const req = mod.get(url, { ...options, timeout: 2000 }, (res) => {

@@ -1,6 +1,7 @@
 import { after, afterEach, before } from "node:test";
 import { Cluster, type ClusterOptions } from "./cluster.ts";
 
+export { type CertFiles, generatePki, hasOpenssl, type TestPki } from "./certs.ts";
 export { testClientOptions, testTransport } from "./client-options.ts";
 export {
   Cluster,
@@ -9,6 +10,7 @@ export {
   fetchText,
   freePort,
   Member,
+  type MemberSpec,
 } from "./cluster.ts";
 export { etcdBinary, etcdctlBinary, etcdVersion } from "./etcd-binary.ts";
 export { etcdctl } from "./etcdctl.ts";
