@@ -1,0 +1,88 @@
+import { readFile } from "node:fs/promises";
+import type { EtcdOptions } from "../options.ts";
+import { usageError } from "./cli-error.ts";
+import { parseDuration } from "./duration.ts";
+
+const DEFAULT_ENDPOINT = "127.0.0.1:2379";
+const DEFAULT_DIAL_TIMEOUT = "2s";
+const DEFAULT_COMMAND_TIMEOUT = "5s";
+
+/** The global flags that say how to reach etcd, as parsed. */
+export interface ConnectFlags {
+  endpoints?: string | undefined;
+  "dial-timeout"?: string | undefined;
+  "command-timeout"?: string | undefined;
+  cacert?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+  user?: string | undefined;
+  password?: string | undefined;
+}
+
+/**
+ * The endpoints as the user wrote them (for display): `--endpoints`, else `ETCD_ENDPOINTS`,
+ * else 127.0.0.1:2379.
+ *
+ * @example
+ * endpointList({ endpoints: "a:2379,b:2379" }, {}); // ["a:2379", "b:2379"]
+ */
+export function endpointList(flags: ConnectFlags, env: NodeJS.ProcessEnv): string[] {
+  const raw = flags.endpoints ?? env.ETCD_ENDPOINTS ?? DEFAULT_ENDPOINT;
+  const list = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (list.length === 0) throw usageError("--endpoints is empty");
+  return list;
+}
+
+/**
+ * `EtcdOptions` from the global flags: timeouts, TLS files (read here), user and password.
+ * A bare host:port becomes https when any TLS flag is given.
+ *
+ * @example
+ * const etcd = new Etcd(await connectOptions(flags, process.env, askPassword));
+ */
+export async function connectOptions(
+  flags: ConnectFlags,
+  env: NodeJS.ProcessEnv,
+  askPassword: (user: string) => Promise<string>,
+): Promise<EtcdOptions> {
+  const tlsWanted = flags.cacert !== undefined || flags.cert !== undefined;
+  if ((flags.cert === undefined) !== (flags.key === undefined)) {
+    throw usageError("--cert and --key go together");
+  }
+  const endpoints = endpointList(flags, env).map((e) =>
+    tlsWanted && !e.includes("://") ? `https://${e}` : e,
+  );
+  const options: EtcdOptions = {
+    endpoints,
+    dialTimeoutMs: parseDuration(flags["dial-timeout"] ?? DEFAULT_DIAL_TIMEOUT, "--dial-timeout"),
+    timeoutMs: parseDuration(
+      flags["command-timeout"] ?? DEFAULT_COMMAND_TIMEOUT,
+      "--command-timeout",
+    ),
+  };
+  if (tlsWanted) {
+    options.tls = {
+      ...(flags.cacert === undefined ? {} : { ca: await readFile(flags.cacert) }),
+      ...(flags.cert === undefined ? {} : { cert: await readFile(flags.cert) }),
+      ...(flags.key === undefined ? {} : { key: await readFile(flags.key) }),
+    };
+  }
+  if (flags.user !== undefined) {
+    const colon = flags.user.indexOf(":");
+    const username = colon < 0 ? flags.user : flags.user.slice(0, colon);
+    let password = colon < 0 ? flags.password : flags.user.slice(colon + 1);
+    if (colon >= 0 && flags.password !== undefined) {
+      throw usageError("give the password in --user name:password or in --password, not both");
+    }
+    if (!username) throw usageError("--user needs a user name");
+    password ??= await askPassword(username);
+    options.username = username;
+    options.password = password;
+  } else if (flags.password !== undefined) {
+    throw usageError("--password needs --user");
+  }
+  return options;
+}
