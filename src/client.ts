@@ -26,6 +26,7 @@ import type { KeyValue } from "./key-value.ts";
 import { type Bytes, type KeyOrRange, toBytes } from "./keys.ts";
 import { Keyspace } from "./keyspace.ts";
 import { type GetOptions, KV, type ListOptions } from "./kv.ts";
+import { LeaseClient } from "./lease/lease-client.ts";
 import { MaintenanceClient } from "./maintenance.ts";
 import { Namespace } from "./namespace.ts";
 import type { Int64 } from "./numbers.ts";
@@ -88,6 +89,7 @@ export class Etcd {
   #maintenance: MaintenanceClient | undefined;
   #auth: AuthClient | undefined;
   readonly #username: string | undefined;
+  #lease: LeaseClient | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(options: EtcdOptions) {
@@ -190,6 +192,17 @@ export class Etcd {
       };
     }
     return this.#raw;
+  }
+
+  /**
+   * Leases: grant, revoke, time-to-live, list, renew; kept-alive leases share one stream.
+   *
+   * @example
+   * const lease = await etcd.lease.grant(10, { keepAlive: true });
+   */
+  get lease(): LeaseClient {
+    this.#lease ??= new LeaseClient(this, new Keyspace());
+    return this.#lease;
   }
 
   /**

@@ -49,6 +49,14 @@ export {
   toText,
 } from "./keys.ts";
 export { type GetOptions, KV, type ListOptions } from "./kv.ts";
+export type { KeepAliveStats } from "./lease/keep-alive.ts";
+export { Lease, type LeaseState } from "./lease/lease.ts";
+export {
+  type GrantOptions,
+  LeaseClient,
+  type LeaseRenewal,
+  type LeaseTimeToLive,
+} from "./lease/lease-client.ts";
 export {
   type Alarm,
   type AlarmKind,

@@ -1,0 +1,365 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { createClient, createContextValues } from "@connectrpc/connect";
+import {
+  type LeaseKeepAliveRequestSchema,
+  type LeaseKeepAliveResponse,
+  Lease as LeaseService,
+} from "../../gen/etcdserverpb/rpc_pb.ts";
+import type { Closable } from "../client.ts";
+import type { PooledEndpoint } from "../connection/pool.ts";
+import {
+  endpointKey,
+  isStaleTokenError,
+  type PoolTransport,
+} from "../connection/pool-transport.ts";
+import { LeaseLostError, toEtcdError } from "../errors.ts";
+import { PushQueue } from "./push-queue.ts";
+
+/** What the keep-alive machinery needs from the client. */
+export interface KeepAliveHost {
+  readonly transport: PoolTransport;
+  readonly closed: boolean;
+  track(closable: Closable): () => void;
+}
+
+/**
+ * The side of a lease handle that the shared keep-alive stream talks to.
+ *
+ * @example
+ * keepAlive.add({ id, renewed: (ttl, deadline) => {}, lost: (error) => {} }, 10_000, deadline);
+ */
+export interface KeepAliveOwner {
+  readonly id: bigint;
+  /** After each successful renewal: the TTL etcd granted and the new local deadline (ms epoch). */
+  renewed(ttl: bigint, deadline: number): void;
+  /** Once, when the lease is lost; the owner is no longer kept alive. */
+  lost(error: LeaseLostError): void;
+  /** Once, when the client closes while the lease is kept alive. */
+  closed(): void;
+}
+
+/**
+ * Numbers describing the keep-alive machinery of one client.
+ *
+ * @example
+ * const { leases, streamsOpened } = etcd.lease.keepAliveStats();
+ */
+export interface KeepAliveStats {
+  /** Leases kept alive now. */
+  leases: number;
+  /** LeaseKeepAlive streams opened since the client started (one, unless streams failed). */
+  streamsOpened: number;
+  /** Whether a stream is open now. */
+  streamOpen: boolean;
+  /** Renewals etcd confirmed. */
+  renewals: number;
+  /** Leases reported lost. */
+  lost: number;
+}
+
+interface Entry {
+  readonly id: bigint;
+  readonly owners: Set<KeepAliveOwner>;
+  ttlMs: number;
+  /** When the next renewal is due. */
+  nextAt: number;
+  /** When the renewal in flight was sent; 0 when none is. */
+  sentAt: number;
+  /** Local deadline: the lease is lost when no renewal succeeds before it. */
+  deadline: number;
+}
+
+interface StreamState {
+  readonly queue: PushQueue<MessageInitShape<typeof LeaseKeepAliveRequestSchema>>;
+  readonly controller: AbortController;
+  readonly endpoint: PooledEndpoint;
+}
+
+/** Renewals due this close to the one that woke the timer go out with it. */
+const COALESCE_MS = 100;
+const MIN_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 2_000;
+const MIN_STALL_MS = 1_000;
+const MAX_STALL_MS = 5_000;
+
+const shared = new WeakMap<KeepAliveHost, LeaseKeepAlive>();
+
+/**
+ * The one keep-alive machine of a client (namespaces of the same client share it).
+ *
+ * @example
+ * sharedKeepAlive(etcd).add(owner, ttlMs, deadline);
+ */
+export function sharedKeepAlive(host: KeepAliveHost): LeaseKeepAlive {
+  let keepAlive = shared.get(host);
+  if (!keepAlive) {
+    keepAlive = new LeaseKeepAlive(host);
+    shared.set(host, keepAlive);
+  }
+  return keepAlive;
+}
+
+/**
+ * Keeps leases alive over ONE LeaseKeepAlive bidi stream per client, following Go's clientv3:
+ * each lease is renewed at a third of its TTL; a reply with TTL <= 0 means the lease is gone; a
+ * lease with no successful renewal before its deadline is lost. The deadline is counted from
+ * when the successful renewal was *sent* (etcd restarts the TTL when it receives it, later), so
+ * the owner hears of the loss no later than etcd expires the lease.
+ *
+ * The stream carries `hasleader: true` (a member without quorum ends it instead of staying
+ * silent), no deadline, and is pinned to one endpoint. When it fails, or a renewal goes
+ * unanswered for a third of the TTL (between 1 and 5 s: a hung member), the endpoint is set
+ * aside and the stream reopens on the next one with backoff, renewing every lease at once.
+ * The stream closes when no lease is left.
+ *
+ * @example
+ * const keepAlive = sharedKeepAlive(etcd);
+ * keepAlive.add(owner, 10_000, Date.now() + 10_000);
+ */
+export class LeaseKeepAlive {
+  readonly #host: KeepAliveHost;
+  readonly #entries = new Map<bigint, Entry>();
+  #stream: StreamState | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #reopenTimer: ReturnType<typeof setTimeout> | undefined;
+  #failures = 0;
+  #avoid: PooledEndpoint | undefined;
+  #lastError: unknown;
+  #untrack: (() => void) | undefined;
+  #closed = false;
+  #stats = { streamsOpened: 0, renewals: 0, lost: 0 };
+
+  constructor(host: KeepAliveHost) {
+    this.#host = host;
+  }
+
+  /** Starts keeping `owner.id` alive; `ttlMs` and `deadline` are what the caller knows so far. */
+  add(owner: KeepAliveOwner, ttlMs: number, deadline: number): void {
+    if (this.#closed || this.#host.closed) {
+      owner.closed();
+      return;
+    }
+    if (!this.#untrack) this.#untrack = this.#host.track(this);
+    const existing = this.#entries.get(owner.id);
+    if (existing) {
+      existing.owners.add(owner);
+      return;
+    }
+    const entry: Entry = {
+      id: owner.id,
+      owners: new Set([owner]),
+      ttlMs,
+      nextAt: 0,
+      sentAt: 0,
+      deadline,
+    };
+    this.#entries.set(owner.id, entry);
+    if (this.#stream) this.#send(entry, Date.now());
+    else this.#open();
+    this.#arm(Math.min(entry.deadline, Date.now() + this.#stallMs(entry)));
+  }
+
+  /** Stops keeping `owner` alive (the lease itself is left as it is). */
+  remove(owner: KeepAliveOwner): void {
+    const entry = this.#entries.get(owner.id);
+    if (!entry?.owners.delete(owner)) return;
+    if (entry.owners.size === 0) {
+      this.#entries.delete(entry.id);
+      if (this.#entries.size === 0) this.#idle();
+    }
+  }
+
+  stats(): KeepAliveStats {
+    return {
+      leases: this.#entries.size,
+      streamsOpened: this.#stats.streamsOpened,
+      streamOpen: this.#stream !== undefined,
+      renewals: this.#stats.renewals,
+      lost: this.#stats.lost,
+    };
+  }
+
+  /** Ends the stream and tells every owner the client closed. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const owners = [...this.#entries.values()].flatMap((e) => [...e.owners]);
+    this.#entries.clear();
+    this.#idle();
+    for (const owner of owners) owner.closed();
+  }
+
+  #idle(): void {
+    this.#endStream();
+    clearTimeout(this.#reopenTimer);
+    this.#reopenTimer = undefined;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    this.#untrack?.();
+    this.#untrack = undefined;
+  }
+
+  #endStream(): void {
+    const stream = this.#stream;
+    if (!stream) return;
+    this.#stream = undefined;
+    stream.queue.close();
+    stream.controller.abort();
+  }
+
+  #open(): void {
+    if (this.#stream || this.#reopenTimer || this.#closed || this.#entries.size === 0) return;
+    if (this.#host.closed) {
+      this.close();
+      return;
+    }
+    const transport = this.#host.transport;
+    const endpoint = transport.pool.pick(this.#avoid);
+    const stream: StreamState = {
+      queue: new PushQueue(),
+      controller: new AbortController(),
+      endpoint,
+    };
+    this.#stream = stream;
+    this.#stats.streamsOpened++;
+    const responses = createClient(LeaseService, transport).leaseKeepAlive(stream.queue, {
+      signal: stream.controller.signal,
+      timeoutMs: 0,
+      headers: { hasleader: "true" },
+      contextValues: createContextValues().set(endpointKey, endpoint.url),
+    });
+    void this.#read(stream, responses);
+    const now = Date.now();
+    for (const entry of this.#entries.values()) this.#send(entry, now);
+    this.#arm(now + MIN_STALL_MS);
+  }
+
+  async #read(stream: StreamState, responses: AsyncIterable<LeaseKeepAliveResponse>) {
+    let failure: unknown;
+    try {
+      for await (const response of responses) {
+        if (stream !== this.#stream) return;
+        this.#onResponse(stream, response);
+      }
+      failure = new Error("etcd ended the keep-alive stream");
+    } catch (error) {
+      failure = error;
+    }
+    if (stream === this.#stream) this.#fail(stream, failure);
+  }
+
+  #onResponse(stream: StreamState, response: LeaseKeepAliveResponse): void {
+    const entry = this.#entries.get(response.ID);
+    if (this.#failures !== 0 || this.#avoid) {
+      this.#failures = 0;
+      this.#avoid = undefined;
+      this.#host.transport.pool.markHealthy(stream.endpoint);
+    }
+    if (!entry) return;
+    const now = Date.now();
+    if (response.TTL <= 0n) {
+      this.#lose(entry, `lease ${entry.id.toString(16)} expired or was revoked`);
+      return;
+    }
+    const ttlMs = Number(response.TTL) * 1000;
+    entry.ttlMs = ttlMs;
+    entry.deadline = (entry.sentAt || now) + ttlMs;
+    entry.sentAt = 0;
+    entry.nextAt = now + ttlMs / 3;
+    this.#stats.renewals++;
+    this.#arm(entry.nextAt);
+    for (const owner of [...entry.owners]) owner.renewed(response.TTL, entry.deadline);
+  }
+
+  #send(entry: Entry, now: number): void {
+    const stream = this.#stream;
+    if (!stream || entry.sentAt !== 0) return;
+    entry.sentAt = now;
+    stream.queue.push({ ID: entry.id });
+  }
+
+  #stallMs(entry: Entry): number {
+    return Math.min(MAX_STALL_MS, Math.max(MIN_STALL_MS, entry.ttlMs / 3));
+  }
+
+  /** Makes sure the timer fires no later than `at`. */
+  #arm(at: number): void {
+    if (this.#closed || at >= this.#timerAt) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, at - Date.now()));
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    if (this.#closed) return;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    let stalled = false;
+    for (const entry of [...this.#entries.values()]) {
+      if (now >= entry.deadline) {
+        this.#lose(entry, `lease ${entry.id.toString(16)} was not renewed before its deadline`);
+        continue;
+      }
+      if (this.#stream) {
+        if (entry.sentAt === 0 && entry.nextAt <= now + COALESCE_MS) this.#send(entry, now);
+        if (entry.sentAt !== 0) {
+          const stallAt = entry.sentAt + this.#stallMs(entry);
+          if (now >= stallAt) stalled = true;
+          next = Math.min(next, stallAt);
+        } else next = Math.min(next, entry.nextAt);
+      }
+      next = Math.min(next, entry.deadline);
+    }
+    if (stalled && this.#stream) {
+      this.#fail(this.#stream, new Error("keep-alive renewals went unanswered (member hung?)"));
+      return;
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
+  }
+
+  #fail(stream: StreamState, error: unknown): void {
+    if (stream !== this.#stream) return;
+    this.#endStream();
+    this.#lastError = error;
+    if (this.#closed || this.#host.closed) {
+      this.close();
+      return;
+    }
+    this.#host.transport.pool.markFailed(stream.endpoint);
+    this.#avoid = stream.endpoint;
+    for (const entry of this.#entries.values()) entry.sentAt = 0;
+    if (this.#entries.size === 0) return;
+    this.#failures++;
+    let deadline = Number.POSITIVE_INFINITY;
+    for (const entry of this.#entries.values()) deadline = Math.min(deadline, entry.deadline);
+    this.#arm(deadline);
+    if (isStaleTokenError(error) && this.#failures === 1) {
+      void this.#host.transport.refreshAuth().then(
+        () => this.#open(),
+        () => this.#open(),
+      );
+      return;
+    }
+    const backoff = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** (this.#failures - 1));
+    this.#reopenTimer = setTimeout(() => {
+      this.#reopenTimer = undefined;
+      this.#open();
+    }, backoff);
+  }
+
+  #lose(entry: Entry, message: string): void {
+    if (this.#entries.get(entry.id) !== entry) return;
+    this.#entries.delete(entry.id);
+    this.#stats.lost++;
+    const cause = this.#lastError === undefined ? undefined : toEtcdError(this.#lastError);
+    const detail = cause && !this.#stream ? ` (keep-alive stream: ${cause.message})` : "";
+    for (const owner of entry.owners) {
+      owner.lost(new LeaseLostError(`${message}${detail}`, undefined, { cause }));
+    }
+    if (this.#entries.size === 0) this.#idle();
+  }
+}
