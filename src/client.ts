@@ -31,6 +31,7 @@ import { MaintenanceClient } from "./maintenance.ts";
 import { Namespace } from "./namespace.ts";
 import type { Int64 } from "./numbers.ts";
 import type { CallOptions, EtcdOptions } from "./options.ts";
+import { ReadCoalescer } from "./read-coalescer.ts";
 import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
 import type { DeleteOptions, PutOptions, RangeOptions, TxnRequest } from "./txn.ts";
 
@@ -126,7 +127,11 @@ export class Etcd {
     });
     this.#username = options.username;
     this.transport.auth = tokenProvider(options, this.transport);
-    this.kv = new KV(createClient(KVService, this.transport), new Keyspace());
+    const kvClient = createClient(KVService, this.transport);
+    this.kv = new KV(kvClient, new Keyspace(), {
+      coalescer: new ReadCoalescer(kvClient),
+      byDefault: options.coalesceReads === true,
+    });
   }
 
   /**

@@ -101,6 +101,9 @@ export type DuplicateKeyError = InstanceType<typeof DuplicateKeyError>;
 /** The request exceeds the size limit (etcd's --max-request-bytes, 1.5 MiB by default). @example if (e instanceof RequestTooLargeError) {} */
 export const RequestTooLargeError = kind("RequestTooLargeError", Code.InvalidArgument);
 export type RequestTooLargeError = InstanceType<typeof RequestTooLargeError>;
+/** A response was larger than the client accepts (`maxReceiveBytes`); raise it or read less at a time (`limit`, `list`). @example if (e instanceof ResponseTooLargeError) {} */
+export const ResponseTooLargeError = kind("ResponseTooLargeError", Code.ResourceExhausted);
+export type ResponseTooLargeError = InstanceType<typeof ResponseTooLargeError>;
 /** The backend quota is exhausted; an alarm is raised. @example if (e instanceof NoSpaceError) {} */
 export const NoSpaceError = kind("NoSpaceError", Code.ResourceExhausted);
 export type NoSpaceError = InstanceType<typeof NoSpaceError>;
@@ -292,6 +295,9 @@ export function toEtcdError(error: unknown): EtcdError {
   if (cls) return new cls(message, code, { cause });
   if (message.startsWith("etcdserver: request is too large") || isTooLarge(connectError)) {
     return new RequestTooLargeError(message, code, { cause });
+  }
+  if (code === Code.ResourceExhausted && /readMaxBytes|maxReceiveBytes/.test(message)) {
+    return new ResponseTooLargeError(message, code, { cause });
   }
   if (message.startsWith("etcdserver: request timed out"))
     return new TimeoutError(message, code, { cause });

@@ -17,11 +17,20 @@ import {
 } from "./kv-wire.ts";
 import { type Int64, toInt64 } from "./numbers.ts";
 import type { CallOptions } from "./options.ts";
+import type { ReadCoalescer } from "./read-coalescer.ts";
 import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
 import type { DeleteOptions, PutOptions, RangeOptions, TxnRequest } from "./txn.ts";
 
 /** Options of `get`. @example await etcd.get("k", { revision: 5n }) */
-export type GetOptions = Pick<RangeOptions, "revision" | "serializable" | "keysOnly"> & CallOptions;
+export type GetOptions = Pick<RangeOptions, "revision" | "serializable" | "keysOnly"> &
+  CallOptions & {
+    /**
+     * Send this read together with the other linearizable gets of the same event-loop turn, as
+     * one Txn (see `EtcdOptions.coalesceReads`, the default for this). Ignored for serializable
+     * reads and reads at a revision.
+     */
+    coalesce?: boolean;
+  };
 
 /** Options of `list`. @example etcd.list(prefix("a/"), { pageSize: 500 }) */
 export interface ListOptions extends CallOptions {
@@ -44,10 +53,37 @@ export interface ListOptions extends CallOptions {
 export class KV {
   readonly #client: Client<typeof KVService>;
   readonly #keyspace: Keyspace;
+  readonly #coalescer: ReadCoalescer | undefined;
+  readonly #coalesceByDefault: boolean;
 
-  constructor(client: Client<typeof KVService>, keyspace: Keyspace) {
+  /**
+   * `reads` is the client's read coalescer (shared by every namespace of a client, so that their
+   * gets batch together) and whether gets use it unless told otherwise.
+   */
+  constructor(
+    client: Client<typeof KVService>,
+    keyspace: Keyspace,
+    reads?: { coalescer: ReadCoalescer; byDefault: boolean },
+  ) {
     this.#client = client;
     this.#keyspace = keyspace;
+    this.#coalescer = reads?.coalescer;
+    this.#coalesceByDefault = reads?.byDefault === true;
+  }
+
+  /**
+   * The same operations over another keyspace, sharing this KV's client and read coalescer (so
+   * gets of a namespace batch with the client's own).
+   *
+   * @example
+   * const appKv = etcd.kv.withKeyspace(new Keyspace("app/"));
+   */
+  withKeyspace(keyspace: Keyspace): KV {
+    return new KV(
+      this.#client,
+      keyspace,
+      this.#coalescer && { coalescer: this.#coalescer, byDefault: this.#coalesceByDefault },
+    );
   }
 
   /**
@@ -58,6 +94,20 @@ export class KV {
    * console.log(kv?.text);
    */
   async get(key: Bytes, options: GetOptions = {}): Promise<KeyValue | undefined> {
+    if (
+      this.#coalescer !== undefined &&
+      (options.coalesce ?? this.#coalesceByDefault) &&
+      !options.serializable &&
+      (options.revision === undefined || options.revision === 0 || options.revision === 0n)
+    ) {
+      const request = rangeRequest(key, options, this.#keyspace);
+      try {
+        const response = await this.#coalescer.range(request, options);
+        return toRangeResult(response, this.#keyspace).kvs[0];
+      } catch (error) {
+        throw toEtcdError(error);
+      }
+    }
     const result = await this.range(key, options);
     return result.kvs[0];
   }

@@ -68,4 +68,12 @@ export interface EtcdOptions {
    * everything), or a factory of your own.
    */
   transport?: "lean" | "connect" | TransportFactory;
+  /**
+   * Batch reads: linearizable single-key `get`s issued in the same event-loop turn go out as one
+   * Txn of up to 128 range operations (one quorum round instead of one each), with results
+   * identical to separate calls; a failed batch is retried as separate calls. Worth it when many
+   * gets run concurrently; a lone get waits one turn of the event loop. Per call:
+   * `get(key, { coalesce: true | false })`. Default false.
+   */
+  coalesceReads?: boolean;
 }

@@ -34,20 +34,37 @@ function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+const utf8 = new TextDecoder();
+
 /**
- * Decodes `grpc-message`: gRPC percent-encodes non-ASCII bytes and "%" itself. A malformed
- * escape is kept as is rather than failing the call.
+ * Decodes `grpc-message`: gRPC percent-encodes "%" and every byte outside printable ASCII of
+ * the UTF-8 message. Bytes that are not valid UTF-8 become U+FFFD; a "%" not followed by two
+ * hex digits is kept as is.
  *
  * @example
- * percentDecode("etcdserver%3A no leader"); // "etcdserver: no leader"
+ * percentDecode("caf%C3%A9 100%25"); // "café 100%"
  */
 export function percentDecode(value: string): string {
   if (!value.includes("%")) return value;
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
+  const bytes: number[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 37 /* % */ && i + 2 < value.length && isHex(value, i + 1) && isHex(value, i + 2)) {
+      bytes.push(Number.parseInt(value.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (c < 0x100) {
+      // node:http2 hands header bytes over as latin1 characters.
+      bytes.push(c);
+    } else {
+      for (const b of Buffer.from(value[i] as string, "utf8")) bytes.push(b);
+    }
   }
+  return utf8.decode(Uint8Array.from(bytes));
+}
+
+function isHex(value: string, at: number): boolean {
+  const c = value.charCodeAt(at);
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 }
 
 /**

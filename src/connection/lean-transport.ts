@@ -437,19 +437,26 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
     return new LeanUnaryResponse(this.#method, message, headers, this.#trailers);
   }
 
-  /** The stream ended without a status: the member went away or reset the stream. */
+  /**
+   * The stream ended without a status. With a stream error the connection went away (reset,
+   * killed member, GOAWAY): Unavailable, the request may or may not have been applied, unless
+   * the error proves it was not sent. Without one, the server reset the stream.
+   */
   #lost(rstCode: number, when: string): ConnectError {
     const cause = this.#streamError;
-    if (rstCode !== H2.NO_ERROR) return resetError(rstCode, cause);
-    const code = (cause as { code?: unknown } | undefined)?.code;
-    const error = new ConnectError(
-      `connection to ${this.#session.authority} lost ${when}${cause ? `: ${errorText(cause)}` : ""}`,
+    if (cause === undefined) {
+      if (rstCode !== H2.NO_ERROR) return resetError(rstCode);
+      return new ConnectError(`stream ended ${when}`, Code.Internal);
+    }
+    if (rstCode === H2.REFUSED_STREAM) return resetError(rstCode, cause);
+    const code = (cause as { code?: unknown }).code;
+    return new ConnectError(
+      `connection to ${this.#session.authority} lost ${when}: ${errorText(cause)}`,
       Code.Unavailable,
       undefined,
       undefined,
       code === "ERR_HTTP2_GOAWAY_SESSION" ? notSent(cause) : cause,
     );
-    return error;
   }
 
   #settle(): void {
