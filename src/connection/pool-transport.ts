@@ -13,10 +13,12 @@ import {
   type Transport,
   type UnaryResponse,
 } from "@connectrpc/connect";
+import { Maintenance } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { ClientClosedError, InvalidArgumentError } from "../errors.ts";
 import { normalizeEndpoints } from "./endpoints.ts";
 import type { EndpointPool, PooledEndpoint } from "./pool.ts";
-import { shouldRetry } from "./retry-policy.ts";
+import { isEndpointFailure, shouldRetry, toCallError } from "./retry-policy.ts";
+import { EtcdSessionManager } from "./session.ts";
 import { findTlsFailure, withTlsFailure } from "./tls-errors.ts";
 
 /**
@@ -62,8 +64,11 @@ export const noAuthKey = createContextKey<boolean>(false, {
   description: "etcd-connect no auth token",
 });
 
-const MAX_ATTEMPTS = 100;
+/** Go's clientv3: at most 100 retries of a unary call. */
+const MAX_ATTEMPTS = 101;
+/** Go's clientv3: wait 25 ms (plus up to 10% jitter) after each sweep over a quorum of endpoints. */
 const SWEEP_BACKOFF_MS = 25;
+const SWEEP_JITTER = 0.1;
 
 const staleTokenMessages = new Set([
   "etcdserver: invalid auth token",
@@ -72,10 +77,15 @@ const staleTokenMessages = new Set([
 ]);
 
 /**
- * A Connect `Transport` over every endpoint of a client: it picks an endpoint per call, adds the
- * auth token, waits for a connection up to the dial timeout, applies the default deadline, and
- * retries by Go's clientv3 rules (repeatable RPCs on Unavailable; writes only when they never
- * left). Streams go to one healthy endpoint; their owners (watch, keep-alive) move them on failure.
+ * A Connect `Transport` over every endpoint of a client: it picks an endpoint per call
+ * (round-robin over the healthy ones), adds the auth token, waits for a connection up to the dial
+ * timeout, applies the default deadline, and retries by Go's clientv3 rules: repeatable RPCs on
+ * Unavailable, on the next endpoint, 25 ms after each sweep over a quorum; writes only when they
+ * provably never left (`neverLeft`). The caller's deadline and signal bound every retry loop.
+ * An endpoint that fails (unreachable, gone, not answering in time, not serving) is set aside
+ * and probed back in the background with etcd's Status call. Failures of the connection reach
+ * the caller as Unavailable. Streams go to one healthy endpoint; their owners (watch,
+ * keep-alive) open them again on failure, and a failed stream sets its endpoint aside.
  *
  * @example
  * const kv = createClient(KV, new PoolTransport(pool, { dialTimeoutMs: 5000 }));
@@ -101,6 +111,7 @@ export class PoolTransport implements Transport {
     this.#dialTimeoutMs = options.dialTimeoutMs;
     this.#defaultTimeoutMs = options.defaultTimeoutMs || undefined;
     this.#clientCert = options.clientCert === true;
+    pool.probe = (endpoint) => this.#probe(endpoint);
   }
 
   async unary<I extends DescMessage, O extends DescMessage>(
@@ -117,51 +128,62 @@ export class PoolTransport implements Transport {
     const pinned = this.#pinned(contextValues);
     const retries = pinned === undefined && contextValues?.get(noRetryKey) !== true;
     const auth = contextValues?.get(noAuthKey) === true ? undefined : this.auth;
-    let previous: PooledEndpoint | undefined;
+    let tried: Set<PooledEndpoint> | undefined;
     let authRepeated = false;
     for (let attempt = 1; ; attempt++) {
-      const endpoint = pinned ?? this.pool.pick(previous);
-      previous = endpoint;
+      const endpoint = pinned ?? this.pool.pick(tried);
       let token: string | undefined;
       try {
-        const remaining = deadline === 0 ? undefined : Math.max(1, deadline - Date.now());
-        await this.#ready(endpoint, signal, remaining);
+        await this.#ready(endpoint, signal, remainingMs(deadline));
         token = auth ? await auth.token(signal) : undefined;
         const response = await endpoint.connection.transport.unary(
           method,
           signal,
-          deadline === 0 ? undefined : Math.max(1, deadline - Date.now()),
+          remainingMs(deadline),
           token === undefined ? header : withToken(header, token),
           input,
           contextValues,
         );
         this.pool.markHealthy(endpoint);
         return response;
-      } catch (error) {
+      } catch (thrown) {
         if (this.closed)
-          throw new ClientClosedError("etcd client is closed", Code.Canceled, { cause: error });
-        if (signal?.aborted || (deadline !== 0 && Date.now() >= deadline)) throw error;
+          throw new ClientClosedError("etcd client is closed", Code.Canceled, { cause: thrown });
+        // The caller's own cancel: nothing to learn about the endpoint.
+        if (signal?.aborted) throw thrown;
+        const error = toCallError(thrown);
+        if (isEndpointFailure(error)) this.pool.markFailed(endpoint);
+        // The next attempt goes to an endpoint this call has not tried in this sweep.
+        tried ??= new Set();
+        tried.add(endpoint);
+        if (tried.size >= this.pool.endpoints.length) tried.clear();
+        if (deadline !== 0 && Date.now() >= deadline) throw error;
         if (auth && !authRepeated && isStaleTokenError(error)) {
           authRepeated = true;
           if (await auth.refresh(token, signal)) continue;
           throw error;
         }
-        const tls = findTlsFailure(error, { clientCert: this.#clientCert, endpoint: endpoint.url });
+        const tls = findTlsFailure(thrown, {
+          clientCert: this.#clientCert,
+          endpoint: endpoint.url,
+        });
         if (tls) {
           // Settings, not a passing fault: try each endpoint once, then say what is wrong.
           this.pool.markFailed(endpoint);
           if (!retries || attempt >= this.pool.endpoints.length) {
             throw withTlsFailure(
-              new ConnectError(tls.message, Code.Unavailable, undefined, undefined, error),
+              new ConnectError(tls.message, Code.Unavailable, undefined, undefined, thrown),
               tls,
             );
           }
           continue;
         }
         if (!retries || attempt >= MAX_ATTEMPTS || !shouldRetry(method, error)) throw error;
-        this.pool.markFailed(endpoint);
-        if (attempt % quorum(this.pool.endpoints.length) === 0)
-          await sleep(SWEEP_BACKOFF_MS, signal);
+        if (attempt % quorum(this.pool.endpoints.length) === 0) {
+          const pause = SWEEP_BACKOFF_MS * (1 + SWEEP_JITTER * Math.random());
+          await sleep(deadline === 0 ? pause : Math.min(pause, deadline - Date.now()), signal);
+          if (signal?.aborted) throw canceled(signal);
+        }
       }
     }
   }
@@ -175,23 +197,43 @@ export class PoolTransport implements Transport {
     contextValues?: ContextValues,
   ): Promise<StreamResponse<I, O>> {
     if (this.closed) throw new ClientClosedError("etcd client is closed");
-    const endpoint = this.#pinned(contextValues) ?? this.pool.pick();
-    try {
-      await this.#ready(endpoint, signal, timeoutMs || undefined);
-    } catch (error) {
-      this.pool.markFailed(endpoint);
-      throw error;
+    const pinned = this.#pinned(contextValues);
+    const tried = new Set<PooledEndpoint>();
+    let endpoint = pinned ?? this.pool.pick();
+    // Opening a stream sends nothing until connected: try each endpoint once.
+    for (;;) {
+      tried.add(endpoint);
+      try {
+        await this.#ready(endpoint, signal, timeoutMs || undefined);
+        break;
+      } catch (error) {
+        if (this.closed)
+          throw new ClientClosedError("etcd client is closed", Code.Canceled, { cause: error });
+        if (signal?.aborted) throw error;
+        this.pool.markFailed(endpoint);
+        if (pinned !== undefined || tried.size >= this.pool.endpoints.length) throw error;
+        endpoint = this.pool.pick(tried);
+      }
     }
     const auth = contextValues?.get(noAuthKey) === true ? undefined : this.auth;
     const token = auth ? await auth.token(signal) : undefined;
-    return endpoint.connection.transport.stream(
-      method,
-      signal,
-      timeoutMs,
-      token === undefined ? header : withToken(header, token),
-      input,
-      contextValues,
-    );
+    let response: StreamResponse<I, O>;
+    try {
+      response = await endpoint.connection.transport.stream(
+        method,
+        signal,
+        timeoutMs,
+        token === undefined ? header : withToken(header, token),
+        input,
+        contextValues,
+      );
+    } catch (thrown) {
+      throw this.#streamFailure(thrown, endpoint, signal);
+    }
+    // The response with its messages observed; everything else read through to the original.
+    return Object.create(response, {
+      message: { value: this.#watchStream(response.message, endpoint, signal), enumerable: true },
+    }) as StreamResponse<I, O>;
   }
 
   /**
@@ -222,56 +264,112 @@ export class PoolTransport implements Transport {
     return found;
   }
 
-  /** Waits for the endpoint's HTTP/2 session, up to the dial timeout. Free when it is open. */
+  /** Passes a stream's messages through; a failure sets the endpoint aside, as Unavailable. */
+  async *#watchStream<T>(
+    messages: AsyncIterable<T>,
+    endpoint: PooledEndpoint,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<T, void, undefined> {
+    try {
+      yield* messages;
+    } catch (thrown) {
+      throw this.#streamFailure(thrown, endpoint, signal);
+    }
+  }
+
+  #streamFailure(thrown: unknown, endpoint: PooledEndpoint, signal: AbortSignal | undefined) {
+    if (this.closed || signal?.aborted) return thrown;
+    const error = toCallError(thrown);
+    if (isEndpointFailure(error)) this.pool.markFailed(endpoint);
+    return error;
+  }
+
+  /**
+   * Whether a set-aside endpoint serves again: it connects within the dial timeout and answers
+   * Status, with a leader. Any answer from etcd other than Unavailable (an auth error, say)
+   * also shows it alive.
+   */
+  async #probe(endpoint: PooledEndpoint): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      await this.#ready(endpoint, undefined, this.#dialTimeoutMs);
+      const response = await endpoint.connection.transport.unary(
+        Maintenance.method.status,
+        undefined,
+        this.#dialTimeoutMs,
+        undefined,
+        {},
+        undefined,
+      );
+      return response.message.leader !== 0n;
+    } catch (error) {
+      return !isEndpointFailure(toCallError(error));
+    }
+  }
+
+  /**
+   * Waits until the endpoint's connection is established (the server's HTTP/2 SETTINGS arrived),
+   * up to the dial timeout or the call's budget. Free when it is. A failure here is marked
+   * `notSent`: the request never left.
+   */
   async #ready(
     endpoint: PooledEndpoint,
     signal: AbortSignal | undefined,
     budgetMs: number | undefined,
   ) {
     const session = endpoint.connection.session;
-    if (session.state() === "open") return;
+    const managed = session instanceof EtcdSessionManager ? session : undefined;
+    if (managed ? managed.established : session.state() === "open") return;
     const limit = Math.min(this.#dialTimeoutMs, budgetMs ?? Number.POSITIVE_INFINITY);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), limit);
-    });
-    const aborted = signal ? abortPromise(signal) : undefined;
-    try {
-      const state = await Promise.race(
-        aborted ? [session.connect(), timedOut, aborted] : [session.connect(), timedOut],
-      );
-      if (state === "error" || state === "timeout") {
-        const cause = state === "timeout" ? dialTimeout(endpoint.url, limit) : session.error();
-        throw new ConnectError(
-          `cannot connect to ${endpoint.url}: ${String((cause as Error)?.message ?? cause)}`,
-          Code.Unavailable,
-          undefined,
-          undefined,
-          Object.assign(new Error("not sent"), { notSent: true, cause }),
-        );
-      }
-    } finally {
-      clearTimeout(timer);
-    }
+    const connected = managed
+      ? managed.handshake()
+      : session.connect().then((state) => state !== "error");
+    const outcome = await within(connected, limit, signal);
+    if (outcome === true) return;
+    if (outcome === "aborted") throw canceled(signal as AbortSignal);
+    const cause = outcome === "timeout" ? dialTimeout(endpoint.url, limit) : session.error();
+    throw new ConnectError(
+      `cannot connect to ${endpoint.url}: ${String((cause as Error | undefined)?.message ?? cause ?? "connection closed")}`,
+      Code.Unavailable,
+      undefined,
+      undefined,
+      Object.assign(new Error("not sent", { cause }), { notSent: true }),
+    );
   }
+}
+
+/** The time left before `deadline` (0: none), at least 1 ms. */
+function remainingMs(deadline: number): number | undefined {
+  return deadline === 0 ? undefined : Math.max(1, deadline - Date.now());
+}
+
+/** Waits for `promise` up to `ms` or until the signal fires; never rejects. */
+function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  signal: AbortSignal | undefined,
+): Promise<T | "timeout" | "aborted"> {
+  if (signal?.aborted) return Promise.resolve("aborted");
+  return new Promise((resolve) => {
+    const finish = (value: T | "timeout" | "aborted") => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      resolve(value);
+    };
+    const onAbort = () => finish("aborted");
+    const timer = setTimeout(() => finish("timeout"), ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    promise.then(finish, () => finish("timeout"));
+  });
+}
+
+function canceled(signal: AbortSignal): ConnectError {
+  return ConnectError.from(signal.reason ?? new Error("the call was aborted"), Code.Canceled);
 }
 
 function dialTimeout(url: string, ms: number): Error {
   return Object.assign(new Error(`dial timeout after ${ms} ms to ${url}`), {
     code: "ETCD_DIAL_TIMEOUT",
-  });
-}
-
-function abortPromise(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(ConnectError.from(signal.reason, Code.Canceled));
-    signal.addEventListener(
-      "abort",
-      () => reject(ConnectError.from(signal.reason, Code.Canceled)),
-      {
-        once: true,
-      },
-    );
   });
 }
 
@@ -301,15 +399,6 @@ function quorum(n: number): number {
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
+  if (ms <= 0) return Promise.resolve();
+  return within(new Promise<never>(() => {}), ms, signal).then(() => undefined);
 }

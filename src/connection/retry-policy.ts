@@ -38,47 +38,123 @@ export function isRepeatable(method: DescMethod): boolean {
   return repeatable.has(`${method.parent.typeName}/${method.name}`);
 }
 
-const neverSentCodes = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET_BEFORE_SEND",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ERR_HTTP2_GOAWAY_SESSION",
+/**
+ * Node's codes for a stream that was never written to the connection: a request made on a
+ * session already destroyed (ERR_HTTP2_INVALID_SESSION) or closing after a GOAWAY
+ * (ERR_HTTP2_GOAWAY_SESSION) fails on its stream before anything is sent; a stream still waiting
+ * for the session to connect is cancelled with ERR_HTTP2_STREAM_CANCEL.
+ */
+const unsentStreamCodes = new Set([
   "ERR_HTTP2_INVALID_SESSION",
+  "ERR_HTTP2_GOAWAY_SESSION",
   "ERR_HTTP2_STREAM_CANCEL",
-  "ETCD_DIAL_TIMEOUT",
 ]);
 
+/** System calls whose failure means no connection was made: connecting, resolving the name. */
+const connectSyscalls = new Set(["connect", "getaddrinfo", "queryA", "queryAaaa"]);
+
 /**
- * True when the error shows the request never reached the server: the connection could not be
- * made (refused, unreachable, dial timeout), or the session was already gone when the stream was
- * to be opened. Only then is a write safe to send again.
+ * True when the error proves the request never reached a server, so that a write may be sent
+ * again elsewhere:
+ * - an error marked `notSent: true` (the dial timeout, a transport that knows it sent nothing);
+ * - a failed connect or name lookup (a Node system error from `connect` or `getaddrinfo`, such
+ *   as ECONNREFUSED): no connection, no request;
+ * - a stream that never went out (see `unsentStreamCodes`);
+ * - HTTP/2 REFUSED_STREAM, which a server sends only for a stream it did not process.
+ * A reset, a timeout or a lost connection after the request was written is not proof: the write
+ * may have been applied.
  *
  * @example
  * if (neverLeft(err)) retryOnNextEndpoint();
  */
 export function neverLeft(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 6; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && neverSentCodes.has(code)) return true;
-    if (e instanceof Error && "notSent" in e && (e as { notSent?: boolean }).notSent) return true;
+  const seen = new Set<unknown>();
+  for (let e: unknown = error; e && typeof e === "object" && !seen.has(e); ) {
+    seen.add(e);
+    const fields = e as { notSent?: unknown; code?: unknown; syscall?: unknown; message?: unknown };
+    if (fields.notSent === true) return true;
+    if (typeof fields.code === "string") {
+      if (unsentStreamCodes.has(fields.code)) return true;
+      if (typeof fields.syscall === "string" && connectSyscalls.has(fields.syscall)) return true;
+      if (fields.code === "ENOTFOUND" || fields.code === "EAI_AGAIN") return true;
+    }
+    if (typeof fields.message === "string" && /\bREFUSED_STREAM\b/.test(fields.message)) {
+      return true;
+    }
     e = (e as { cause?: unknown }).cause;
   }
   return false;
 }
 
 /**
- * Whether a failed call may be sent again on another endpoint: repeatable RPCs on
- * `Unavailable`; any RPC when it never left.
+ * True when the error comes from the connection rather than from etcd: a Node error code
+ * (ECONNRESET, ERR_HTTP2_STREAM_ERROR...) somewhere in its causes.
+ */
+function fromConnection(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let e: unknown = error; e && typeof e === "object" && !seen.has(e); ) {
+    seen.add(e);
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^(E[A-Z]+|ERR_HTTP2_\w+|ERR_STREAM_\w+)$/.test(code)) {
+      return true;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * Turns a failure of the member or of the connection to it into `Unavailable` (the original is
+ * kept as `cause`), the way gRPC reports a lost transport: a reset connection arrives from
+ * connect-node as Aborted or Internal, and a killed server as Canceled. Call only when the
+ * caller's own signal has not fired: then Canceled is never the caller's cancel. Errors etcd
+ * sent are returned unchanged.
  *
  * @example
- * if (shouldRetry(method, err)) continue;
+ * const error = toCallError(thrown); // Aborted "read ECONNRESET" -> Unavailable
+ */
+export function toCallError(error: unknown): ConnectError {
+  const ce = ConnectError.from(error);
+  switch (ce.code) {
+    case Code.Unavailable:
+    case Code.DeadlineExceeded:
+      return ce;
+    case Code.Canceled:
+      return unavailable(ce, error);
+    case Code.Aborted:
+    case Code.Internal:
+    case Code.Unknown:
+      return fromConnection(error) ? unavailable(ce, error) : ce;
+    default:
+      return ce;
+  }
+}
+
+function unavailable(ce: ConnectError, original: unknown): ConnectError {
+  return new ConnectError(ce.rawMessage, Code.Unavailable, ce.metadata, undefined, original);
+}
+
+/**
+ * True when the endpoint, not the request, failed: it could not be reached, went away, did not
+ * answer in time, or is not serving (etcd answers "no leader", "request timed out"... with
+ * Unavailable). Takes an error after `toCallError`. Such an endpoint is set aside.
+ *
+ * @example
+ * if (isEndpointFailure(error)) pool.markFailed(endpoint);
+ */
+export function isEndpointFailure(error: ConnectError): boolean {
+  return error.code === Code.Unavailable || error.code === Code.DeadlineExceeded;
+}
+
+/**
+ * Whether a failed call may be sent again on another endpoint: any RPC when it never left;
+ * repeatable RPCs on `Unavailable`. Takes an error after `toCallError`.
+ *
+ * @example
+ * if (shouldRetry(method, toCallError(err))) continue;
  */
 export function shouldRetry(method: DescMethod, error: unknown): boolean {
   if (neverLeft(error)) return true;
   const code = error instanceof ConnectError ? error.code : ConnectError.from(error).code;
-  if (code !== Code.Unavailable) return false;
-  return isRepeatable(method);
+  return code === Code.Unavailable && isRepeatable(method);
 }
