@@ -34,6 +34,8 @@ import type { CallOptions, EtcdOptions } from "./options.ts";
 import { ReadCoalescer } from "./read-coalescer.ts";
 import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
 import type { DeleteOptions, PutOptions, RangeOptions, TxnRequest } from "./txn.ts";
+import { WatchStream } from "./watch/watch-stream.ts";
+import type { WatchOptions, Watcher } from "./watch/watcher.ts";
 
 const DEFAULT_DIAL_TIMEOUT_MS = 5_000;
 const DEFAULT_KEEPALIVE_INTERVAL_MS = 30_000;
@@ -86,6 +88,7 @@ export class Etcd {
   readonly #pool: EndpointPool;
   readonly #closables = new Set<Closable>();
   #raw: RawClients | undefined;
+  #watchStream: WatchStream | undefined;
   #cluster: ClusterClient | undefined;
   #maintenance: MaintenanceClient | undefined;
   #auth: AuthClient | undefined;
@@ -218,6 +221,34 @@ export class Etcd {
    */
   client<S extends DescService>(service: S): Client<S> {
     return createClient(service, this.transport);
+  }
+
+  /**
+   * The client's one Watch stream, shared by every watcher (for APIs built on top, such as
+   * namespaces: `etcd.watchStream.watch(target, options, keyspace)`).
+   */
+  get watchStream(): WatchStream {
+    if (!this.#watchStream) {
+      const stream = new WatchStream(createClient(Watch, this.transport), this.transport);
+      this.#watchStream = stream;
+      this.track(stream);
+    }
+    return this.#watchStream;
+  }
+
+  /**
+   * Watches a key or range: iterate the watcher for batches (all events of one revision; break,
+   * `close()`, `await using` or the signal cancel it on the server), or `watcher.events()` for
+   * single events. Every watcher of the client shares one stream and resumes across failures
+   * with no event lost or repeated. See `Watcher` and `WatchOptions`.
+   *
+   * @example
+   * for await (const batch of etcd.watch(prefix("cfg/"), { startRevision: rev + 1n })) {
+   *   for (const event of batch.events) console.log(event.type, event.kv.keyText);
+   * }
+   */
+  watch(target: KeyOrRange, options: WatchOptions = {}): Watcher {
+    return this.watchStream.watch(target, options, new Keyspace());
   }
 
   /** True after `close()`. */

@@ -87,3 +87,6 @@ export {
   type RangeOptions,
   type TxnRequest,
 } from "./txn.ts";
+export type { WatchBatch, WatchEvent } from "./watch/events.ts";
+export { DEFAULT_MAX_BUFFERED_EVENTS, WatchStream } from "./watch/watch-stream.ts";
+export { type WatchOptions, Watcher } from "./watch/watcher.ts";

@@ -8,6 +8,7 @@ import type { Int64 } from "./numbers.ts";
 import type { CallOptions } from "./options.ts";
 import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
 import type { DeleteOptions, PutOptions, RangeOptions, TxnRequest } from "./txn.ts";
+import type { WatchOptions, Watcher } from "./watch/watcher.ts";
 
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 
@@ -95,6 +96,17 @@ export class Namespace {
    */
   compact(revision: Int64, options?: { physical?: boolean } & CallOptions): Promise<CompactResult> {
     return this.kv.compact(revision, options);
+  }
+
+  /**
+   * Watches a key or range of the namespace (keys in events come without the prefix); shares
+   * the client's Watch stream. See `Etcd.watch`.
+   *
+   * @example
+   * for await (const batch of ns.watch(all())) for (const e of batch.events) console.log(e.kv.keyText);
+   */
+  watch(target: KeyOrRange, options: WatchOptions = {}): Watcher {
+    return this.etcd.watchStream.watch(target, options, this.keyspace);
   }
 
   toJSON(): { prefix: string } {

@@ -1,0 +1,205 @@
+import type { WatchCreateRequest_FilterType } from "../../gen/etcdserverpb/rpc_pb.ts";
+import type { Keyspace } from "../keyspace.ts";
+import type { WatchBatch } from "./events.ts";
+
+/** What a watcher asks etcd for, without the start revision (that moves as events arrive). */
+export interface WatchSpec {
+  key: Uint8Array;
+  rangeEnd: Uint8Array;
+  filters?: WatchCreateRequest_FilterType[];
+  prevKv?: boolean;
+  progressNotify?: boolean;
+}
+
+/**
+ * Where a watcher is in its life on the shared stream:
+ * - queued: waiting to be created on the stream (first time, after a reconnect, or after a pause)
+ * - creating: its create request is the one in flight
+ * - active: created; events flow
+ * - paused: cancelled on the server because its consumer fell behind; created again from its
+ *   next revision when the consumer catches up
+ * - ended: closed, failed or cancelled; nothing more is delivered after the buffer
+ */
+export type WatchPhase = "queued" | "creating" | "active" | "paused" | "ended";
+
+interface Waiter {
+  resolve(result: IteratorResult<WatchBatch, undefined>): void;
+  reject(error: unknown): void;
+}
+
+const DONE: IteratorResult<WatchBatch, undefined> = { done: true, value: undefined };
+
+/**
+ * One watcher's state, shared by the stream (which feeds it) and the public `Watcher` (which reads
+ * it): what to watch, the revision to resume from, the phase on the stream, and the bounded buffer
+ * between the stream and the consumer.
+ *
+ * @example
+ * const state = new WatchState(spec, 0n, keyspace, 1000);
+ */
+export class WatchState {
+  readonly spec: WatchSpec;
+  readonly keyspace: Keyspace;
+  /** Buffered events at which the watcher is paused on the server. */
+  readonly limit: number;
+  /** The revision to (re-)create the watcher at; 0n = "now", until the first creation. */
+  nextRevision: bigint;
+  /** The watch id on the current stream, while created. */
+  serverId: bigint | undefined;
+  phase: WatchPhase = "queued";
+  /** A refused create was retried with a fresh token since the last successful creation. */
+  authRetried = false;
+  /** Called when a paused watcher's consumer has drained the buffer to half the limit. */
+  onDrained: (() => void) | undefined;
+
+  #items: WatchBatch[] = [];
+  #head = 0;
+  #bufferedEvents = 0;
+  #waiters: Waiter[] = [];
+  #error: unknown;
+  #hasError = false;
+  #created: { promise: Promise<bigint>; resolve(r: bigint): void; reject(e: unknown): void };
+  #createdRevision: bigint | undefined;
+  #cancelled: Array<() => void> = [];
+  #serverGone = false;
+
+  constructor(spec: WatchSpec, startRevision: bigint, keyspace: Keyspace, limit: number) {
+    this.spec = spec;
+    this.nextRevision = startRevision;
+    this.keyspace = keyspace;
+    this.limit = limit;
+    let resolve!: (r: bigint) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<bigint>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => {});
+    this.#created = { promise, resolve, reject };
+  }
+
+  /** Events waiting for the consumer. */
+  get bufferedEvents(): number {
+    return this.#bufferedEvents;
+  }
+
+  /** Resolves with the revision etcd reported when the watcher was first created. */
+  get created(): Promise<bigint> {
+    return this.#created.promise;
+  }
+
+  /** The revision etcd reported at the first creation, once created. */
+  get createdRevision(): bigint | undefined {
+    return this.#createdRevision;
+  }
+
+  /** The store revision when the watcher was last created on a stream. */
+  lastCreatedRevision = 0n;
+
+  /**
+   * Records a creation on the stream (the first one resolves `created`). A watcher created at a
+   * revision at or below this one is catching up on history until it passes it.
+   */
+  markCreated(revision: bigint): void {
+    this.lastCreatedRevision = revision;
+    if (this.#createdRevision === undefined) {
+      this.#createdRevision = revision;
+      this.#created.resolve(revision);
+    }
+  }
+
+  /**
+   * Hands event batches to the consumer. Returns true when the buffer reached the limit, so the
+   * stream should pause the watcher on the server.
+   */
+  push(batches: readonly WatchBatch[]): boolean {
+    for (const batch of batches) this.#deliver(batch);
+    return this.#bufferedEvents >= this.limit;
+  }
+
+  /** Hands a bookmark to the consumer; an unread bookmark is replaced by a newer one. */
+  pushProgress(batch: WatchBatch): void {
+    const last = this.#items[this.#items.length - 1];
+    if (this.#items.length > this.#head && last?.kind === "progress") {
+      if (batch.revision >= last.revision) this.#items[this.#items.length - 1] = batch;
+      return;
+    }
+    this.#deliver(batch);
+  }
+
+  #deliver(batch: WatchBatch): void {
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      waiter.resolve({ done: false, value: batch });
+      return;
+    }
+    this.#items.push(batch);
+    this.#bufferedEvents += batch.events.length;
+  }
+
+  /** The next batch for the consumer: buffered, then the terminal error, then done. */
+  take(): Promise<IteratorResult<WatchBatch, undefined>> {
+    if (this.#head < this.#items.length) {
+      const batch = this.#items[this.#head] as WatchBatch;
+      this.#items[this.#head] = undefined as unknown as WatchBatch;
+      this.#head++;
+      if (this.#head === this.#items.length) {
+        this.#items = [];
+        this.#head = 0;
+      } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+        this.#items = this.#items.slice(this.#head);
+        this.#head = 0;
+      }
+      this.#bufferedEvents -= batch.events.length;
+      if (this.phase === "paused" && this.#bufferedEvents <= this.limit / 2) this.onDrained?.();
+      return Promise.resolve({ done: false, value: batch });
+    }
+    if (this.#hasError) {
+      const error = this.#error;
+      this.#hasError = false;
+      this.#error = undefined;
+      return Promise.reject(error);
+    }
+    if (this.phase === "ended") return Promise.resolve(DONE);
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Ends the watcher. With an error, the consumer gets the buffered batches first, then the
+   * error; without one (the consumer closed it), the buffer is dropped.
+   */
+  end(error?: unknown): void {
+    if (this.phase === "ended") return;
+    this.phase = "ended";
+    this.onDrained = undefined;
+    if (this.#createdRevision === undefined) {
+      this.#created.reject(error ?? new Error("watcher closed before it was created"));
+    }
+    if (error === undefined) {
+      this.#items = [];
+      this.#head = 0;
+      this.#bufferedEvents = 0;
+      for (const waiter of this.#waiters.splice(0)) waiter.resolve(DONE);
+      return;
+    }
+    const waiters = this.#waiters.splice(0);
+    if (waiters.length > 0) {
+      for (const waiter of waiters) waiter.reject(error);
+      return;
+    }
+    this.#error = error;
+    this.#hasError = true;
+  }
+
+  /** Resolves when etcd no longer has this watcher (cancel acknowledged, or its stream gone). */
+  serverGone(): Promise<void> {
+    if (this.#serverGone) return Promise.resolve();
+    return new Promise((resolve) => this.#cancelled.push(resolve));
+  }
+
+  /** Records that etcd no longer has this watcher. */
+  markServerGone(): void {
+    this.#serverGone = true;
+    for (const resolve of this.#cancelled.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,544 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { type Client, Code, ConnectError } from "@connectrpc/connect";
+import { createWritableIterable, type WritableIterable } from "@connectrpc/connect/protocol";
+import {
+  type Watch,
+  WatchCreateRequest_FilterType,
+  type WatchRequestSchema,
+  type WatchResponse,
+} from "../../gen/etcdserverpb/rpc_pb.ts";
+import type { Event as WireEvent } from "../../gen/mvccpb/kv_pb.ts";
+import type { TokenProvider } from "../connection/pool-transport.ts";
+import {
+  AuthFailedError,
+  ClientClosedError,
+  type EtcdError,
+  InvalidArgumentError,
+  PermissionDeniedError,
+  toEtcdError,
+  UnavailableError,
+  UserEmptyError,
+  WatchCompactedError,
+} from "../errors.ts";
+import { toHeader } from "../key-value.ts";
+import { type KeyOrRange, toKeyRange } from "../keys.ts";
+import type { Keyspace } from "../keyspace.ts";
+import { toInt64 } from "../numbers.ts";
+import { progressBatch, toBatches } from "./events.ts";
+import { type WatchSpec, WatchState } from "./watch-state.ts";
+import { Watcher, type WatchOptions } from "./watcher.ts";
+
+type WatchRequestInit = MessageInitShape<typeof WatchRequestSchema>;
+
+/** Buffered events per watcher before it is paused on the server (see `WatchOptions`). */
+export const DEFAULT_MAX_BUFFERED_EVENTS = 1000;
+const BACKOFF_BASE_MS = 50;
+const BACKOFF_MAX_MS = 3_000;
+const PROGRESS_ID = -1n;
+const COMPACTED_MESSAGE = "etcdserver: mvcc: required revision has been compacted";
+
+/** One open Watch stream and what is in flight on it. */
+interface Connection {
+  readonly controller: AbortController;
+  readonly requests: WritableIterable<WatchRequestInit>;
+  /** Closed on purpose (no watchers left, or the client closed): no backoff, no error. */
+  retired: boolean;
+}
+
+/**
+ * The one bidirectional Watch stream of a client, shared by all its watchers (etcd's own client
+ * does the same: one stream per auth identity).
+ *
+ * - Create requests go one at a time; each `created` reply belongs to the oldest create in flight
+ *   (a refusal comes back with watch id -1, so ids cannot be used to match).
+ * - Responses etcd split into fragments (`fragment: true` is always requested, so no response
+ *   exceeds the server's request size limit) are merged before delivery.
+ * - Each watcher's next revision is the last event's revision + 1, or after a progress
+ *   notification for that watcher its revision + 1, or for a watch from "now" the creation
+ *   header's revision + 1. Stream-wide progress replies (watch id -1, from `requestProgress()`)
+ *   reach every created watcher that is not replaying history as bookmarks, and do not move the
+ *   next revision: etcd before 3.4.24/3.5.8 sends them ahead of events still in flight (etcd
+ *   issue 15220; seen here on 3.4.23 with a watcher replaying from revision 1).
+ * - When the stream fails (member killed, hung past the keep-alive ping timeout, no leader with
+ *   `hasleader`, connection reset), it is opened again through the client's endpoint pool
+ *   (another endpoint when there are several) after an exponential, capped, jittered backoff,
+ *   and every watcher is created again at its next revision: nothing is lost or repeated.
+ * - When the last watcher ends, the stream is closed; the next watch opens a new one.
+ *
+ * @example
+ * const stream = new WatchStream(createClient(Watch, etcd.transport));
+ * const watcher = stream.watch(prefix("cfg/"), {}, new Keyspace());
+ */
+export class WatchStream {
+  readonly #client: Client<typeof Watch>;
+  readonly #tokens: { readonly auth: TokenProvider | undefined } | undefined;
+  readonly #watchers = new Set<WatchState>();
+  #queue: WatchState[] = [];
+  #creating: WatchState | undefined;
+  readonly #byId = new Map<bigint, WatchState>();
+  /** Watch ids we sent a cancel for, and whose watcher waits for the acknowledgement. */
+  readonly #cancelling = new Map<bigint, WatchState>();
+  readonly #fragments = new Map<bigint, WireEvent[]>();
+  #conn: Connection | undefined;
+  #running = false;
+  #closed = false;
+  #progressWanted = false;
+  #wake: (() => void) | undefined;
+  #refreshToken = false;
+  /** Times the stream was (re)opened; for tests and diagnostics. */
+  connects = 0;
+
+  /**
+   * @param client the generated Watch client over the client's transport
+   * @param tokens where the auth token comes from (the client's transport), so that a create
+   *   refused because the token expired is retried once with a fresh token
+   */
+  constructor(client: Client<typeof Watch>, tokens?: { readonly auth: TokenProvider | undefined }) {
+    this.#client = client;
+    this.#tokens = tokens;
+  }
+
+  /** Watchers not yet ended. */
+  get size(): number {
+    return this.#watchers.size;
+  }
+
+  /** True while a Watch stream is open or being opened. */
+  get open(): boolean {
+    return this.#conn !== undefined;
+  }
+
+  /**
+   * Starts a watcher on this stream; keys are mapped through `keyspace`.
+   *
+   * @example
+   * const watcher = stream.watch(prefix("cfg/"), { prevKv: true }, keyspace);
+   */
+  watch(target: KeyOrRange, options: WatchOptions, keyspace: Keyspace): Watcher {
+    if (this.#closed) throw new ClientClosedError("etcd client is closed");
+    const { spec, startRevision, limit } = toSpec(target, options ?? {}, keyspace);
+    const state = new WatchState(spec, startRevision, keyspace, limit);
+    const watcher = new Watcher(state, this, options?.signal);
+    if (state.phase === "ended") return watcher;
+    state.onDrained = () => this.#resume(state);
+    this.#watchers.add(state);
+    this.#queue.push(state);
+    if (this.#running) this.#sendNextCreate();
+    else this.#start();
+    return watcher;
+  }
+
+  /**
+   * Ends a watcher: it is cancelled on the server (or simply not created). Resolves when etcd
+   * acknowledged the cancel or the stream that carried it is gone.
+   */
+  cancel(state: WatchState, error?: unknown): Promise<void> {
+    const phase = state.phase;
+    if (phase === "ended") return state.serverGone();
+    state.end(error);
+    this.#watchers.delete(state);
+    const id = state.serverId;
+    state.serverId = undefined;
+    switch (phase) {
+      case "active":
+        if (id !== undefined && this.#conn && !this.#conn.retired) {
+          this.#byId.delete(id);
+          this.#fragments.delete(id);
+          this.#cancelling.set(id, state);
+          this.#send({ requestUnion: { case: "cancelRequest", value: { watchId: id } } });
+        } else state.markServerGone();
+        break;
+      case "queued": {
+        const index = this.#queue.indexOf(state);
+        if (index >= 0) this.#queue.splice(index, 1);
+        state.markServerGone();
+        break;
+      }
+      case "paused":
+        // Its pause cancel may still be in flight: then the acknowledgement settles it.
+        if (![...this.#cancelling.values()].includes(state)) state.markServerGone();
+        break;
+      // "creating": its created reply (or the stream's end) settles it.
+    }
+    this.#maybeRetire();
+    return state.serverGone();
+  }
+
+  /**
+   * Asks etcd for a progress notification on the stream; every created watcher gets a bookmark.
+   * Sent when the stream is next open if it is not open now.
+   */
+  requestProgress(): void {
+    if (this.#conn) this.#sendProgress();
+    else this.#progressWanted = true;
+  }
+
+  /** Ends every watcher with `ClientClosedError` and closes the stream. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = new ClientClosedError("etcd client is closed");
+    for (const state of [...this.#watchers]) {
+      state.end(error);
+      state.markServerGone();
+    }
+    this.#watchers.clear();
+    this.#queue = [];
+    if (this.#conn) {
+      this.#conn.retired = true;
+      this.#conn.controller.abort(error);
+    }
+    this.#wake?.();
+  }
+
+  #start(): void {
+    this.#running = true;
+    this.#run().then(
+      () => {
+        this.#running = false;
+      },
+      (error: unknown) => {
+        // Unreachable by design; never leave watchers hanging if it happens.
+        this.#running = false;
+        this.#failAll(toEtcdError(error));
+      },
+    );
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (!this.#closed && this.#watchers.size > 0) {
+      if (this.#refreshToken) {
+        this.#refreshToken = false;
+        try {
+          await this.#tokens?.auth?.refresh(undefined);
+        } catch (error) {
+          this.#failAll(toEtcdError(error));
+          return;
+        }
+        if (this.#closed) return;
+      }
+      const conn: Connection = {
+        controller: new AbortController(),
+        requests: createWritableIterable<WatchRequestInit>(),
+        retired: false,
+      };
+      this.#open(conn);
+      let error: unknown;
+      try {
+        const responses = this.#client.watch(conn.requests, {
+          signal: conn.controller.signal,
+          timeoutMs: 0,
+          headers: { hasleader: "true" },
+        });
+        this.#sendNextCreate();
+        if (this.#progressWanted) this.#sendProgress();
+        for await (const response of responses) {
+          failures = 0;
+          this.#handle(response);
+        }
+        error = new UnavailableError("etcd ended the watch stream");
+      } catch (e) {
+        error = e;
+      }
+      this.#teardown(conn);
+      if (this.#closed) return;
+      if (conn.retired) continue;
+      const mapped = toEtcdError(error);
+      if (isFatal(mapped)) {
+        this.#failAll(mapped);
+        return;
+      }
+      failures++;
+      if (failures > 1) await this.#sleep(backoff(failures - 1));
+    }
+  }
+
+  /** A fresh stream: every live watcher that is not paused is created again, in order. */
+  #open(conn: Connection): void {
+    this.connects++;
+    this.#conn = conn;
+    this.#queue = [];
+    for (const state of this.#watchers) {
+      if (state.phase === "paused") continue;
+      state.phase = "queued";
+      state.serverId = undefined;
+      this.#queue.push(state);
+    }
+  }
+
+  #teardown(conn: Connection): void {
+    if (!conn.controller.signal.aborted) conn.controller.abort();
+    conn.requests.close();
+    if (this.#conn === conn) this.#conn = undefined;
+    if (this.#creating?.phase === "ended") this.#creating.markServerGone();
+    this.#creating = undefined;
+    for (const state of this.#cancelling.values()) {
+      if (state.phase === "ended") state.markServerGone();
+    }
+    this.#cancelling.clear();
+    this.#byId.clear();
+    this.#fragments.clear();
+    for (const state of this.#watchers) {
+      if (state.phase !== "paused") {
+        state.phase = "queued";
+        state.serverId = undefined;
+      }
+    }
+  }
+
+  #send(request: WatchRequestInit): void {
+    this.#conn?.requests.write(request).catch(() => {
+      // The stream is gone; its teardown re-creates what is needed.
+    });
+  }
+
+  #sendProgress(): void {
+    this.#progressWanted = false;
+    this.#send({ requestUnion: { case: "progressRequest", value: {} } });
+  }
+
+  #sendNextCreate(): void {
+    if (!this.#conn || this.#conn.retired || this.#creating) return;
+    let state = this.#queue.shift();
+    while (state && state.phase !== "queued") state = this.#queue.shift();
+    if (!state) {
+      this.#maybeRetire();
+      return;
+    }
+    state.phase = "creating";
+    this.#creating = state;
+    this.#send({
+      requestUnion: {
+        case: "createRequest",
+        value: { ...state.spec, startRevision: state.nextRevision, fragment: true },
+      },
+    });
+  }
+
+  /** Closes the stream when nothing is watched and nothing is waiting for etcd. */
+  #maybeRetire(): void {
+    if (this.#watchers.size > 0 || this.#cancelling.size > 0 || this.#creating) return;
+    this.#wake?.();
+    const conn = this.#conn;
+    if (!conn) return;
+    conn.retired = true;
+    conn.controller.abort();
+  }
+
+  #handle(response: WatchResponse): void {
+    const id = response.watchId;
+    if (response.created) {
+      const state = this.#creating;
+      this.#creating = undefined;
+      if (state) this.#onCreated(state, response);
+      this.#sendNextCreate();
+      return;
+    }
+    if (response.canceled) {
+      this.#onCanceled(response);
+      return;
+    }
+    if (id === PROGRESS_ID && response.events.length === 0) {
+      const batch = progressBatch(toHeader(response.header));
+      for (const state of this.#byId.values()) {
+        // Skip watchers still replaying history: older servers answer ahead of their events.
+        if (state.nextRevision > state.lastCreatedRevision) state.pushProgress(batch);
+      }
+      return;
+    }
+    let events = response.events;
+    if (response.fragment) {
+      const pieces = this.#fragments.get(id);
+      if (pieces) for (const event of events) pieces.push(event);
+      else this.#fragments.set(id, events.slice());
+      return;
+    }
+    const pieces = this.#fragments.get(id);
+    if (pieces) {
+      this.#fragments.delete(id);
+      for (const event of events) pieces.push(event);
+      events = pieces;
+    }
+    const state = this.#byId.get(id);
+    if (!state) return;
+    const header = toHeader(response.header);
+    if (events.length === 0) {
+      if (header.revision >= state.nextRevision) state.nextRevision = header.revision + 1n;
+      state.pushProgress(progressBatch(header));
+      return;
+    }
+    const batches = toBatches(events, header, state.keyspace);
+    const last = batches[batches.length - 1];
+    if (last) state.nextRevision = last.revision + 1n;
+    if (state.push(batches)) this.#pause(state, id);
+  }
+
+  #onCreated(state: WatchState, response: WatchResponse): void {
+    const id = response.watchId;
+    const header = toHeader(response.header);
+    if (response.canceled) {
+      if (state.phase === "ended") {
+        state.markServerGone();
+        return;
+      }
+      const error = cancelReasonError(response.cancelReason);
+      // etcd refuses a create with "permission denied" also when the stream's token expired:
+      // with a token provider, get a fresh token, reopen the stream and try once more.
+      if (error instanceof PermissionDeniedError && !state.authRetried && this.#tokens?.auth) {
+        state.authRetried = true;
+        state.phase = "queued";
+        this.#refreshToken = true;
+        const conn = this.#conn;
+        if (conn) {
+          conn.retired = true;
+          conn.controller.abort();
+        }
+        return;
+      }
+      this.#fail(state, error);
+      return;
+    }
+    if (state.phase === "ended") {
+      this.#cancelling.set(id, state);
+      this.#send({ requestUnion: { case: "cancelRequest", value: { watchId: id } } });
+      return;
+    }
+    state.phase = "active";
+    state.authRetried = false;
+    state.serverId = id;
+    this.#byId.set(id, state);
+    if (state.nextRevision === 0n) state.nextRevision = header.revision + 1n;
+    state.markCreated(header.revision);
+  }
+
+  #onCanceled(response: WatchResponse): void {
+    const id = response.watchId;
+    this.#fragments.delete(id);
+    const cancelling = this.#cancelling.get(id);
+    if (cancelling) {
+      this.#cancelling.delete(id);
+      if (cancelling.phase === "ended") cancelling.markServerGone();
+      this.#maybeRetire();
+      return;
+    }
+    const state = this.#byId.get(id);
+    if (!state) return;
+    this.#byId.delete(id);
+    state.serverId = undefined;
+    if (response.compactRevision > 0n) {
+      this.#fail(
+        state,
+        new WatchCompactedError(COMPACTED_MESSAGE, Code.OutOfRange, {
+          compactRevision: response.compactRevision,
+        }),
+      );
+    } else if (response.cancelReason) {
+      this.#fail(state, cancelReasonError(response.cancelReason));
+    } else {
+      // Cancelled by etcd for no stated reason: create it again where it stopped.
+      state.phase = "queued";
+      this.#queue.push(state);
+      this.#sendNextCreate();
+    }
+  }
+
+  /** Slow consumer: cancel on the server, keep the buffer; `#resume` creates it again. */
+  #pause(state: WatchState, id: bigint): void {
+    state.phase = "paused";
+    state.serverId = undefined;
+    this.#byId.delete(id);
+    this.#fragments.delete(id);
+    this.#cancelling.set(id, state);
+    this.#send({ requestUnion: { case: "cancelRequest", value: { watchId: id } } });
+  }
+
+  #resume(state: WatchState): void {
+    if (state.phase !== "paused" || this.#closed) return;
+    state.phase = "queued";
+    this.#queue.push(state);
+    this.#sendNextCreate();
+  }
+
+  #fail(state: WatchState, error: EtcdError): void {
+    state.end(error);
+    state.markServerGone();
+    this.#watchers.delete(state);
+    this.#maybeRetire();
+  }
+
+  #failAll(error: EtcdError): void {
+    for (const state of [...this.#watchers]) this.#fail(state, error);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = undefined;
+        done();
+      };
+    });
+  }
+}
+
+/** Exponential backoff with equal jitter: half fixed, half random, capped. */
+function backoff(attempt: number): number {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt - 1, 16));
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+/** Errors no reconnect can fix: every watcher ends with them. */
+function isFatal(error: EtcdError): boolean {
+  return (
+    error instanceof PermissionDeniedError ||
+    error instanceof AuthFailedError ||
+    error instanceof UserEmptyError ||
+    error instanceof ClientClosedError
+  );
+}
+
+/**
+ * etcd's cancel_reason is a Go gRPC status string ("rpc error: code = PermissionDenied desc =
+ * etcdserver: permission denied") or a bare message: map it like any other etcd error.
+ */
+function cancelReasonError(reason: string): EtcdError {
+  const match = /^rpc error: code = (\w+) desc = ([\s\S]*)$/.exec(reason);
+  const message = match?.[2] ?? (reason || "etcd refused the watch");
+  const name = match?.[1];
+  const code =
+    name !== undefined && name in Code ? Code[name as keyof typeof Code] : Code.FailedPrecondition;
+  return toEtcdError(new ConnectError(message, code));
+}
+
+function toSpec(
+  target: KeyOrRange,
+  options: WatchOptions,
+  keyspace: Keyspace,
+): { spec: WatchSpec; startRevision: bigint; limit: number } {
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidArgumentError("watch options must be an object");
+  }
+  const range = keyspace.encodeRange(toKeyRange(target));
+  const startRevision =
+    options.startRevision === undefined ? 0n : toInt64(options.startRevision, "startRevision");
+  if (options.noPut && options.noDelete) {
+    throw new InvalidArgumentError("noPut and noDelete together leave nothing to watch");
+  }
+  const limit = options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS;
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new InvalidArgumentError(`maxBufferedEvents must be a positive integer, got ${limit}`);
+  }
+  const filters: WatchCreateRequest_FilterType[] = [];
+  if (options.noPut) filters.push(WatchCreateRequest_FilterType.NOPUT);
+  if (options.noDelete) filters.push(WatchCreateRequest_FilterType.NODELETE);
+  const spec: WatchSpec = { key: range.key, rangeEnd: range.rangeEnd };
+  if (filters.length > 0) spec.filters = filters;
+  if (options.prevKv) spec.prevKv = true;
+  if (options.progressNotify) spec.progressNotify = true;
+  return { spec, startRevision, limit };
+}
