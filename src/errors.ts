@@ -274,15 +274,25 @@ const byCode = new Map<Code, EtcdErrorClass>([
  * always telling: "election: no leader" arrives as Unknown), then by the gRPC code. An
  * `EtcdError` is returned as it is.
  *
+ * Pass the call's options (`call`) when you have them: then `Canceled` is a `CanceledError` only
+ * when the caller's own signal fired, and otherwise an `UnavailableError` (a member killed under
+ * an open call or stream surfaces as Canceled).
+ *
  * @example
- * try { await raw.kv.range({ key }); } catch (e) { throw toEtcdError(e); }
+ * try { await raw.kv.range({ key }, options); } catch (e) { throw toEtcdError(e, options); }
  */
-export function toEtcdError(error: unknown): EtcdError {
+export function toEtcdError(
+  error: unknown,
+  call?: { readonly signal?: AbortSignal | undefined },
+): EtcdError {
   if (error instanceof EtcdError) return error;
   const connectError = ConnectError.from(error);
   const message = connectError.rawMessage;
   const code = connectError.code;
   const cause = error;
+  if (code === Code.Canceled && call !== undefined && call.signal?.aborted !== true) {
+    return new UnavailableError(message, Code.Unavailable, { cause });
+  }
   const tls = findTlsFailure(error);
   if (tls) {
     return new TlsError(tls.message, Code.Unavailable, {

@@ -1,5 +1,6 @@
 import type { Client } from "@connectrpc/connect";
 import type { KV as KVService } from "../gen/etcdserverpb/rpc_pb.ts";
+import { connectOptions } from "./call-options.ts";
 import { InvalidArgumentError, toEtcdError } from "./errors.ts";
 import type { KeyValue } from "./key-value.ts";
 import { toHeader } from "./key-value.ts";
@@ -98,6 +99,7 @@ export class KV {
       this.#coalescer !== undefined &&
       (options.coalesce ?? this.#coalesceByDefault) &&
       !options.serializable &&
+      options.retry !== false &&
       (options.revision === undefined || options.revision === 0 || options.revision === 0n)
     ) {
       const request = rangeRequest(key, options, this.#keyspace);
@@ -105,7 +107,7 @@ export class KV {
         const response = await this.#coalescer.range(request, options);
         return toRangeResult(response, this.#keyspace).kvs[0];
       } catch (error) {
-        throw toEtcdError(error);
+        throw toEtcdError(error, options);
       }
     }
     const result = await this.range(key, options);
@@ -121,10 +123,10 @@ export class KV {
   async range(target: KeyOrRange, options: RangeOptions & CallOptions = {}): Promise<RangeResult> {
     const request = rangeRequest(target, options, this.#keyspace);
     try {
-      const response = await this.#client.range(request, options);
+      const response = await this.#client.range(request, connectOptions(options));
       return toRangeResult(response, this.#keyspace);
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 
@@ -155,6 +157,7 @@ export class KV {
         ...(options.serializable ? { serializable: true } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+        ...(options.retry !== undefined ? { retry: options.retry } : {}),
       });
       if (revision === 0n) revision = page.revision;
       yield* page.kvs;
@@ -173,10 +176,10 @@ export class KV {
   async put(key: Bytes, value: Bytes, options: PutOptions & CallOptions = {}): Promise<PutResult> {
     const request = putRequest(key, value, options, this.#keyspace);
     try {
-      const response = await this.#client.put(request, options);
+      const response = await this.#client.put(request, connectOptions(options));
       return toPutResult(response, this.#keyspace);
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 
@@ -192,10 +195,10 @@ export class KV {
   ): Promise<DeleteResult> {
     const request = deleteRequest(target, options, this.#keyspace);
     try {
-      const response = await this.#client.deleteRange(request, options);
+      const response = await this.#client.deleteRange(request, connectOptions(options));
       return toDeleteResult(response, this.#keyspace);
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 
@@ -213,10 +216,10 @@ export class KV {
   async txn(request: TxnRequest, options: CallOptions = {}): Promise<TxnResult> {
     const wire = txnRequest(request, this.#keyspace);
     try {
-      const response = await this.#client.txn(wire, options);
+      const response = await this.#client.txn(wire, connectOptions(options));
       return toTxnResult(response, this.#keyspace);
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 
@@ -234,12 +237,12 @@ export class KV {
     try {
       const response = await this.#client.compact(
         { revision: rev, physical: options.physical === true },
-        options,
+        connectOptions(options),
       );
       const header = toHeader(response.header);
       return { header, revision: header.revision };
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 }

@@ -12,6 +12,12 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Deadline for the whole call, retries included, in milliseconds; 0 means none. */
   timeoutMs?: number;
+  /**
+   * false: send the call once, to one endpoint, with no retry at all (not even of a write that
+   * provably never left). Default true: reads are retried on another endpoint while members are
+   * unavailable, writes only when they never reached etcd.
+   */
+  retry?: boolean;
 }
 
 /**
