@@ -19,9 +19,10 @@ import {
   type TransportFactory,
 } from "./connection/endpoint.ts";
 import { normalizeEndpoints } from "./connection/endpoints.ts";
+import { MemberSync } from "./connection/member-sync.ts";
 import { EndpointPool } from "./connection/pool.ts";
 import { noAuthKey, PoolTransport } from "./connection/pool-transport.ts";
-import { InvalidArgumentError } from "./errors.ts";
+import { ClientClosedError, InvalidArgumentError } from "./errors.ts";
 import type { KeyValue } from "./key-value.ts";
 import { type Bytes, type KeyOrRange, toBytes } from "./keys.ts";
 import { Keyspace } from "./keyspace.ts";
@@ -35,7 +36,7 @@ import { ReadCoalescer } from "./read-coalescer.ts";
 import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
 import type { DeleteOptions, PutOptions, RangeOptions, TxnRequest } from "./txn.ts";
 import { WatchStream } from "./watch/watch-stream.ts";
-import type { WatchOptions, Watcher } from "./watch/watcher.ts";
+import type { Watcher, WatchOptions } from "./watch/watcher.ts";
 
 const DEFAULT_DIAL_TIMEOUT_MS = 5_000;
 const DEFAULT_KEEPALIVE_INTERVAL_MS = 30_000;
@@ -81,11 +82,10 @@ export interface Closable {
 export class Etcd {
   /** Key-value operations (also available directly on the client). */
   readonly kv: KV;
-  /** The endpoints, normalized. */
-  readonly endpoints: readonly string[];
   /** The transport every call goes through (pool of endpoints with retries). */
   readonly transport: PoolTransport;
   readonly #pool: EndpointPool;
+  readonly #members: MemberSync;
   readonly #closables = new Set<Closable>();
   #raw: RawClients | undefined;
   #watchStream: WatchStream | undefined;
@@ -110,7 +110,6 @@ export class Etcd {
     if (options.token !== undefined && options.username !== undefined) {
       throw new InvalidArgumentError("give either token or username/password, not both");
     }
-    this.endpoints = endpoints;
     this.#pool = new EndpointPool(
       endpoints,
       {
@@ -128,6 +127,12 @@ export class Etcd {
       defaultTimeoutMs: options.timeoutMs,
       clientCert: options.tls?.cert !== undefined,
     });
+    this.#members = new MemberSync(
+      this.#pool,
+      createClient(Cluster, this.transport),
+      options.autoSyncIntervalMs,
+    );
+    this.track(this.#members);
     this.#username = options.username;
     this.transport.auth = tokenProvider(options, this.transport);
     const kvClient = createClient(KVService, this.transport);
@@ -200,6 +205,24 @@ export class Etcd {
       };
     }
     return this.#raw;
+  }
+
+  /** The endpoints in use, normalized (member discovery may change them: see `sync()`). */
+  get endpoints(): readonly string[] {
+    return this.#pool.urls;
+  }
+
+  /**
+   * Replaces the endpoints with the client URLs of the cluster's voting members (learners left
+   * out), from MemberList; resolves with the endpoints in use. `autoSyncIntervalMs` does this
+   * periodically.
+   *
+   * @example
+   * const endpoints = await etcd.sync();
+   */
+  sync(options?: CallOptions): Promise<string[]> {
+    if (this.closed) return Promise.reject(new ClientClosedError("etcd client is closed"));
+    return this.#members.sync(options);
   }
 
   /**

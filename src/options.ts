@@ -48,6 +48,12 @@ export interface EtcdOptions {
   endpoints: string[] | string;
   /** Default deadline for unary calls in milliseconds; 0 or unset means none. */
   timeoutMs?: number;
+  /**
+   * Member discovery: every this many milliseconds, replace the endpoints with the client URLs of
+   * the cluster's voting members (MemberList; learners left out). Unset or 0: off (call
+   * `etcd.sync()` when wanted).
+   */
+  autoSyncIntervalMs?: number;
   /** How long to wait for a connection to a member, in milliseconds. Default 5000. */
   dialTimeoutMs?: number;
   /** HTTP/2 ping interval to detect hung members, at least 10000 (etcd's floor is 5 s). Default 30000. */
