@@ -1,9 +1,17 @@
 import type { Command } from "./command.ts";
+import { authCommands } from "./commands/auth.ts";
 import { compactionCommand } from "./commands/compaction.ts";
+import { defragCommand } from "./commands/defrag.ts";
 import { delCommand } from "./commands/del.ts";
+import { endpointCommands } from "./commands/endpoint.ts";
 import { getCommand } from "./commands/get.ts";
+import { leaseCommands } from "./commands/lease.ts";
+import { memberCommands } from "./commands/member.ts";
 import { putCommand } from "./commands/put.ts";
+import { roleCommands } from "./commands/role.ts";
+import { snapshotSaveCommand } from "./commands/snapshot.ts";
 import { txnCommand } from "./commands/txn.ts";
+import { userCommands } from "./commands/user.ts";
 
 /**
  * Every command of `etcd-connect`, in the order the help lists them.
@@ -17,4 +25,12 @@ export const commands: readonly Command[] = [
   delCommand,
   txnCommand,
   compactionCommand,
+  ...leaseCommands,
+  ...memberCommands,
+  ...endpointCommands,
+  snapshotSaveCommand,
+  defragCommand,
+  ...authCommands,
+  ...userCommands,
+  ...roleCommands,
 ];

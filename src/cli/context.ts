@@ -1,6 +1,7 @@
 import type { Etcd } from "../client.ts";
 import { usageError } from "./cli-error.ts";
 import type { Flags } from "./flags.ts";
+import { lines } from "./lines.ts";
 import type { Output } from "./output.ts";
 
 /** Opens a client: on every endpoint, or on one only. */
@@ -27,6 +28,7 @@ export class CommandContext {
   /** The endpoints as the user wrote them. */
   readonly endpoints: string[];
   readonly #connect: Connector;
+  readonly #askPassword: (user: string) => Promise<string>;
   readonly #clients: Etcd[] = [];
   #main: Promise<Etcd> | undefined;
 
@@ -38,6 +40,8 @@ export class CommandContext {
     stdin: AsyncIterable<Uint8Array | string>;
     endpoints: string[];
     connect: Connector;
+    /** Prompts on the terminal; undefined when stdin is not a terminal. */
+    askPassword: ((user: string) => Promise<string>) | undefined;
   }) {
     this.args = init.args;
     this.flags = init.flags;
@@ -46,6 +50,20 @@ export class CommandContext {
     this.stdin = init.stdin;
     this.endpoints = init.endpoints;
     this.#connect = init.connect;
+    const ask = init.askPassword;
+    this.#askPassword = ask ?? ((user) => this.#firstLine(user));
+  }
+
+  /**
+   * A password for `user`: prompted for on a terminal, else the first line of stdin.
+   */
+  password(user: string): Promise<string> {
+    return this.#askPassword(user);
+  }
+
+  async #firstLine(user: string): Promise<string> {
+    for await (const line of lines(this.stdin)) return line;
+    throw usageError(`no password for ${user} on stdin`);
   }
 
   /** Fails with a usage error unless the argument count is in [min, max]. */

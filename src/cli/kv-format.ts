@@ -123,3 +123,19 @@ export function printTxn(out: Output, result: TxnResult): void {
     else printTxn(out, r);
   }
 }
+
+/**
+ * A response header's fields for the responses etcdctl prints flat (lease responses embed the
+ * header in Go, so its fields sit at the top level).
+ *
+ * @example
+ * out.json({ ...headerFields(renewal.header), ID: renewal.id, TTL: renewal.ttl });
+ */
+export function headerFields(header: ResponseHeader): Record<string, GoJsonValue> {
+  return {
+    cluster_id: header.clusterId,
+    member_id: header.memberId,
+    revision: header.revision,
+    raft_term: header.raftTerm,
+  };
+}

@@ -6,6 +6,7 @@
  *   etcd-connect get greeting -w json
  *   ETCD_ENDPOINTS=10.0.0.1:2379 etcd-connect endpoint status -w table
  */
+import { isatty } from "node:tty";
 import { promptPassword } from "./password-prompt.ts";
 import { run } from "./run.ts";
 
@@ -21,6 +22,7 @@ process.exitCode = await run(process.argv.slice(2), {
   // Lazy: touching process.stdin in a command that never reads it could hold the process open.
   stdin: { [Symbol.asyncIterator]: () => process.stdin[Symbol.asyncIterator]() },
   signal: interrupt.signal,
+  stdinIsTTY: isatty(0),
   askPassword: promptPassword,
 });
 process.off("SIGINT", onSignal);

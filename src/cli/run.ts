@@ -20,7 +20,9 @@ export interface CliIo {
   stdin: AsyncIterable<Uint8Array | string>;
   /** Fires on Ctrl-C (SIGINT) or SIGTERM. */
   signal: AbortSignal;
-  /** Asks for the password of `user` when `--user` has none. */
+  /** True when stdin is a terminal (passwords are then prompted for, else read from stdin). */
+  stdinIsTTY: boolean;
+  /** Asks for the password of `user` on the terminal. */
   askPassword(user: string): Promise<string>;
 }
 
@@ -74,11 +76,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       signal: io.signal,
       stdin: io.stdin,
       endpoints,
+      askPassword: io.stdinIsTTY ? io.askPassword : undefined,
       connect: async (endpoint) => {
         const options = await connectOptions(
           endpoint === undefined ? connectFlags : { ...connectFlags, endpoints: endpoint },
           io.env,
-          io.askPassword,
+          (user) => context?.password(user) ?? io.askPassword(user),
         );
         return new Etcd(options);
       },

@@ -4,10 +4,11 @@ import { argify } from "./argify.ts";
 import { CliError } from "./cli-error.ts";
 import { delFlags, delRequest } from "./commands/del.ts";
 import { getFlags, getRequest } from "./commands/get.ts";
-import { parseLeaseId, putFlags, putRequest } from "./commands/put.ts";
+import { putFlags, putRequest } from "./commands/put.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { Flags, type FlagValues } from "./flags.ts";
 import { unquoteGo } from "./go-quote.ts";
+import { parseHexId } from "./ids.ts";
 
 /** A Go string literal: "double quoted" with escapes, or `back-quoted`. */
 const QUOTED = /("(?:[^"\\]|\\.)*"|`[^`]*`)/.source;
@@ -45,7 +46,7 @@ export function parseCompare(line: string): Compare {
     case "mod":
       return compare.modRevision(key, cmp, integer(value, line));
     case "lease":
-      return compare.lease(key, cmp, parseLeaseId(value));
+      return compare.lease(key, cmp, parseHexId(value, "lease ID"));
     default:
       throw invalid(`malformed comparison: ${line} (unknown target ${target})`);
   }

@@ -3,6 +3,7 @@ import type { PutOptions } from "../../txn.ts";
 import { usageError } from "../cli-error.ts";
 import type { Command, FlagSpec } from "../command.ts";
 import type { Flags } from "../flags.ts";
+import { parseHexId } from "../ids.ts";
 import { printPut, putJson } from "../kv-format.ts";
 import { readAll } from "../read-all.ts";
 
@@ -38,22 +39,11 @@ export function putRequest(
   if (key === "") throw usageError("the key must not be empty");
   const options: PutOptions = {};
   const lease = flags.string("lease");
-  if (lease !== undefined) options.lease = parseLeaseId(lease);
+  if (lease !== undefined) options.lease = parseHexId(lease, "lease ID");
   if (flags.bool("prev-kv")) options.prevKv = true;
   if (ignoreValue) options.ignoreValue = true;
   if (flags.bool("ignore-lease")) options.ignoreLease = true;
   return { key, value, options };
-}
-
-/**
- * A lease ID as etcdctl writes it: hexadecimal without prefix ("694d7b0b3c5ba20a").
- *
- * @example
- * parseLeaseId("694d7b0b3c5ba20a"); // 7587862072907702794n
- */
-export function parseLeaseId(text: string): bigint {
-  if (!/^[0-9a-f]{1,16}$/i.test(text)) throw usageError(`bad lease ID "${text}" (expected hex)`);
-  return BigInt(`0x${text}`);
 }
 
 /**

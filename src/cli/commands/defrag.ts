@@ -1,0 +1,40 @@
+import { CliError } from "../cli-error.ts";
+import type { Command } from "../command.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { targetEndpoints } from "./endpoint.ts";
+
+/**
+ * `etcd-connect defrag`: defragments each member's database in turn (one at a time: a member
+ * does not serve while it defragments).
+ *
+ * @example
+ * // etcd-connect defrag --cluster
+ */
+export const defragCommand: Command = {
+  path: "defrag",
+  usage: "",
+  summary: "Defragments the storage of the etcd members with given endpoints",
+  flags: {
+    cluster: {
+      type: "boolean",
+      description: "defragment every member (client URLs from member list)",
+    },
+  },
+  async run(ctx) {
+    ctx.expectArgs(0, 0, "defrag command takes no arguments");
+    let failed = 0;
+    for (const endpoint of await targetEndpoints(ctx)) {
+      try {
+        const etcd = await ctx.etcdAt(endpoint);
+        const [normalized] = etcd.endpoints;
+        await etcd.maintenance.defragment(normalized ?? endpoint, { signal: ctx.signal });
+        ctx.out.line(`Finished defragmenting etcd member[${endpoint}]`);
+      } catch (error) {
+        failed++;
+        const text = error instanceof Error ? error.message : String(error);
+        ctx.out.note(`Failed to defragment etcd member[${endpoint}] (${text})\n`);
+      }
+    }
+    if (failed > 0) throw new CliError(`${failed} member(s) not defragmented`, ExitCode.Error);
+  },
+};

@@ -1,0 +1,206 @@
+import { PermissionDeniedError } from "../../errors.ts";
+import type { MemberStatus } from "../../maintenance.ts";
+import { CliError } from "../cli-error.ts";
+import type { Command } from "../command.ts";
+import type { CommandContext } from "../context.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { kept } from "../go-json.ts";
+import { goDuration, humanBytes } from "../humanize.ts";
+import { memberHex } from "../ids.ts";
+import { headerJson } from "../kv-format.ts";
+
+const clusterFlag = {
+  cluster: {
+    type: "boolean",
+    description: "use every member's client URLs (from member list) instead of --endpoints",
+  },
+} as const;
+
+/**
+ * The endpoints a per-member command runs on: `--endpoints`, or with `--cluster` every
+ * member's client URLs.
+ *
+ * @example
+ * for (const endpoint of await targetEndpoints(ctx)) { ... }
+ */
+export async function targetEndpoints(ctx: CommandContext): Promise<string[]> {
+  if (!ctx.flags.bool("cluster")) return ctx.endpoints;
+  const etcd = await ctx.etcd();
+  const { members } = await etcd.cluster.memberList({ signal: ctx.signal });
+  return [...new Set(members.flatMap((m) => m.clientUrls))];
+}
+
+const STATUS_HEADERS = [
+  "Endpoint",
+  "ID",
+  "Version",
+  "DB Size",
+  "Is Leader",
+  "Is Learner",
+  "Raft Term",
+  "Raft Index",
+  "Raft Applied Index",
+  "Errors",
+];
+
+function statusRow(endpoint: string, s: MemberStatus): string[] {
+  return [
+    endpoint,
+    memberHex(s.memberId),
+    s.version,
+    humanBytes(s.dbSize),
+    String(s.isLeader),
+    String(s.isLearner),
+    String(s.raftTerm),
+    String(s.raftIndex),
+    String(s.raftAppliedIndex),
+    s.errors.join(", "),
+  ];
+}
+
+/**
+ * `etcd-connect endpoint status`: each member's version, database size, leadership and raft
+ * position (`-w table` for a table).
+ *
+ * @example
+ * // etcd-connect endpoint status --cluster -w table
+ */
+export const endpointStatusCommand: Command = {
+  path: "endpoint status",
+  usage: "",
+  summary: "Prints out the status of endpoints specified in `--endpoints` flag",
+  flags: clusterFlag,
+  async run(ctx) {
+    const endpoints = await targetEndpoints(ctx);
+    const results = await Promise.all(
+      endpoints.map(async (endpoint) => {
+        try {
+          const etcd = await ctx.etcdAt(endpoint);
+          return { endpoint, status: await etcd.maintenance.status({ signal: ctx.signal }) };
+        } catch (error) {
+          ctx.out.note(`Failed to get the status of endpoint ${endpoint} (${message(error)})\n`);
+          return { endpoint, status: undefined };
+        }
+      }),
+    );
+    const ok = results.flatMap((r) =>
+      r.status ? [{ endpoint: r.endpoint, status: r.status }] : [],
+    );
+    if (ctx.out.format === "json") {
+      ctx.out.json(
+        ok.map(({ endpoint, status: s }) => ({
+          Endpoint: kept(endpoint),
+          Status: {
+            header: headerJson(s.header),
+            version: s.version,
+            dbSize: s.dbSize,
+            leader: s.leader,
+            raftIndex: s.raftIndex,
+            raftTerm: s.raftTerm,
+            raftAppliedIndex: s.raftAppliedIndex,
+            errors: s.errors,
+            dbSizeInUse: s.dbSizeInUse,
+            isLearner: s.isLearner,
+          },
+        })),
+      );
+    } else if (ctx.out.format === "table") {
+      ctx.out.table(
+        STATUS_HEADERS,
+        ok.map((r) => statusRow(r.endpoint, r.status)),
+      );
+    } else {
+      for (const r of ok) ctx.out.line(statusRow(r.endpoint, r.status).join(", "));
+    }
+    if (ok.length < results.length) {
+      throw new CliError("some endpoints did not answer", ExitCode.Error);
+    }
+  },
+};
+
+interface Health {
+  endpoint: string;
+  health: boolean;
+  took: string;
+  error: string;
+}
+
+/**
+ * `etcd-connect endpoint health`: commits a read through each member (as etcdctl does: a
+ * linearizable get of the key "health"; permission denied still proves a healthy member) and
+ * checks for alarms.
+ *
+ * @example
+ * // etcd-connect endpoint health -w table
+ */
+export const endpointHealthCommand: Command = {
+  path: "endpoint health",
+  usage: "",
+  summary: "Checks the healthiness of endpoints specified in `--endpoints` flag",
+  flags: clusterFlag,
+  async run(ctx) {
+    const endpoints = await targetEndpoints(ctx);
+    const results = await Promise.all(endpoints.map((e) => checkHealth(ctx, e)));
+    if (ctx.out.format === "json") {
+      ctx.out.json(
+        results.map((h) => ({
+          endpoint: kept(h.endpoint),
+          health: kept(h.health),
+          took: kept(h.took),
+          error: h.error,
+        })),
+      );
+    } else if (ctx.out.format === "table") {
+      ctx.out.table(
+        ["Endpoint", "Health", "Took", "Error"],
+        results.map((h) => [h.endpoint, String(h.health), h.took, h.error]),
+      );
+    } else {
+      for (const h of results) {
+        if (h.health) {
+          ctx.out.line(
+            `${h.endpoint} is healthy: successfully committed proposal: took = ${h.took}`,
+          );
+        } else {
+          ctx.out.note(`${h.endpoint} is unhealthy: failed to commit proposal: ${h.error}\n`);
+        }
+      }
+    }
+    if (results.some((h) => !h.health)) throw new CliError("unhealthy cluster", ExitCode.Error);
+  },
+};
+
+async function checkHealth(ctx: CommandContext, endpoint: string): Promise<Health> {
+  const started = process.hrtime.bigint();
+  let took = "0s";
+  try {
+    const etcd = await ctx.etcdAt(endpoint);
+    try {
+      await etcd.get("health", { signal: ctx.signal });
+    } catch (error) {
+      if (!(error instanceof PermissionDeniedError)) throw error;
+    }
+    took = goDuration(process.hrtime.bigint() - started);
+    const alarms = await etcd.maintenance.alarmList({ signal: ctx.signal }).catch((error) => {
+      if (error instanceof PermissionDeniedError) return [];
+      throw error;
+    });
+    if (alarms.length > 0) {
+      const kinds = alarms.map((a) => a.alarm.toUpperCase()).join(", ");
+      return { endpoint, health: false, took, error: `Active Alarm(s): ${kinds}` };
+    }
+    return { endpoint, health: true, took, error: "" };
+  } catch (error) {
+    took = goDuration(process.hrtime.bigint() - started);
+    return { endpoint, health: false, took, error: message(error) };
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error
+    ? ("rawMessage" in error ? String(error.rawMessage) : "") || error.message
+    : String(error);
+}
+
+/** The endpoint commands. @example commands.push(...endpointCommands) */
+export const endpointCommands: readonly Command[] = [endpointStatusCommand, endpointHealthCommand];
