@@ -1,0 +1,187 @@
+/**
+ * The clients the benchmark compares, behind one small interface: this project's `Etcd` on the
+ * lean transport (with and without read coalescing), its raw generated client on the same
+ * transport, the same facade on stock connect-node, stock connect-node alone (createGrpcTransport
+ * and the generated client), and the `etcd3` npm package.
+ */
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Etcd3 } from "etcd3";
+import { Compare_CompareResult, Compare_CompareTarget, KV } from "../../gen/etcdserverpb/rpc_pb.ts";
+import { compare, Etcd, key, op, prefix, prefixEnd } from "../../src/index.ts";
+
+/** Which client a result belongs to. */
+export type ClientName =
+  | "ours"
+  | "ours+coalesce"
+  | "ours.raw"
+  | "connect"
+  | "connect.raw"
+  | "etcd3";
+
+/** How each client is described in the report. */
+export const clientLabels: Record<ClientName, string> = {
+  ours: "etcd-connect (lean)",
+  "ours+coalesce": "etcd-connect, coalesceReads",
+  "ours.raw": "etcd-connect raw client (etcd.raw.kv, lean)",
+  connect: "etcd-connect on stock connect-node",
+  "connect.raw": "stock connect-node (createGrpcTransport + generated client)",
+  etcd3: "etcd3 (grpc-js)",
+};
+
+/** The operations a workload may ask of a client; a client without one skips that row. */
+export interface BenchClient {
+  readonly name: ClientName;
+  put?(key: string, value: string): Promise<unknown>;
+  get?(key: string): Promise<unknown>;
+  /** Reads every key under the prefix; resolves with how many came back. */
+  rangePrefix?(prefix: string): Promise<number>;
+  /** compare value(k) = v; success: put k v, get other; failure: get k. */
+  txn?(key: string, value: string, other: string): Promise<unknown>;
+  /** Watches the prefix from `fromRevision` until `count` events arrived. */
+  watchEvents?(prefix: string, fromRevision: bigint, count: number): Promise<void>;
+  /** Opens `n` watchers on distinct keys and waits until etcd created them all. */
+  idleWatchers?(keyPrefix: string, n: number): Promise<() => Promise<void>>;
+  /** Grants `n` leases and keeps them alive. Resolves when all are granted. */
+  keepLeases?(n: number, ttlSeconds: number): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+const enc = new TextEncoder();
+
+/** One client of each kind, on the given endpoints. */
+export function createClients(endpoints: string[], names: ClientName[]): BenchClient[] {
+  return names.map((name) => createBenchClient(name, endpoints));
+}
+
+function createBenchClient(name: ClientName, endpoints: string[]): BenchClient {
+  switch (name) {
+    case "ours":
+      return facade(name, new Etcd({ endpoints }));
+    case "ours+coalesce":
+      return facade(name, new Etcd({ endpoints, coalesceReads: true }));
+    case "connect":
+      return facade(name, new Etcd({ endpoints, transport: "connect" }));
+    case "ours.raw": {
+      const etcd = new Etcd({ endpoints });
+      return { ...rawKv(name, etcd.raw.kv), close: () => etcd.close() };
+    }
+    case "connect.raw": {
+      const transport = createGrpcTransport({ baseUrl: endpoints[0] as string });
+      // Stock connect-node owns its HTTP/2 sessions and has no close(); they unref when idle.
+      return { ...rawKv(name, createClient(KV, transport)), close: async () => {} };
+    }
+    case "etcd3":
+      return etcd3Client(new Etcd3({ hosts: endpoints }));
+  }
+}
+
+function facade(name: ClientName, etcd: Etcd): BenchClient {
+  return {
+    name,
+    put: (k, v) => etcd.put(k, v),
+    get: (k) => etcd.get(k),
+    rangePrefix: async (p) => (await etcd.range(prefix(p))).kvs.length,
+    txn: (k, v, other) =>
+      etcd.txn({
+        compare: [compare.value(k, "=", v)],
+        success: [op.put(k, v), op.get(other)],
+        failure: [op.get(k)],
+      }),
+    watchEvents: async (p, fromRevision, count) => {
+      let seen = 0;
+      for await (const batch of etcd.watch(prefix(p), { startRevision: fromRevision })) {
+        seen += batch.events.length;
+        if (seen >= count) break;
+      }
+    },
+    idleWatchers: async (p, n) => {
+      const watchers = Array.from({ length: n }, (_, i) => etcd.watch(key(`${p}${i}`)));
+      await Promise.all(watchers.map((w) => w.ready()));
+      return async () => {
+        await Promise.all(watchers.map((w) => w.close()));
+      };
+    },
+    keepLeases: async (n, ttl) => {
+      const leases = await Promise.all(
+        Array.from({ length: n }, () => etcd.lease.grant(ttl, { keepAlive: true })),
+      );
+      return async () => {
+        await Promise.all(leases.map((l) => l.revoke()));
+      };
+    },
+    close: () => etcd.close(),
+  };
+}
+
+function rawKv(name: ClientName, kv: ReturnType<typeof createClient<typeof KV>>) {
+  return {
+    name,
+    put: (k: string, v: string) => kv.put({ key: enc.encode(k), value: enc.encode(v) }),
+    get: (k: string) => kv.range({ key: enc.encode(k) }),
+    rangePrefix: async (p: string) => {
+      const start = enc.encode(p);
+      return (await kv.range({ key: start, rangeEnd: prefixEnd(start) })).kvs.length;
+    },
+    txn: (k: string, v: string, other: string) => {
+      const kb = enc.encode(k);
+      const vb = enc.encode(v);
+      return kv.txn({
+        compare: [
+          {
+            key: kb,
+            result: Compare_CompareResult.EQUAL,
+            target: Compare_CompareTarget.VALUE,
+            targetUnion: { case: "value", value: vb },
+          },
+        ],
+        success: [
+          { request: { case: "requestPut", value: { key: kb, value: vb } } },
+          { request: { case: "requestRange", value: { key: enc.encode(other) } } },
+        ],
+        failure: [{ request: { case: "requestRange", value: { key: kb } } }],
+      });
+    },
+  } satisfies Partial<BenchClient>;
+}
+
+function etcd3Client(client: Etcd3): BenchClient {
+  return {
+    name: "etcd3",
+    put: (k, v) => client.put(k).value(v).exec(),
+    get: (k) => client.get(k).buffer(),
+    rangePrefix: async (p) => (await client.getAll().prefix(p).exec()).kvs.length,
+    txn: (k, v, other) =>
+      client
+        .if(k, "Value", "==", v)
+        .then(client.put(k).value(v), client.get(other))
+        .else(client.get(k))
+        .commit(),
+    watchEvents: async (p, fromRevision, count) => {
+      const watcher = await client.watch().prefix(p).startRevision(String(fromRevision)).create();
+      await new Promise<void>((resolve) => {
+        let seen = 0;
+        watcher.on("put", () => {
+          if (++seen === count) resolve();
+        });
+      });
+      await watcher.cancel();
+    },
+    idleWatchers: async (p, n) => {
+      const watchers = await Promise.all(
+        Array.from({ length: n }, (_, i) => client.watch().key(`${p}${i}`).create()),
+      );
+      return async () => {
+        await Promise.all(watchers.map((w) => w.cancel()));
+      };
+    },
+    keepLeases: async (n, ttl) => {
+      const leases = Array.from({ length: n }, () => client.lease(ttl));
+      await Promise.all(leases.map((l) => l.grant()));
+      return async () => {
+        await Promise.all(leases.map((l) => l.revoke()));
+      };
+    },
+    close: async () => client.close(),
+  };
+}

@@ -1,0 +1,283 @@
+/**
+ * Turns benchmark results into the Markdown tables and the SVG chart (hand-written SVG, no
+ * dependencies).
+ */
+import { type ClientName, clientLabels } from "./lib/clients.ts";
+import type { Sample } from "./lib/measure.ts";
+
+/** The machine and software a run measured. */
+export interface Environment {
+  date: string;
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  etcd: string;
+  noFsync: boolean;
+  versions: Record<string, string>;
+  /** 1-minute load average: at start, during (min/avg/max of samples) and at the end. */
+  load: { start: number; min: number; avg: number; max: number; end: number };
+  rounds: number;
+  quick: boolean;
+}
+
+/** One workload's row as run: its headline and the median sample of every client. */
+export interface WorkloadResult {
+  id: string;
+  title: string;
+  unit: string;
+  higherIsBetter: boolean;
+  /** Headline value per client (median over rounds). */
+  headline: Partial<Record<ClientName, number>>;
+  /** Median sample per client. */
+  samples: Partial<Record<ClientName, Sample>>;
+  /** Every round's samples per client, for the JSON file. */
+  rounds: Partial<Record<ClientName, Sample[]>>;
+}
+
+/** Everything one benchmark run produced. */
+export interface BenchResults {
+  environment: Environment;
+  workloads: WorkloadResult[];
+}
+
+/** A line of the summary table: our number against etcd3 and stock connect-node. */
+interface SummaryRow {
+  title: string;
+  unit: string;
+  higherIsBetter: boolean;
+  ours: number | undefined;
+  oursClient: ClientName;
+  etcd3: number | undefined;
+  stock: number | undefined;
+  stockClient: ClientName | undefined;
+}
+
+function summaryRows(results: BenchResults): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  for (const w of results.workloads) {
+    const stockClient: ClientName | undefined =
+      w.headline["connect.raw"] !== undefined
+        ? "connect.raw"
+        : w.headline.connect !== undefined
+          ? "connect"
+          : undefined;
+    const base = {
+      unit: w.unit,
+      higherIsBetter: w.higherIsBetter,
+      etcd3: w.headline.etcd3,
+      stock: stockClient && w.headline[stockClient],
+      stockClient,
+    };
+    rows.push({ ...base, title: w.title, ours: w.headline.ours, oursClient: "ours" });
+    if (w.headline["ours+coalesce"] !== undefined) {
+      rows.push({
+        ...base,
+        title: `${w.title}, coalesceReads`,
+        ours: w.headline["ours+coalesce"],
+        oursClient: "ours+coalesce",
+      });
+    }
+  }
+  return rows;
+}
+
+/** How many times better `ours` is than `other` (> 1: ours is better). */
+function advantage(row: { higherIsBetter: boolean }, ours?: number, other?: number): number {
+  if (ours === undefined || other === undefined || !(ours > 0) || !(other > 0)) return Number.NaN;
+  return row.higherIsBetter ? ours / other : other / ours;
+}
+
+function num(value: number | undefined, digits = 0): string {
+  if (value === undefined || !Number.isFinite(value)) return "–";
+  return value.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+function headlineText(value: number | undefined, unit: string): string {
+  if (value === undefined || !Number.isFinite(value)) return "–";
+  if (unit === "CPU ms/s") return `${num(value, 1)} ${unit}`;
+  if (unit === "bytes/watcher") return `${num(value, 0)} B/watcher`;
+  return `${num(value, value < 100 ? 1 : 0)} ${unit}`;
+}
+
+function ratioText(ratio: number): string {
+  return Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : "–";
+}
+
+/** The report as Markdown: environment, summary, details, facade overhead. */
+export function toMarkdown(results: BenchResults): string {
+  const env = results.environment;
+  const lines: string[] = [];
+  lines.push("# Benchmark results", "");
+  lines.push(
+    `Measured ${env.date} with \`npm run bench\`${env.quick ? " --quick (smoke mode: counts too small to mean anything)" : ""}: ` +
+      `one freshly started etcd ${env.etcd}${env.noFsync ? " with `--unsafe-no-fsync`" : " (fsync on: this etcd lacks --unsafe-no-fsync)"}, ` +
+      `the clients alternating in ${env.rounds} round${env.rounds === 1 ? "" : "s"}; each number is the median of the rounds. ` +
+      "Client CPU is `process.cpuUsage()` of the benchmark process (etcd runs in its own process).",
+    "",
+  );
+  lines.push(
+    `Machine: ${env.cpu}, ${env.cores} cores, ${num(env.memoryGiB, 0)} GiB, ${env.os}; Node ${env.node}; ` +
+      Object.entries(env.versions)
+        .map(([name, version]) => `${name} ${version}`)
+        .join(", ") +
+      ".",
+    "",
+  );
+  lines.push(
+    `Load average (1 min) during the run: ${env.load.start.toFixed(2)} at start, ` +
+      `${env.load.min.toFixed(2)}–${env.load.max.toFixed(2)} (mean ${env.load.avg.toFixed(2)}) while running, ` +
+      `${env.load.end.toFixed(2)} at the end. The machine is shared: absolute numbers move with the load; ` +
+      "the alternation keeps the comparison fair.",
+    "",
+  );
+  lines.push("![chart: each client relative to etcd3](chart.svg)", "");
+  lines.push("## Summary", "");
+  lines.push(
+    "| Workload | etcd-connect | etcd3 | stock connect-node | vs etcd3 | vs stock connect-node |",
+    "|---|---:|---:|---:|---:|---:|",
+  );
+  for (const row of summaryRows(results)) {
+    lines.push(
+      `| ${row.title} | ${headlineText(row.ours, row.unit)} | ${headlineText(row.etcd3, row.unit)} | ` +
+        `${headlineText(row.stock, row.unit)} | ${ratioText(advantage(row, row.ours, row.etcd3))} | ` +
+        `${ratioText(advantage(row, row.ours, row.stock))} |`,
+    );
+  }
+  lines.push(
+    "",
+    "Ratios say how many times better etcd-connect is (higher throughput, or less memory/CPU). " +
+      "Stock connect-node is `createGrpcTransport` with the generated client where it applies, " +
+      'else etcd-connect\'s facade on the stock transport (`transport: "connect"`); for watch ' +
+      "and lease streams both transports use connect-node's streaming path.",
+    "",
+  );
+  lines.push("## Details", "");
+  lines.push(
+    "| Workload | Client | ops/s | p50 ms | p99 ms | client CPU µs/op |",
+    "|---|---|---:|---:|---:|---:|",
+  );
+  for (const w of results.workloads) {
+    for (const [name, sample] of Object.entries(w.samples) as [ClientName, Sample][]) {
+      lines.push(
+        `| ${w.title} | ${clientLabels[name]} | ${num(sample.opsPerSec)} | ${num(sample.p50Ms, 2)} | ` +
+          `${num(sample.p99Ms, 2)} | ${num(sample.cpuUsPerOp, 1)} |`,
+      );
+    }
+  }
+  lines.push("", "## What the facade costs", "");
+  lines.push(
+    "Client CPU per call of the typed facade minus the raw generated client on the same transport.",
+    "",
+    "| Workload | etcd-connect facade | raw client (lean) | difference | facade on stock connect | stock connect-node | difference |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const w of results.workloads) {
+    const s = w.samples;
+    if (!s.ours || !s["ours.raw"]) continue;
+    const lean = s.ours.cpuUsPerOp - s["ours.raw"].cpuUsPerOp;
+    const stock =
+      s.connect && s["connect.raw"]
+        ? s.connect.cpuUsPerOp - s["connect.raw"].cpuUsPerOp
+        : Number.NaN;
+    lines.push(
+      `| ${w.title} | ${num(s.ours.cpuUsPerOp, 1)} µs | ${num(s["ours.raw"].cpuUsPerOp, 1)} µs | ${num(lean, 1)} µs | ` +
+        `${num(s.connect?.cpuUsPerOp, 1)} µs | ${num(s["connect.raw"]?.cpuUsPerOp, 1)} µs | ${num(stock, 1)} µs |`,
+    );
+  }
+  lines.push("");
+  return lines.join("\n");
+}
+
+const COLORS = { ours: "#2563eb", etcd3: "#9ca3af", stock: "#f59e0b" } as const;
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/**
+ * A grouped bar chart: for every row, etcd-connect, etcd3 and stock connect-node relative to
+ * etcd3 (longer is better), each bar labelled with its measured value.
+ */
+export function toSvg(results: BenchResults): string {
+  const rows = summaryRows(results);
+  const labelWidth = 290;
+  const barArea = 470;
+  const valueWidth = 170;
+  const barHeight = 13;
+  const groupGap = 14;
+  const top = 64;
+  const width = labelWidth + barArea + valueWidth;
+  const groupHeight = barHeight * 3 + groupGap;
+  const height = top + rows.length * groupHeight + 34;
+  const ratios = rows.flatMap((row) => [
+    advantage(row, row.ours, row.etcd3),
+    advantage(row, row.stock, row.etcd3),
+  ]);
+  const maxRatio = Math.max(1.25, ...ratios.filter((r) => Number.isFinite(r)));
+  const x = (ratio: number) => labelWidth + (Math.min(ratio, maxRatio) / maxRatio) * barArea;
+  const out: string[] = [];
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="12" y="22" font-size="15" font-weight="600">etcd-connect vs etcd3 vs stock connect-node</text>`,
+    `<text x="12" y="40" fill="#4b5563">Bar length: relative to etcd3 (etcd3 = 1, longer is better). Labels: measured values. ${escapeXml(results.environment.etcd)}, Node ${escapeXml(results.environment.node)}.</text>`,
+  );
+  const legend: [string, string][] = [
+    ["etcd-connect", COLORS.ours],
+    ["etcd3", COLORS.etcd3],
+    ["stock connect-node", COLORS.stock],
+  ];
+  legend.forEach(([label, color], i) => {
+    const lx = labelWidth + i * 150;
+    out.push(
+      `<rect x="${lx}" y="48" width="10" height="10" fill="${color}"/>`,
+      `<text x="${lx + 14}" y="57">${label}</text>`,
+    );
+  });
+  const one = x(1);
+  out.push(
+    `<line x1="${one}" y1="${top - 4}" x2="${one}" y2="${height - 30}" stroke="#6b7280" stroke-dasharray="3 3"/>`,
+    `<text x="${one}" y="${height - 16}" text-anchor="middle" fill="#6b7280">1× (etcd3)</text>`,
+  );
+  rows.forEach((row, i) => {
+    const y = top + i * groupHeight;
+    out.push(
+      `<text x="${labelWidth - 8}" y="${y + barHeight * 1.5 + 4}" text-anchor="end">${escapeXml(row.title)}</text>`,
+    );
+    const bars: [number | undefined, string][] = [
+      [row.ours, COLORS.ours],
+      [row.etcd3, COLORS.etcd3],
+      [row.stock, COLORS.stock],
+    ];
+    bars.forEach(([value, color], j) => {
+      const ratio = advantage(row, value, row.etcd3);
+      const by = y + j * barHeight;
+      if (!Number.isFinite(ratio)) {
+        out.push(`<text x="${labelWidth + 4}" y="${by + barHeight - 3}" fill="#9ca3af">n/a</text>`);
+        return;
+      }
+      const end = x(ratio);
+      out.push(
+        `<rect x="${labelWidth}" y="${by + 1}" width="${(end - labelWidth).toFixed(1)}" height="${barHeight - 2}" fill="${color}"/>`,
+        `<text x="${(end + 4).toFixed(1)}" y="${by + barHeight - 3}" fill="#111827">${escapeXml(headlineText(value, row.unit))}${j === 1 ? "" : ` (${ratio.toFixed(2)}×)`}</text>`,
+      );
+    });
+  });
+  out.push("</svg>", "");
+  return out.join("\n");
+}
+
+/** A short plain-text summary for the terminal. */
+export function toConsole(results: BenchResults): string {
+  return summaryRows(results)
+    .map(
+      (row) =>
+        `${row.title.padEnd(46)} ours ${headlineText(row.ours, row.unit).padStart(18)}  etcd3 ${headlineText(row.etcd3, row.unit).padStart(18)}  stock ${headlineText(row.stock, row.unit).padStart(18)}  ${ratioText(advantage(row, row.ours, row.etcd3)).padStart(7)} vs etcd3  ${ratioText(advantage(row, row.ours, row.stock)).padStart(7)} vs stock`,
+    )
+    .join("\n");
+}

@@ -1,0 +1,249 @@
+/**
+ * The benchmark: `npm run bench` (or `node bench/run.ts`).
+ *
+ * Starts a fresh etcd, prepares the data once, then runs every workload on every client in
+ * rounds, the clients' order rotating each round, and reports the median of the rounds: ops/s,
+ * p50/p99 latency, client CPU per operation, and ratios against etcd3 and stock connect-node.
+ * Writes bench/results/<date>.json (git-ignored), and with a full run bench/RESULTS.md and
+ * bench/chart.svg.
+ *
+ * Options:
+ *   --quick            smoke mode for CI: tiny counts, one round, nothing written but the JSON
+ *   --rounds N         rounds (default 3)
+ *   --only a,b         only these workloads (ids: put-1 put-200 get-1 get-200 range-10k txn-mix
+ *                      watch-events watchers-10k leases-1k)
+ *   --update-readme    also replace the README's benchmark section with the new table
+ *
+ * ETCD_BIN selects the etcd binary, as for the tests.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, release, totalmem, type } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Etcd } from "../src/index.ts";
+import { type ClientName, clientLabels, createClients } from "./lib/clients.ts";
+import { medianSample, type Sample } from "./lib/measure.ts";
+import { startServer } from "./lib/server.ts";
+import type { BenchContext, Workload } from "./lib/workload.ts";
+import {
+  type BenchResults,
+  type Environment,
+  toConsole,
+  toMarkdown,
+  toSvg,
+  type WorkloadResult,
+} from "./report.ts";
+import { get1, get200 } from "./workloads/get.ts";
+import { leaseKeepAlive } from "./workloads/leases.ts";
+import { put1, put200 } from "./workloads/put.ts";
+import { range10k } from "./workloads/range.ts";
+import { txnMix } from "./workloads/txn.ts";
+import { watchEvents } from "./workloads/watch.ts";
+import { idleWatchers, settledMemory } from "./workloads/watchers.ts";
+
+const benchDir = import.meta.dirname;
+const rootDir = join(benchDir, "..");
+
+const allWorkloads: Workload[] = [
+  put1,
+  put200,
+  get1,
+  get200,
+  range10k,
+  txnMix,
+  watchEvents,
+  idleWatchers,
+  leaseKeepAlive,
+];
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    rounds: { type: "string" },
+    only: { type: "string" },
+    "update-readme": { type: "boolean", default: false },
+  },
+});
+const quick = values.quick === true;
+const rounds = Number(values.rounds ?? (quick ? 1 : 3));
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error("--rounds must be a positive integer");
+const only = values.only?.split(",").map((s) => s.trim());
+const workloads = only ? allWorkloads.filter((w) => only.includes(w.id)) : allWorkloads;
+if (workloads.length === 0) throw new Error(`no workload matches --only ${values.only}`);
+
+function packageVersion(name: string): string {
+  try {
+    const json = readFileSync(join(rootDir, "node_modules", name, "package.json"), "utf8");
+    return (JSON.parse(json) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+const loadSamples: number[] = [];
+const loadStart = loadavg()[0] as number;
+const loadTimer = setInterval(() => loadSamples.push(loadavg()[0] as number), 5_000);
+loadTimer.unref();
+
+const server = await startServer();
+process.stdout.write(
+  `etcd ${server.version} at ${server.endpoints[0]}${server.noFsync ? " with --unsafe-no-fsync" : " (fsync on: --unsafe-no-fsync not supported by this binary)"}; ` +
+    `${quick ? "quick smoke mode, " : ""}${rounds} round(s); load average ${loadStart.toFixed(2)}\n`,
+);
+const admin = new Etcd({ endpoints: server.endpoints });
+const ctx: BenchContext = {
+  quick,
+  endpoints: server.endpoints,
+  admin,
+  prefix: `bench/${Date.now().toString(36)}/`,
+  scale: (full, small) => (quick ? small : full),
+};
+
+const collected = new Map<string, Map<ClientName, Sample[]>>();
+try {
+  for (const workload of workloads) {
+    if (workload.prepare) {
+      process.stdout.write(`preparing ${workload.id}...\n`);
+      await workload.prepare(ctx);
+    }
+    collected.set(workload.id, new Map());
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (const workload of workloads) {
+      const order = rotate(workload.clients, round);
+      for (const name of order) {
+        const [client] = createClients(server.endpoints, [name]);
+        if (!client) continue;
+        try {
+          settledMemory();
+          await workload.beforeEach?.(ctx);
+          const sample = await workload.run(client, ctx);
+          if (!sample) continue;
+          collected.get(workload.id)?.get(name)?.push(sample) ??
+            collected.get(workload.id)?.set(name, [sample]);
+          process.stdout.write(
+            `[round ${round + 1}/${rounds}] ${workload.id.padEnd(13)} ${name.padEnd(14)} ${format(workload, sample)}\n`,
+          );
+        } finally {
+          await client.close();
+        }
+      }
+    }
+  }
+} finally {
+  await admin.close();
+  await server.stop();
+  clearInterval(loadTimer);
+}
+
+const loadEnd = loadavg()[0] as number;
+const all = [loadStart, ...loadSamples, loadEnd];
+const environment: Environment = {
+  date: `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
+  cpu: cpus()[0]?.model.trim() ?? "unknown CPU",
+  cores: cpus().length,
+  memoryGiB: totalmem() / 1024 ** 3,
+  os: `${type()} ${release()}`,
+  node: process.versions.node,
+  etcd: `etcd ${server.version}`,
+  noFsync: server.noFsync,
+  versions: {
+    "@connectrpc/connect-node": packageVersion("@connectrpc/connect-node"),
+    "@bufbuild/protobuf": packageVersion("@bufbuild/protobuf"),
+    etcd3: packageVersion("etcd3"),
+    "@grpc/grpc-js (etcd3's)": packageVersion("@grpc/grpc-js"),
+  },
+  load: {
+    start: loadStart,
+    min: Math.min(...all),
+    max: Math.max(...all),
+    avg: all.reduce((a, b) => a + b, 0) / all.length,
+    end: loadEnd,
+  },
+  rounds,
+  quick,
+};
+
+const results: BenchResults = {
+  environment,
+  workloads: workloads.map((w): WorkloadResult => {
+    const perClient = collected.get(w.id) ?? new Map<ClientName, Sample[]>();
+    const result: WorkloadResult = {
+      id: w.id,
+      title: w.title,
+      unit: w.headline.unit,
+      higherIsBetter: w.headline.higherIsBetter,
+      headline: {},
+      samples: {},
+      rounds: {},
+    };
+    for (const name of w.clients) {
+      const samples = perClient.get(name);
+      if (!samples || samples.length === 0) continue;
+      const med = medianSample(samples);
+      result.samples[name] = med;
+      result.rounds[name] = samples;
+      result.headline[name] = median(samples.map((s) => w.headline.value(s)));
+    }
+    return result;
+  }),
+};
+
+const resultsDir = join(benchDir, "results");
+mkdirSync(resultsDir, { recursive: true });
+const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+const json = `${JSON.stringify({ ...results, clients: clientLabels }, null, 2)}\n`;
+writeFileSync(join(resultsDir, `${stamp}${quick ? "-quick" : ""}.json`), json);
+writeFileSync(join(resultsDir, quick ? "latest-quick.json" : "latest.json"), json);
+process.stdout.write(`\n${toConsole(results)}\n\n`);
+if (quick) {
+  process.stdout.write(`smoke run done; results in ${join("bench", "results")}/\n`);
+} else {
+  const markdown = toMarkdown(results);
+  writeFileSync(join(benchDir, "RESULTS.md"), markdown);
+  writeFileSync(join(benchDir, "chart.svg"), toSvg(results));
+  if (values["update-readme"]) updateReadme(markdown);
+  process.stdout.write("wrote bench/RESULTS.md and bench/chart.svg\n");
+}
+
+function rotate<T>(items: T[], by: number): T[] {
+  const n = items.length;
+  return items.map((_, i) => items[(i + by) % n] as T);
+}
+
+function median(values: number[]): number {
+  return medianSample(values.map((v) => ({ ops: 0, wallMs: 0, opsPerSec: v, cpuUsPerOp: 0 })))
+    .opsPerSec;
+}
+
+function format(workload: Workload, s: Sample): string {
+  const head = workload.headline.value(s);
+  const parts = [`${head.toFixed(head < 100 ? 1 : 0)} ${workload.headline.unit}`];
+  if (s.p50Ms !== undefined)
+    parts.push(`p50 ${s.p50Ms.toFixed(2)} ms`, `p99 ${s.p99Ms?.toFixed(2)} ms`);
+  if (Number.isFinite(s.cpuUsPerOp)) parts.push(`cpu ${s.cpuUsPerOp.toFixed(1)} µs/op`);
+  return parts.join("  ");
+}
+
+/** Replaces the README section between the benchmark markers with the summary and chart. */
+function updateReadme(markdown: string): void {
+  const path = join(rootDir, "README.md");
+  const readme = readFileSync(path, "utf8");
+  const start = "<!-- bench:start -->";
+  const end = "<!-- bench:end -->";
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end);
+  if (from < 0 || to < from) {
+    process.stdout.write("README has no benchmark markers; left as is\n");
+    return;
+  }
+  const body = markdown
+    .replace(/^# Benchmark results\n\n/, "")
+    .replace("](chart.svg)", "](bench/chart.svg)")
+    .split("\n## Details")[0]
+    ?.trimEnd();
+  writeFileSync(
+    path,
+    `${readme.slice(0, from + start.length)}\n${body}\n\nFull tables: [bench/RESULTS.md](bench/RESULTS.md).\n${readme.slice(to)}`,
+  );
+}
