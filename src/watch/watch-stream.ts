@@ -8,7 +8,7 @@ import {
   type WatchResponse,
 } from "../../gen/etcdserverpb/rpc_pb.ts";
 import type { Event as WireEvent } from "../../gen/mvccpb/kv_pb.ts";
-import type { TokenProvider } from "../connection/pool-transport.ts";
+import { isStaleTokenError, type TokenProvider } from "../connection/pool-transport.ts";
 import {
   AuthFailedError,
   ClientClosedError,
@@ -207,6 +207,7 @@ export class WatchStream {
 
   async #run(): Promise<void> {
     let failures = 0;
+    let staleTokenRetried = false;
     while (!this.#closed && this.#watchers.size > 0) {
       if (this.#refreshToken) {
         this.#refreshToken = false;
@@ -235,6 +236,7 @@ export class WatchStream {
         if (this.#progressWanted) this.#sendProgress();
         for await (const response of responses) {
           failures = 0;
+          staleTokenRetried = false;
           this.#handle(response);
         }
         error = new UnavailableError("etcd ended the watch stream");
@@ -245,6 +247,16 @@ export class WatchStream {
       if (this.#closed) return;
       if (conn.retired) continue;
       const mapped = toEtcdError(error);
+      // The stream itself was refused for its token: log in again and reopen, once.
+      if (isStaleTokenError(mapped) && this.#tokens?.auth) {
+        if (!staleTokenRetried) {
+          staleTokenRetried = true;
+          this.#refreshToken = true;
+          continue;
+        }
+        this.#failAll(mapped);
+        return;
+      }
       if (isFatal(mapped)) {
         this.#failAll(mapped);
         return;
@@ -383,9 +395,11 @@ export class WatchStream {
         return;
       }
       const error = cancelReasonError(response.cancelReason);
-      // etcd refuses a create with "permission denied" also when the stream's token expired:
-      // with a token provider, get a fresh token, reopen the stream and try once more.
-      if (error instanceof PermissionDeniedError && !state.authRetried && this.#tokens?.auth) {
+      // etcd refuses a create for the stream's token ("invalid auth token" from 3.4.23 and 3.5
+      // after a restart or expiry; "revision of auth store is old"; or "permission denied").
+      // With a token provider, get a fresh token, reopen the stream and try once more.
+      const tokenRefused = error instanceof PermissionDeniedError || isStaleTokenError(error);
+      if (tokenRefused && !state.authRetried && this.#tokens?.auth) {
         state.authRetried = true;
         state.phase = "queued";
         this.#refreshToken = true;
