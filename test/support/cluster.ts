@@ -52,7 +52,12 @@ export class Member {
   }
 
   get running(): boolean {
-    return this.process !== undefined && this.process.exitCode === null && !this.process.killed;
+    // Not `killed`: Node sets it once any signal was sent, SIGSTOP and SIGCONT included.
+    return (
+      this.process !== undefined &&
+      this.process.exitCode === null &&
+      this.process.signalCode === null
+    );
   }
 
   /** Starts the process (again, on the same data dir after a kill). */
