@@ -3,12 +3,13 @@ import { InvalidArgumentError } from "./errors.ts";
 import type { KeyValue } from "./key-value.ts";
 import { type Bytes, type KeyOrRange, toBytes, toText } from "./keys.ts";
 import type { Keyspace } from "./keyspace.ts";
-import { type GetOptions, KV, type ListOptions } from "./kv.ts";
+import type { GetOptions, KV, ListOptions } from "./kv.ts";
+import { LeaseClient } from "./lease/lease-client.ts";
 import type { Int64 } from "./numbers.ts";
 import type { CallOptions } from "./options.ts";
 import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
 import type { DeleteOptions, PutOptions, RangeOptions, TxnRequest } from "./txn.ts";
-import type { WatchOptions, Watcher } from "./watch/watcher.ts";
+import type { Watcher, WatchOptions } from "./watch/watcher.ts";
 
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 
@@ -37,13 +38,28 @@ export class Namespace {
   readonly keyspace: Keyspace;
   /** The client this namespace belongs to. */
   readonly etcd: Etcd;
+  #lease: LeaseClient | undefined;
 
   constructor(etcd: Etcd, keyspace: Keyspace) {
     if (keyspace.isRoot) throw new InvalidArgumentError("a namespace needs a non-empty prefix");
     this.etcd = etcd;
     this.keyspace = keyspace;
     this.prefix = keyspace.prefix;
-    this.kv = new KV(etcd.raw.kv, keyspace);
+    this.kv = etcd.kv.withKeyspace(keyspace);
+  }
+
+  /**
+   * Leases, as on the client (leases are not per namespace; they share the client's keep-alive
+   * stream), except that `timeToLive(id, { keys: true })` lists only this namespace's keys,
+   * without the prefix.
+   *
+   * @example
+   * const lease = await ns.lease.grant(10);
+   * await ns.put("presence/me", "here", { lease: lease.id });
+   */
+  get lease(): LeaseClient {
+    this.#lease ??= new LeaseClient(this.etcd, this.keyspace);
+    return this.#lease;
   }
 
   /**

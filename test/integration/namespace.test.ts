@@ -157,6 +157,25 @@ describe("namespace", () => {
     }
   });
 
+  test("lease: keys attached inside are listed without the prefix, others not at all", async () => {
+    const lease = await ns.lease.grant(30);
+    try {
+      await ns.put("leased", "1", { lease: lease.id });
+      await etcd.put(`${base}other/leased`, "1", { lease: lease.id });
+      const inside = await ns.lease.timeToLive(lease.id, { keys: true });
+      assert.deepEqual(
+        inside.keys.map((k) => Buffer.from(k).toString()),
+        ["leased"],
+      );
+      assert.equal((await ns.get("leased"))?.lease, lease.id);
+      const everywhere = await etcd.lease.timeToLive(lease.id, { keys: true });
+      assert.equal(everywhere.keys.length, 2);
+    } finally {
+      await ns.lease.revoke(lease.id);
+    }
+    assert.equal(await ns.get("leased"), undefined);
+  });
+
   test("nested namespaces: prefixes add up; the parent sees the child's keys", async () => {
     const jobs = ns.namespace("jobs/");
     assert.equal(Buffer.from(jobs.prefix).toString(), `${base}app/jobs/`);

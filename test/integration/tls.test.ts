@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { Etcd, type EtcdOptions, TlsError, type TlsFailureReason } from "../../src/index.ts";
+import { Etcd, TlsError, type TlsFailureReason, type TlsOptions } from "../../src/index.ts";
 import {
   Cluster,
   etcdctl,
@@ -54,7 +54,7 @@ describe("TLS", { skip }, () => {
     otherPki?.remove();
   });
 
-  function client(endpoints: string[], tls: EtcdOptions["tls"]): Etcd {
+  function client(endpoints: string[], tls: TlsOptions): Etcd {
     return new Etcd({ ...testClientOptions(), endpoints, tls, timeoutMs: 10_000 });
   }
 
