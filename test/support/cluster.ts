@@ -84,7 +84,8 @@ export class Member {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.ref();
-    if (this.paused) child.kill("SIGCONT");
+    // SIGKILL ends a stopped process too; a SIGCONT first would let a hung member run for a
+    // moment and serve what was waiting in its sockets.
     child.kill("SIGKILL");
     await exited;
     child.unref();
