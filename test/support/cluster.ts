@@ -212,8 +212,22 @@ export class Cluster {
     if (index >= 0) this.members.splice(index, 1);
   }
 
-  /** Starts `size` members and waits until every one answers /health. */
+  /**
+   * Starts `size` members and waits until every one answers /health. Ports are picked free but
+   * another process (a parallel test run) can take one before etcd binds it: then it starts
+   * over on other ports.
+   */
   static async start(options: ClusterOptions = {}): Promise<Cluster> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await Cluster.#startOnce(options);
+      } catch (error) {
+        if (attempt >= 3 || !/address already in use/.test(String(error))) throw error;
+      }
+    }
+  }
+
+  static async #startOnce(options: ClusterOptions): Promise<Cluster> {
     const size = options.size ?? 1;
     const root = mkdtempSync(join(tmpdir(), "etcd-connect-test-"));
     const scheme = options.tls ? "https" : "http";
@@ -240,6 +254,8 @@ export class Cluster {
     for (const member of members) member.start();
     try {
       await cluster.waitHealthy(options.readyTimeoutMs ?? 30_000);
+      const dead = members.find((m) => !m.running);
+      if (dead) throw new Error(`${dead.name} exited:\n${dead.logTail()}`);
     } catch (error) {
       const logs = members.map((m) => `--- ${m.name} ---\n${m.logTail()}`).join("\n");
       await cluster.stop();
