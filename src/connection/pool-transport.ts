@@ -129,12 +129,14 @@ export class PoolTransport implements Transport {
     const retries = pinned === undefined && contextValues?.get(noRetryKey) !== true;
     const auth = contextValues?.get(noAuthKey) === true ? undefined : this.auth;
     let tried: Set<PooledEndpoint> | undefined;
+    // Endpoints whose dial timed out in this call: waited for once, not again.
+    let hung: Set<PooledEndpoint> | undefined;
     let authRepeated = false;
     for (let attempt = 1; ; attempt++) {
       const endpoint = pinned ?? this.pool.pick(tried);
       let token: string | undefined;
       try {
-        await this.#ready(endpoint, signal, remainingMs(deadline));
+        await this.#ready(endpoint, signal, hung?.has(endpoint) ? 0 : remainingMs(deadline));
         token = auth ? await auth.token(signal) : undefined;
         const response = await endpoint.connection.transport.unary(
           method,
@@ -153,6 +155,10 @@ export class PoolTransport implements Transport {
         if (signal?.aborted) throw thrown;
         const error = toCallError(thrown);
         if (isEndpointFailure(error)) this.pool.markFailed(endpoint);
+        if (isDialTimeout(error)) {
+          hung ??= new Set();
+          hung.add(endpoint);
+        }
         // The next attempt goes to an endpoint this call has not tried in this sweep.
         tried ??= new Set();
         tried.add(endpoint);
@@ -324,7 +330,7 @@ export class PoolTransport implements Transport {
     const connected = managed
       ? managed.handshake()
       : session.connect().then((state) => state !== "error");
-    const outcome = await within(connected, limit, signal);
+    const outcome = limit <= 0 ? "timeout" : await within(connected, limit, signal);
     if (outcome === true) return;
     if (outcome === "aborted") throw canceled(signal as AbortSignal);
     const cause = outcome === "timeout" ? dialTimeout(endpoint.url, limit) : session.error();
@@ -336,6 +342,14 @@ export class PoolTransport implements Transport {
       Object.assign(new Error("not sent", { cause }), { notSent: true }),
     );
   }
+}
+
+function isDialTimeout(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 4; depth++) {
+    if ((e as { code?: unknown }).code === "ETCD_DIAL_TIMEOUT") return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** The time left before `deadline` (0: none), at least 1 ms. */
@@ -368,7 +382,11 @@ function canceled(signal: AbortSignal): ConnectError {
 }
 
 function dialTimeout(url: string, ms: number): Error {
-  return Object.assign(new Error(`dial timeout after ${ms} ms to ${url}`), {
+  const message =
+    ms <= 0
+      ? `${url} is still connecting (its dial timed out)`
+      : `dial timeout after ${ms} ms to ${url}`;
+  return Object.assign(new Error(message), {
     code: "ETCD_DIAL_TIMEOUT",
   });
 }
