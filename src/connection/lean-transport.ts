@@ -26,7 +26,7 @@ import {
   type UnaryResponse,
 } from "@connectrpc/connect";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
-import { encodeFrame, FRAME_HEADER_BYTES, frameLength, joinChunks } from "./grpc-frame.ts";
+import { encodeFrame, FRAME_HEADER_BYTES, UnaryMessageReader } from "./grpc-frame.ts";
 import {
   codeFromHttpStatus,
   H2,
@@ -265,9 +265,7 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
   #headers: (IncomingHttpHeaders & IncomingHttpStatusHeader) | undefined;
   #headersEnded = false;
   #trailers: IncomingHttpHeaders | undefined;
-  #chunks: Uint8Array[] = [];
-  #received = 0;
-  #declared = -1;
+  readonly #reader = new UnaryMessageReader();
   #streamError: unknown;
 
   constructor(
@@ -330,18 +328,14 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
 
   readonly #onData = (chunk: Buffer): void => {
     if (this.#settled) return;
-    this.#chunks.push(chunk);
-    this.#received += chunk.byteLength;
-    if (this.#declared === -1) {
-      try {
-        const head = this.#chunks.length === 1 ? chunk : joinChunks(this.#chunks, this.#received);
-        this.#declared = frameLength(head, 0);
-      } catch (error) {
-        this.#fail(ConnectError.from(error, Code.Internal), H2.CANCEL);
-        return;
-      }
+    const reader = this.#reader;
+    try {
+      reader.push(chunk);
+    } catch (error) {
+      this.#fail(ConnectError.from(error, Code.Internal), H2.CANCEL);
+      return;
     }
-    const size = Math.max(this.#declared, this.#received - FRAME_HEADER_BYTES);
+    const size = Math.max(reader.declared, reader.received - FRAME_HEADER_BYTES);
     if (size > this.#readMaxBytes) {
       this.#fail(
         new ConnectError(
@@ -418,22 +412,14 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
     if (status["grpc-status"] === undefined) {
       return new ConnectError("gRPC status missing in trailers", Code.Internal, toHeaders(status));
     }
-    if (this.#chunks.length === 0) {
+    if (this.#reader.empty) {
       return new ConnectError("gRPC response without a message", Code.Unimplemented);
     }
-    const body = joinChunks(this.#chunks, this.#received);
-    const length = frameLength(body, 0);
-    if (length !== body.byteLength - FRAME_HEADER_BYTES) {
-      return new ConnectError(
-        length === -1 || length > body.byteLength - FRAME_HEADER_BYTES
-          ? "truncated gRPC message"
-          : "more than one message for a unary call",
-        length === -1 || length > body.byteLength - FRAME_HEADER_BYTES
-          ? Code.Internal
-          : Code.Unimplemented,
-      );
+    const body = this.#reader.message();
+    if (typeof body === "string") {
+      return new ConnectError(body, body.startsWith("more") ? Code.Unimplemented : Code.Internal);
     }
-    const message = fromBinary(this.#method.output, body.subarray(FRAME_HEADER_BYTES));
+    const message = fromBinary(this.#method.output, body);
     return new LeanUnaryResponse(this.#method, message, headers, this.#trailers);
   }
 

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { encodeFrame, frameLength, joinChunks } from "../../src/connection/grpc-frame.ts";
+import {
+  encodeFrame,
+  frameLength,
+  joinChunks,
+  UnaryMessageReader,
+} from "../../src/connection/grpc-frame.ts";
 import {
   decodeStatusDetails,
   percentDecode,
@@ -140,5 +145,46 @@ describe("gRPC frames", () => {
     assert.deepEqual([...one], [1, 2]);
     const many = joinChunks([Buffer.from([1]), Buffer.from([2, 3])], 3);
     assert.deepEqual([...many], [1, 2, 3]);
+  });
+
+  test("a message in one chunk is a view; over several chunks it is copied once", () => {
+    const payload = Uint8Array.from({ length: 1000 }, (_, i) => i & 0xff);
+    const frame = encodeFrame(payload);
+    const single = new UnaryMessageReader();
+    single.push(frame);
+    const view = single.message();
+    assert.ok(view instanceof Uint8Array);
+    assert.equal(view.buffer, frame.buffer);
+    assert.deepEqual([...view], [...payload]);
+    for (const cuts of [[1], [3, 5, 6], [5], [200, 201, 999]]) {
+      const reader = new UnaryMessageReader();
+      let at = 0;
+      for (const cut of [...cuts, frame.length]) {
+        reader.push(frame.subarray(at, cut));
+        at = cut;
+      }
+      assert.equal(reader.declared, 1000);
+      const message = reader.message();
+      assert.ok(message instanceof Uint8Array, String(message));
+      assert.equal(Object.getPrototypeOf(message), Uint8Array.prototype);
+      assert.deepEqual([...message], [...payload], String(cuts));
+    }
+  });
+
+  test("truncated and extra data are reported", () => {
+    const frame = encodeFrame(Uint8Array.of(1, 2, 3));
+    const short = new UnaryMessageReader();
+    short.push(frame.subarray(0, 6));
+    assert.equal(short.message(), "truncated gRPC message");
+    const prefixOnly = new UnaryMessageReader();
+    prefixOnly.push(frame.subarray(0, 2));
+    assert.equal(prefixOnly.message(), "truncated gRPC message prefix");
+    const two = new UnaryMessageReader();
+    two.push(frame);
+    two.push(frame);
+    assert.match(String(two.message()), /more than one message/);
+    const twoInOne = new UnaryMessageReader();
+    twoInOne.push(Buffer.concat([frame, frame]));
+    assert.match(String(twoInOne.message()), /more than one message/);
   });
 });
