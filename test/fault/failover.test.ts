@@ -1,0 +1,446 @@
+/**
+ * Failover under faults, on a 3-member cluster, checked for linearizability.
+ *
+ * Several clients (each its own `Etcd` with all three endpoints, pings on) run a mixed workload
+ * on a few keys: linearizable get, put of a value unique to the run, compare-and-set (a txn
+ * comparing the value, then putting a unique value) and delete, recording every operation with
+ * invocation and response times and its result. Beside them a watcher follows the key prefix
+ * and a lease is kept alive with a key attached. Meanwhile faults are injected one after another,
+ * in rotation: kill and restart a follower; kill the leader (restart it later); hang a member
+ * (SIGSTOP) longer than the clients' ping interval plus ping timeout; lose quorum (kill or hang
+ * two members) and regain it.
+ *
+ * Afterwards, from etcd's own history (a watch from the first revision, once the cluster is
+ * healthy): every put value was applied at most once; a write the client reported as never sent
+ * was never applied; the history settles writes whose outcome the client could not know (applied
+ * or not). The linearizability checker then validates every key's history: 0 violations. The
+ * watcher saw exactly that history, in order, across every fault. The lease survived. And with
+ * one of three members down or hung, reads and writes kept succeeding: the test prints the
+ * success rate and the longest stall per fault phase. The process itself surviving members
+ * killed and hung with pings on is the check for connect-es #1795.
+ *
+ * FAULTS (default 8) sets the number of faults; CLIENTS (default 4) and KEYS (default 8) the
+ * workload; OP_GAP_MS (default 4) each client's pause between operations.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { neverLeft } from "../../src/connection/retry-policy.ts";
+import { compare, Etcd, type Lease, op, prefix, type WatchEvent } from "../../src/index.ts";
+import { Cluster, type Member, testClientOptions, uniquePrefix } from "../support/index.ts";
+import {
+  checkHistory,
+  describeViolation,
+  type Operation,
+  type RegisterValue,
+} from "../support/linearizability.ts";
+
+const FAULTS = Number(process.env.FAULTS ?? 8);
+const CLIENTS = Number(process.env.CLIENTS ?? 4);
+const KEYS = Number(process.env.KEYS ?? 8);
+const OP_GAP_MS = Number(process.env.OP_GAP_MS ?? 4);
+const CALL_TIMEOUT_MS = 2_000;
+const DIAL_TIMEOUT_MS = 1_000;
+const KEEPALIVE_INTERVAL_MS = 10_000;
+const KEEPALIVE_TIMEOUT_MS = 3_000;
+/** A hang outlasts a ping interval plus its timeout: pings, not only deadlines, must find it. */
+const HANG_MS = KEEPALIVE_INTERVAL_MS + KEEPALIVE_TIMEOUT_MS + 2_000;
+const DOWN_MS = 3_000;
+const NO_QUORUM_MS = 3_000;
+const SETTLE_MS = 1_000;
+const LEASE_TTL = 10;
+
+type FaultKind = "kill-follower" | "kill-leader" | "hang-member" | "lose-quorum";
+const rotation: FaultKind[] = ["kill-follower", "kill-leader", "hang-member", "lose-quorum"];
+
+/** What the cluster looks like while an operation runs: one member out, or quorum lost. */
+type Phase = "healthy" | "one-down" | "one-hung" | "no-quorum" | "recovering";
+
+interface Recorded {
+  op: Operation;
+  phase: Phase;
+  /** Which stretch of that phase (one per fault), for stalls. Both when the result came. */
+  stretch: number;
+  error?: unknown;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.now();
+
+test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
+  timeout: 60 * 60_000,
+}, async (t) => {
+  const cluster = await Cluster.start({ size: 3 });
+  const clients: Etcd[] = [];
+  const newClient = () => {
+    const etcd = new Etcd({
+      ...testClientOptions(),
+      endpoints: cluster.endpoints,
+      timeoutMs: CALL_TIMEOUT_MS,
+      dialTimeoutMs: DIAL_TIMEOUT_MS,
+      keepAliveIntervalMs: KEEPALIVE_INTERVAL_MS,
+      keepAliveTimeoutMs: KEEPALIVE_TIMEOUT_MS,
+    });
+    clients.push(etcd);
+    return etcd;
+  };
+  try {
+    const root = uniquePrefix("fault");
+    const keys = Array.from({ length: KEYS }, (_, i) => `${root}k${i}`);
+    const admin = newClient();
+    const startRevision = (await admin.put(`${root}start`, "")).revision + 1n;
+
+    // The watcher and the lease, on a client of their own.
+    const observer = newClient();
+    const watched: WatchEvent[] = [];
+    const watcher = observer.watch(prefix(root), { startRevision });
+    const watching = (async () => {
+      for await (const batch of watcher) watched.push(...batch.events);
+    })();
+    const lease: Lease = await observer.lease.grant(LEASE_TTL, { keepAlive: true });
+    let leaseLost: unknown;
+    lease.lost.then((e) => {
+      leaseLost = e;
+    });
+    await observer.put(`${root}leased`, "alive", { lease: lease.id });
+
+    // The workload.
+    let current = { phase: "healthy" as Phase, stretch: 0 };
+    const enter = (phase: Phase) => {
+      current = { phase, stretch: current.stretch + 1 };
+    };
+    let stop = false;
+    const history: Recorded[] = [];
+    const workers = Array.from({ length: CLIENTS }, (_, c) =>
+      runWorker(
+        c,
+        newClient(),
+        keys,
+        () => current,
+        () => stop,
+        history,
+      ),
+    );
+
+    // The faults.
+    const faults: string[] = [];
+    const members = cluster.members;
+    const pick = (list: Member[]) => list[Math.floor(Math.random() * list.length)] as Member;
+    const leaderOrAny = async () => (await cluster.leader()) ?? pick(members);
+    const followers = async () => {
+      const leader = await cluster.leader();
+      const list = members.filter((m) => m !== leader && m.running && !m.paused);
+      return list.length > 0 ? list : members.filter((m) => m !== leader);
+    };
+    await sleep(SETTLE_MS);
+    for (let f = 0; f < FAULTS; f++) {
+      const kind = rotation[f % rotation.length] as FaultKind;
+      const started = Date.now();
+      switch (kind) {
+        case "kill-follower": {
+          const victim = pick(await followers());
+          enter("one-down");
+          await victim.kill();
+          await sleep(DOWN_MS);
+          enter("recovering");
+          victim.start();
+          faults.push(`kill+restart follower ${victim.name}`);
+          break;
+        }
+        case "kill-leader": {
+          const victim = await leaderOrAny();
+          enter("one-down");
+          await victim.kill();
+          await sleep(DOWN_MS);
+          enter("recovering");
+          victim.start();
+          faults.push(`kill leader ${victim.name}`);
+          break;
+        }
+        case "hang-member": {
+          // Alternate between hanging the leader and a follower.
+          const victim = f % 8 < 4 ? await leaderOrAny() : pick(await followers());
+          enter("one-hung");
+          victim.pause();
+          await sleep(HANG_MS);
+          enter("recovering");
+          victim.resume();
+          faults.push(`hang ${victim.name} for ${HANG_MS} ms`);
+          break;
+        }
+        case "lose-quorum": {
+          const [a, b] = (await followers()).concat(members).filter(unique);
+          const hang = f % 8 >= 4;
+          enter("no-quorum");
+          if (hang) {
+            a?.pause();
+            b?.pause();
+          } else {
+            await a?.kill();
+            await b?.kill();
+          }
+          await sleep(NO_QUORUM_MS);
+          enter("recovering");
+          for (const m of [a, b]) {
+            if (!m) continue;
+            if (hang) m.resume();
+            else m.start();
+          }
+          faults.push(
+            `lose quorum (${hang ? "hang" : "kill"} ${a?.name}, ${b?.name}) and regain it`,
+          );
+          break;
+        }
+      }
+      await cluster.waitHealthy(60_000);
+      enter("healthy");
+      t.diagnostic(`fault ${f + 1}/${FAULTS}: ${faults.at(-1)} (${Date.now() - started} ms)`);
+      await sleep(SETTLE_MS);
+    }
+    stop = true;
+    await Promise.all(workers);
+
+    // etcd's own history of the keys, from a client that saw no fault.
+    const endRevision = (await admin.put(`${root}end`, "")).revision;
+    const replay = await readHistory(admin, root, startRevision, endRevision);
+
+    // The watcher, across every fault, saw exactly that history.
+    await waitFor("the watcher to catch up", () => watcher.nextRevision > endRevision, 30_000);
+    await watcher.close();
+    await watching;
+    assert.deepEqual(
+      watched.map(describeEvent),
+      replay.map(describeEvent),
+      "the watcher saw every event once, in order",
+    );
+
+    // Writes at most once, and never-sent writes never applied.
+    const applied = new Map<string, number>();
+    for (const event of replay) {
+      if (event.type === "put" && event.kv.keyText !== `${root}end`) {
+        applied.set(event.kv.text, (applied.get(event.kv.text) ?? 0) + 1);
+      }
+    }
+    const twice = [...applied].filter(([, n]) => n > 1);
+    assert.deepEqual(twice, [], "no value was applied twice");
+    const writes = history.filter((r) => r.op.kind === "put" || r.op.kind === "cas");
+    let resolvedUnknown = 0;
+    for (const record of writes) {
+      const op = record.op as Extract<Operation, { kind: "put" | "cas" }>;
+      const times = applied.get(op.value) ?? 0;
+      if (op.outcome === "fail") {
+        assert.equal(
+          times,
+          0,
+          `write reported never sent was applied: ${op.value} (${record.error})`,
+        );
+      } else if (op.outcome === "ok") {
+        const expected = op.kind === "put" || op.result?.succeeded ? 1 : 0;
+        assert.equal(times, expected, `acknowledged write ${op.value} applied ${times} times`);
+      } else {
+        // The client could not know; etcd's history does.
+        resolvedUnknown++;
+        record.op =
+          times === 0 ? { ...op, outcome: "fail" } : { ...op, outcome: "ok", complete: now() };
+        if (op.kind === "cas" && times > 0) {
+          record.op = { ...op, outcome: "ok", complete: now(), result: { succeeded: true } };
+        }
+      }
+    }
+
+    // Linearizability of every key's history.
+    const verdict = checkHistory(history.map((r) => r.op));
+    const stats = summarize(history);
+    const report = [
+      `faults: ${faults.length} (${faults.map((f) => f.split(" ")[0]).join(", ")})`,
+      `operations: ${history.length} on ${KEYS} keys from ${CLIENTS} clients; checked ${verdict.operations}, ${resolvedUnknown} unknown write outcomes settled from etcd's history`,
+      `linearizability: ${verdict.violations.length} violations, ${verdict.inconclusive.length} inconclusive keys`,
+      `writes applied: ${applied.size}, applied twice: ${twice.length}`,
+      `watcher: ${watched.length} events, identical to etcd's history`,
+      `lease: ${lease.state}`,
+      ...stats.lines,
+    ];
+    for (const line of report) t.diagnostic(line);
+    console.log(`\n${report.join("\n")}\n`);
+
+    assert.equal(faults.length, FAULTS);
+    assert.deepEqual(verdict.inconclusive, [], "the checker decided every key");
+    assert.equal(verdict.violations.length, 0, describeViolation(verdict.violations[0]));
+    assert.equal(leaseLost, undefined, `the lease was lost: ${leaseLost}`);
+    assert.equal((await admin.get(`${root}leased`))?.text, "alive");
+    // With one member of three down or hung, reads and writes keep succeeding.
+    for (const phaseName of ["one-down", "one-hung"] as const) {
+      const s = stats.byPhase.get(phaseName);
+      if (!s) continue;
+      assert.ok(s.readsOk > 0, `reads succeed while ${phaseName}`);
+      assert.ok(s.writesOk > 0, `writes succeed while ${phaseName}`);
+    }
+    await lease.revoke().catch(() => {});
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await cluster.stop();
+  }
+});
+
+function unique<T>(value: T, index: number, list: T[]): boolean {
+  return list.indexOf(value) === index;
+}
+
+async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** One client's operations, one at a time, until `stopped()`. */
+async function runWorker(
+  client: number,
+  etcd: Etcd,
+  keys: string[],
+  phase: () => { phase: Phase; stretch: number },
+  stopped: () => boolean,
+  history: Recorded[],
+): Promise<void> {
+  let seq = 0;
+  const lastSeen = new Map<string, RegisterValue>();
+  while (!stopped()) {
+    const key = keys[Math.floor(Math.random() * keys.length)] as string;
+    const roll = Math.random();
+    const record = { op: undefined as unknown as Operation } as Recorded;
+    const invoke = now();
+    try {
+      if (roll < 0.35) {
+        const kv = await etcd.get(key);
+        const value = kv ? kv.text : null;
+        lastSeen.set(key, value);
+        record.op = {
+          client,
+          kind: "get",
+          key,
+          invoke,
+          complete: now(),
+          outcome: "ok",
+          result: { value },
+        };
+      } else if (roll < 0.65) {
+        const value = `c${client}-${++seq}`;
+        record.op = { client, kind: "put", key, value, invoke, complete: 0, outcome: "unknown" };
+        await etcd.put(key, value);
+        lastSeen.set(key, value);
+        record.op = { ...record.op, complete: now(), outcome: "ok" };
+      } else if (roll < 0.85) {
+        const expect = lastSeen.get(key) ?? null;
+        const value = `c${client}-${++seq}`;
+        record.op = {
+          client,
+          kind: "cas",
+          key,
+          expect,
+          value,
+          invoke,
+          complete: 0,
+          outcome: "unknown",
+        };
+        const { succeeded } = await etcd.txn({
+          compare: [
+            expect === null ? compare.version(key, "=", 0) : compare.value(key, "=", expect),
+          ],
+          success: [op.put(key, value)],
+          failure: [op.get(key)],
+        });
+        if (succeeded) lastSeen.set(key, value);
+        record.op = { ...record.op, complete: now(), outcome: "ok", result: { succeeded } };
+      } else {
+        record.op = { client, kind: "delete", key, invoke, complete: 0, outcome: "unknown" };
+        const { deleted } = await etcd.delete(key);
+        lastSeen.set(key, null);
+        record.op = {
+          ...record.op,
+          complete: now(),
+          outcome: "ok",
+          result: { deleted: deleted > 0n },
+        };
+      }
+    } catch (error) {
+      record.error = error;
+      if (record.op === undefined) {
+        // A failed get constrains nothing.
+        record.op = { client, kind: "get", key, invoke, complete: now(), outcome: "unknown" };
+      } else {
+        record.op = {
+          ...record.op,
+          complete: now(),
+          outcome: neverLeft(error) ? "fail" : "unknown",
+        };
+      }
+    }
+    // The cluster's state when the result came: a call hanging on a fault counts in its phase.
+    Object.assign(record, phase());
+    history.push(record);
+    if (OP_GAP_MS > 0) await sleep(OP_GAP_MS);
+  }
+}
+
+/** Every event under `root` from `from` to `to`, through a watch on a healthy cluster. */
+async function readHistory(
+  etcd: Etcd,
+  root: string,
+  from: bigint,
+  to: bigint,
+): Promise<WatchEvent[]> {
+  const events: WatchEvent[] = [];
+  const controller = new AbortController();
+  const watcher = etcd.watch(prefix(root), { startRevision: from, signal: controller.signal });
+  for await (const batch of watcher) {
+    events.push(...batch.events);
+    if (batch.revision >= to) break;
+  }
+  await watcher.close();
+  return events;
+}
+
+function describeEvent(event: WatchEvent): string {
+  return `${event.kv.modRevision} ${event.type} ${event.kv.keyText} ${event.type === "put" ? event.kv.text : ""}`;
+}
+
+interface PhaseStats {
+  ops: number;
+  ok: number;
+  readsOk: number;
+  writesOk: number;
+  /** The longest an operation took to succeed. */
+  slowestOkMs: number;
+  /** The longest time without any operation completing successfully. */
+  longestGapMs: number;
+}
+
+function summarize(history: Recorded[]) {
+  const byPhase = new Map<Phase, PhaseStats>();
+  const lastOk = new Map<number, number>();
+  const sorted = [...history].sort((a, b) => a.op.complete - b.op.complete);
+  for (const r of sorted) {
+    let s = byPhase.get(r.phase);
+    if (!s) {
+      s = { ops: 0, ok: 0, readsOk: 0, writesOk: 0, slowestOkMs: 0, longestGapMs: 0 };
+      byPhase.set(r.phase, s);
+    }
+    s.ops++;
+    const ok = r.error === undefined;
+    if (!ok) continue;
+    s.ok++;
+    if (r.op.kind === "get") s.readsOk++;
+    else s.writesOk++;
+    s.slowestOkMs = Math.max(s.slowestOkMs, r.op.complete - r.op.invoke);
+    const previous = lastOk.get(r.stretch);
+    if (previous !== undefined) s.longestGapMs = Math.max(s.longestGapMs, r.op.complete - previous);
+    lastOk.set(r.stretch, r.op.complete);
+  }
+  const lines: string[] = [];
+  for (const [phase, s] of byPhase) {
+    lines.push(
+      `${phase}: ${s.ops} ops, success ${((100 * s.ok) / s.ops).toFixed(1)}% (reads ok ${s.readsOk}, writes ok ${s.writesOk}), slowest success ${s.slowestOkMs.toFixed(0)} ms, longest stall ${s.longestGapMs.toFixed(0)} ms`,
+    );
+  }
+  return { byPhase, lines };
+}
