@@ -80,6 +80,7 @@ export const userGetCommand: Command = {
       return;
     }
     for (const roleName of user.roles) {
+      ctx.out.line();
       printRole(ctx.out, await etcd.auth.roleGet(roleName, { signal: ctx.signal }));
     }
   },
