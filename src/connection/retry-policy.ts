@@ -78,7 +78,7 @@ export function neverLeft(error: unknown): boolean {
       if (typeof fields.syscall === "string" && connectSyscalls.has(fields.syscall)) return true;
       if (fields.code === "ENOTFOUND" || fields.code === "EAI_AGAIN") return true;
     }
-    if (typeof fields.message === "string" && /\bREFUSED_STREAM\b/.test(fields.message)) {
+    if (typeof fields.message === "string" && /REFUSED_STREAM/.test(fields.message)) {
       return true;
     }
     e = (e as { cause?: unknown }).cause;
