@@ -1,6 +1,12 @@
 import { InvalidArgumentError } from "./errors.ts";
 
-/** A key or value as callers pass it: strings are encoded as UTF-8, bytes are used as they are. */
+/**
+ * A key or value as callers pass it: strings are encoded as UTF-8, bytes are used as they are.
+ *
+ * @example
+ * await etcd.put("text", "é");                        // stored as the bytes c3 a9
+ * await etcd.put("binary", new Uint8Array([0, 255]));
+ */
 export type Bytes = string | Uint8Array;
 
 const encoder = new TextEncoder();
@@ -135,7 +141,13 @@ export function all(): KeyRange {
   return new KeyRange(ZERO.slice(), ZERO.slice());
 }
 
-/** A single key or a range, as the KV methods accept them. */
+/**
+ * A single key or a range, as the KV methods accept them.
+ *
+ * @example
+ * await etcd.delete("one-key");
+ * await etcd.delete(prefix("many/"));
+ */
 export type KeyOrRange = Bytes | KeyRange;
 
 /**

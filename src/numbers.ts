@@ -1,6 +1,11 @@
 import { InvalidArgumentError } from "./errors.ts";
 
-/** An integer as callers pass it: `bigint`, or a `number` that is a safe integer. */
+/**
+ * An integer as callers pass it: `bigint`, or a `number` that is a safe integer.
+ *
+ * @example
+ * await etcd.get("k", { revision: 42 });  // or 42n
+ */
 export type Int64 = bigint | number;
 
 const MAX_INT64 = 2n ** 63n - 1n;

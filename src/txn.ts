@@ -1,10 +1,20 @@
 import type { Bytes, KeyOrRange } from "./keys.ts";
 import type { Int64 } from "./numbers.ts";
 
-/** The comparison a `Compare` makes: etcd's EQUAL, NOT_EQUAL, GREATER and LESS. */
+/**
+ * The comparison a `Compare` makes: etcd's EQUAL, NOT_EQUAL, GREATER and LESS.
+ *
+ * @example
+ * compare.version("k", ">", 0); // the key exists
+ */
 export type CompareOperator = "=" | "!=" | ">" | "<";
 
-/** What a `Compare` looks at. */
+/**
+ * What a `Compare` looks at.
+ *
+ * @example
+ * const c: Compare = { target: "createRevision", key: "lock", operator: "=", operand: 0 };
+ */
 export type CompareTarget = "value" | "version" | "createRevision" | "modRevision" | "lease";
 
 /**

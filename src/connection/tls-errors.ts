@@ -8,6 +8,9 @@
  * - "client-certificate-required": the server wants a client certificate and none is configured;
  * - "client-certificate-rejected": the server refused the client certificate sent;
  * - "handshake-failed": any other TLS failure.
+ *
+ * @example
+ * if (findTlsFailure(error)?.reason === "hostname-mismatch") console.error("use tls.servername");
  */
 export type TlsFailureReason =
   | "untrusted-server-certificate"

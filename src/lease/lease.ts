@@ -7,6 +7,9 @@ import type { LeaseClient, LeaseRenewal, LeaseTimeToLive } from "./lease-client.
  * Where a lease handle stands: `granted` (not renewed by this client), `alive` (kept alive),
  * `lost` (expired, revoked elsewhere, or not renewed in time), `revoked` (by this handle),
  * `released` (renewals stopped with `release()`), `closed` (the client closed).
+ *
+ * @example
+ * if (lease.state === "lost") await register(); // grant a new lease and put again
  */
 export type LeaseState = "granted" | "alive" | "lost" | "revoked" | "released" | "closed";
 

@@ -30,7 +30,12 @@ import { Watcher, type WatchOptions } from "./watcher.ts";
 
 type WatchRequestInit = MessageInitShape<typeof WatchRequestSchema>;
 
-/** Buffered events per watcher before it is paused on the server (see `WatchOptions`). */
+/**
+ * Buffered events per watcher before it is paused on the server (see `WatchOptions`).
+ *
+ * @example
+ * etcd.watch(prefix("logs/"), { maxBufferedEvents: DEFAULT_MAX_BUFFERED_EVENTS * 10 });
+ */
 export const DEFAULT_MAX_BUFFERED_EVENTS = 1000;
 const BACKOFF_BASE_MS = 50;
 const BACKOFF_MAX_MS = 3_000;
