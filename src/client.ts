@@ -12,6 +12,11 @@ import { Election } from "../gen/v3electionpb/v3election_pb.ts";
 import { Lock } from "../gen/v3lockpb/v3lock_pb.ts";
 import { AuthClient } from "./auth.ts";
 import { ClusterClient } from "./cluster.ts";
+import { ElectionObserver } from "./concurrency/election.ts";
+import { ElectionService } from "./concurrency/election-service.ts";
+import { LockService } from "./concurrency/lock-service.ts";
+import { openSession, type Session, type SessionOptions } from "./concurrency/session.ts";
+import { runStm, type StmOptions, type StmResult, type StmTransaction } from "./concurrency/stm.ts";
 import { PasswordAuth, StaticToken } from "./connection/auth-token.ts";
 import {
   createConnectEndpointTransport,
@@ -94,6 +99,8 @@ export class Etcd {
   #auth: AuthClient | undefined;
   readonly #username: string | undefined;
   #lease: LeaseClient | undefined;
+  #lockService: LockService | undefined;
+  #electionService: ElectionService | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(options: EtcdOptions) {
@@ -234,6 +241,68 @@ export class Etcd {
   get lease(): LeaseClient {
     this.#lease ??= new LeaseClient(this, new Keyspace());
     return this.#lease;
+  }
+
+  /**
+   * A session: a lease (default TTL 60 s) kept alive until `close()`, the identity behind
+   * mutexes and elections with Go's key formats. Tells when its lease is lost.
+   *
+   * @example
+   * await using session = await etcd.session({ ttl: 10 });
+   * await session.mutex("locks/job").lock();
+   */
+  session(options: SessionOptions = {}): Promise<Session> {
+    return openSession({ etcd: this, kv: this.kv, keyspace: new Keyspace() }, options);
+  }
+
+  /**
+   * Runs `apply` as a software transaction (Go's STM): reads and buffered writes committed
+   * atomically, run again on conflict, at the isolation level asked for (default
+   * serializable snapshot).
+   *
+   * @example
+   * await etcd.stm(async (tx) => {
+   *   tx.put("b", String(Number(await tx.text("a")) + 1));
+   * });
+   */
+  stm<T>(
+    apply: (tx: StmTransaction) => T | Promise<T>,
+    options: StmOptions = {},
+  ): Promise<StmResult<T>> {
+    return runStm(this.kv, apply, options);
+  }
+
+  /**
+   * Observes an election without taking part (leader, and every change). To campaign, use
+   * `session.election(prefix)`.
+   *
+   * @example
+   * for await (const leader of etcd.election("elect/svc").observe()) console.log(leader.text);
+   */
+  election(prefix: Bytes): ElectionObserver {
+    return new ElectionObserver({ etcd: this, kv: this.kv, keyspace: new Keyspace() }, prefix);
+  }
+
+  /**
+   * etcd's server-side lock service (v3lock), typed.
+   *
+   * @example
+   * const { key } = await etcd.lockService.lock("jobs", { lease: session });
+   */
+  get lockService(): LockService {
+    this.#lockService ??= new LockService(this, new Keyspace());
+    return this.#lockService;
+  }
+
+  /**
+   * etcd's server-side election service (v3election), typed.
+   *
+   * @example
+   * const leader = await etcd.electionService.campaign("svc", "host-a", { lease: session });
+   */
+  get electionService(): ElectionService {
+    this.#electionService ??= new ElectionService(this, new Keyspace());
+    return this.#electionService;
   }
 
   /**

@@ -204,6 +204,9 @@ export type NotLeaderError = InstanceType<typeof NotLeaderError>;
 /** An election has no leader yet. @example if (e instanceof ElectionNoLeaderError) {} */
 export const ElectionNoLeaderError = kind("ElectionNoLeaderError", Code.NotFound);
 export type ElectionNoLeaderError = InstanceType<typeof ElectionNoLeaderError>;
+/** An STM gave up: every attempt conflicted with other writers (`maxAttempts`). @example if (e instanceof StmConflictError) {} */
+export const StmConflictError = kind("StmConflictError", Code.Aborted);
+export type StmConflictError = InstanceType<typeof StmConflictError>;
 
 const byMessage = new Map<string, EtcdErrorClass>([
   ["etcdserver: mvcc: required revision has been compacted", CompactedError],

@@ -13,6 +13,23 @@ export {
   type MemberAddResult,
   type MemberListResult,
 } from "./cluster.ts";
+export { Election, ElectionObserver } from "./concurrency/election.ts";
+export { ElectionService, type LeaderKey } from "./concurrency/election-service.ts";
+export { LockService, type ServerLock } from "./concurrency/lock-service.ts";
+export { Mutex } from "./concurrency/mutex.ts";
+export {
+  DEFAULT_SESSION_TTL,
+  openSession,
+  Session,
+  type SessionOptions,
+} from "./concurrency/session.ts";
+export {
+  type Isolation,
+  runStm,
+  type StmOptions,
+  type StmResult,
+  type StmTransaction,
+} from "./concurrency/stm.ts";
 export { type Authenticate, PasswordAuth, StaticToken } from "./connection/auth-token.ts";
 export {
   createConnectEndpointTransport,

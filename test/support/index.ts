@@ -14,6 +14,7 @@ export {
 } from "./cluster.ts";
 export { etcdBinary, etcdctlBinary, etcdVersion } from "./etcd-binary.ts";
 export { etcdctl } from "./etcdctl.ts";
+export { EtcdctlProcess, spawnEtcdctl } from "./etcdctl-process.ts";
 
 /** Endpoints of an existing etcd to test against instead of spawning one (`ETCD_ENDPOINTS`). */
 export function externalEndpoints(): string[] | undefined {
