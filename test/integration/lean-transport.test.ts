@@ -153,6 +153,18 @@ describe("unary gRPC edge cases", () => {
       const overClient = await rejection(etcd.put(`${P}huge`, new Uint8Array(3 * MiB)));
       assert.ok(overClient instanceof RequestTooLargeError, String(overClient));
       assert.equal(overClient.code, Code.ResourceExhausted);
+      // With the client's limit raised, etcd's gRPC server refuses it (1.5 MiB + 512 KiB).
+      const generous = client({ maxSendBytes: 8 * MiB });
+      try {
+        const overServer = await rejection(generous.put(`${P}huge`, new Uint8Array(3 * MiB)));
+        assert.ok(overServer instanceof RequestTooLargeError, String(overServer));
+        assert.equal(overServer.code, Code.ResourceExhausted);
+        assert.match(overServer.rawMessage, /larger than max/);
+        await generous.put(`${P}after-huge`, "ok");
+        assert.equal((await generous.get(`${P}after-huge`))?.text, "ok");
+      } finally {
+        await generous.close();
+      }
     });
 
     test("a response over maxReceiveBytes is ResponseTooLargeError; the client carries on", async () => {
