@@ -333,7 +333,10 @@ export class PoolTransport implements Transport {
     const outcome = limit <= 0 ? "timeout" : await within(connected, limit, signal);
     if (outcome === true) return;
     if (outcome === "aborted") throw canceled(signal as AbortSignal);
-    const cause = outcome === "timeout" ? dialTimeout(endpoint.url, limit) : session.error();
+    const cause =
+      outcome === "timeout"
+        ? dialTimeout(endpoint.url, limit)
+        : (session.error() ?? managed?.lastError);
     throw new ConnectError(
       `cannot connect to ${endpoint.url}: ${String((cause as Error | undefined)?.message ?? cause ?? "connection closed")}`,
       Code.Unavailable,

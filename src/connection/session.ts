@@ -9,6 +9,7 @@ import { Http2SessionManager, type Http2SessionOptions } from "@connectrpc/conne
 interface ManagerState {
   t: string;
   conn?: unknown;
+  reason?: unknown;
 }
 
 /**
@@ -33,6 +34,7 @@ export class EtcdSessionManager extends Http2SessionManager {
   #current: ClientHttp2Session | undefined;
   readonly #settled = new WeakSet<ClientHttp2Session>();
   readonly #waiting = new WeakMap<ClientHttp2Session, Promise<boolean>>();
+  #lastError: unknown;
 
   constructor(
     url: URL | string,
@@ -49,6 +51,12 @@ export class EtcdSessionManager extends Http2SessionManager {
     }
     self.setState = (state: ManagerState) => {
       if (state.t === "ready" && isSession(state.conn)) this.#adopt(state.conn);
+      if (state.t === "connecting" && state.conn instanceof Promise) {
+        state.conn.catch((error: unknown) => {
+          this.#lastError = error;
+        });
+      }
+      if (state.t === "error") this.#lastError = state.reason;
       setState.call(this, state);
     };
   }
@@ -64,6 +72,15 @@ export class EtcdSessionManager extends Http2SessionManager {
     }
     const state = this.state();
     return state === "open" || state === "idle";
+  }
+
+  /**
+   * What ended the last connection before it was established (a refused connection, a TLS
+   * failure...), also when connect-node reports the connection merely "closed": the cause to
+   * give when `handshake()` resolves false. Cleared by an established connection.
+   */
+  get lastError(): unknown {
+    return this.#lastError;
   }
 
   /**
@@ -85,18 +102,33 @@ export class EtcdSessionManager extends Http2SessionManager {
     guardPing(conn);
     if (this.#settled.has(conn) || this.#waiting.has(conn)) return;
     const settled = new Promise<boolean>((resolve) => {
+      // A TLS alert after the handshake (etcd refusing the client certificate under TLS 1.3)
+      // destroys the session from its socket's error without any session event.
+      const socket = conn.socket as ClientHttp2Session["socket"] | undefined;
       const done = (ok: boolean) => {
         conn.off("remoteSettings", onSettings);
         conn.off("close", onEnd);
         conn.off("error", onEnd);
-        if (ok) this.#settled.add(conn);
+        try {
+          socket?.off("error", onEnd);
+        } catch {
+          // The session let go of its socket (ERR_HTTP2_SOCKET_UNBOUND): nothing to remove.
+        }
+        if (ok) {
+          this.#settled.add(conn);
+          this.#lastError = undefined;
+        }
         resolve(ok);
       };
       const onSettings = () => done(true);
-      const onEnd = () => done(false);
+      const onEnd = (error?: unknown) => {
+        if (error !== undefined) this.#lastError = error;
+        done(false);
+      };
       conn.once("remoteSettings", onSettings);
       conn.once("close", onEnd);
       conn.once("error", onEnd);
+      socket?.once("error", onEnd);
     });
     this.#waiting.set(conn, settled);
   }
