@@ -21,7 +21,7 @@ function recorder() {
   const interceptor: Interceptor = (next) => async (req) => {
     calls.push(req.method.name);
     if (!req.stream && req.method.name === "Txn") {
-      txnSizes.push((req.message as { success: unknown[] }).success.length);
+      txnSizes.push((req.message as unknown as { success: unknown[] }).success.length);
       if (failTxn) throw new ConnectError("batch refused for the test", Code.Unavailable);
     }
     return next(req);
