@@ -4,8 +4,8 @@
  * Starts a fresh etcd, prepares the data once, then runs every workload on every client in
  * rounds, the clients' order rotating each round, and reports the median of the rounds: ops/s,
  * p50/p99 latency, client CPU per operation, and ratios against etcd3 and stock connect-node.
- * Writes bench/results/<date>.json (git-ignored), and with a full run bench/RESULTS.md and
- * bench/chart.svg.
+ * Writes bench/results/<date>.json (git-ignored), and with a full run (not --quick, no --only)
+ * bench/RESULTS.md and bench/chart.svg.
  *
  * Options:
  *   --quick            smoke mode for CI: tiny counts, one round, nothing written but the JSON
@@ -196,8 +196,10 @@ const json = `${JSON.stringify({ ...results, clients: clientLabels }, null, 2)}\
 writeFileSync(join(resultsDir, `${stamp}${quick ? "-quick" : ""}.json`), json);
 writeFileSync(join(resultsDir, quick ? "latest-quick.json" : "latest.json"), json);
 process.stdout.write(`\n${toConsole(results)}\n\n`);
-if (quick) {
-  process.stdout.write(`smoke run done; results in ${join("bench", "results")}/\n`);
+if (quick || only) {
+  process.stdout.write(
+    `${quick ? "smoke" : "partial"} run done; results in ${join("bench", "results")}/ (RESULTS.md and chart.svg come from full runs only)\n`,
+  );
 } else {
   const markdown = toMarkdown(results);
   writeFileSync(join(benchDir, "RESULTS.md"), markdown);
