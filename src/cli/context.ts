@@ -27,6 +27,8 @@ export class CommandContext {
   readonly stdin: AsyncIterable<Uint8Array | string>;
   /** The endpoints as the user wrote them. */
   readonly endpoints: string[];
+  /** The exit code when the command succeeds (lock passes on its child's). */
+  exitCode = 0;
   readonly #connect: Connector;
   readonly #askPassword: (user: string) => Promise<string>;
   readonly #clients: Etcd[] = [];

@@ -87,7 +87,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       },
     });
     await command.run(context);
-    return ExitCode.Success;
+    return context.exitCode;
   } catch (error) {
     const { line, exitCode } = reportError(error, io.signal.aborted);
     io.stderr.write(`${line}\n`);
