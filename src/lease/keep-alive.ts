@@ -51,6 +51,8 @@ export interface KeepAliveStats {
   streamsOpened: number;
   /** Whether a stream is open now. */
   streamOpen: boolean;
+  /** The endpoint the open stream goes to. */
+  endpoint: string | undefined;
   /** Renewals etcd confirmed. */
   renewals: number;
   /** Leases reported lost. */
@@ -175,6 +177,7 @@ export class LeaseKeepAlive {
       leases: this.#entries.size,
       streamsOpened: this.#stats.streamsOpened,
       streamOpen: this.#stream !== undefined,
+      endpoint: this.#stream?.endpoint.url,
       renewals: this.#stats.renewals,
       lost: this.#stats.lost,
     };
