@@ -1,4 +1,9 @@
 import type { Etcd } from "./client.ts";
+import { ElectionObserver } from "./concurrency/election.ts";
+import { ElectionService } from "./concurrency/election-service.ts";
+import { LockService } from "./concurrency/lock-service.ts";
+import { openSession, type Session, type SessionOptions } from "./concurrency/session.ts";
+import { runStm, type StmOptions, type StmResult, type StmTransaction } from "./concurrency/stm.ts";
 import { InvalidArgumentError } from "./errors.ts";
 import type { KeyValue } from "./key-value.ts";
 import { type Bytes, type KeyOrRange, toBytes, toText } from "./keys.ts";
@@ -39,6 +44,8 @@ export class Namespace {
   /** The client this namespace belongs to. */
   readonly etcd: Etcd;
   #lease: LeaseClient | undefined;
+  #lockService: LockService | undefined;
+  #electionService: ElectionService | undefined;
 
   constructor(etcd: Etcd, keyspace: Keyspace) {
     if (keyspace.isRoot) throw new InvalidArgumentError("a namespace needs a non-empty prefix");
@@ -60,6 +67,64 @@ export class Namespace {
   get lease(): LeaseClient {
     this.#lease ??= new LeaseClient(this.etcd, this.keyspace);
     return this.#lease;
+  }
+
+  /**
+   * A session whose mutexes and elections live in this namespace: `session.mutex("locks/job")`
+   * uses the keys "<prefix>locks/job/<lease>", so only clients of the same namespace (or Go
+   * programs using the full prefix) contend with it.
+   *
+   * @example
+   * await using session = await ns.session({ ttl: 10 });
+   * await session.mutex("locks/job").lock();
+   */
+  session(options: SessionOptions = {}): Promise<Session> {
+    return openSession({ etcd: this.etcd, kv: this.kv, keyspace: this.keyspace }, options);
+  }
+
+  /**
+   * A software transaction over this namespace's keys (see `Etcd.stm`).
+   *
+   * @example
+   * await ns.stm(async (tx) => tx.put("b", String(Number(await tx.text("a")) + 1)));
+   */
+  stm<T>(
+    apply: (tx: StmTransaction) => T | Promise<T>,
+    options: StmOptions = {},
+  ): Promise<StmResult<T>> {
+    return runStm(this.kv, apply, options);
+  }
+
+  /**
+   * Observes an election of this namespace (see `Etcd.election`).
+   *
+   * @example
+   * for await (const leader of ns.election("elect/svc").observe()) console.log(leader.text);
+   */
+  election(prefix: Bytes): ElectionObserver {
+    return new ElectionObserver({ etcd: this.etcd, kv: this.kv, keyspace: this.keyspace }, prefix);
+  }
+
+  /**
+   * etcd's server-side lock service with lock names inside this namespace.
+   *
+   * @example
+   * const { key } = await ns.lockService.lock("jobs", { lease: session });
+   */
+  get lockService(): LockService {
+    this.#lockService ??= new LockService(this.etcd, this.keyspace);
+    return this.#lockService;
+  }
+
+  /**
+   * etcd's server-side election service with election names inside this namespace.
+   *
+   * @example
+   * await ns.electionService.campaign("svc", "host-a", { lease: session });
+   */
+  get electionService(): ElectionService {
+    this.#electionService ??= new ElectionService(this.etcd, this.keyspace);
+    return this.#electionService;
   }
 
   /**

@@ -176,6 +176,37 @@ describe("namespace", () => {
     assert.equal(await ns.get("leased"), undefined);
   });
 
+  test("locks and STM: a namespace's mutex contends only within it", async () => {
+    const other = etcd.namespace(`${base}other-app/`);
+    const [mine, rival, stranger] = await Promise.all([
+      ns.session({ ttl: 30 }),
+      ns.session({ ttl: 30 }),
+      other.session({ ttl: 30 }),
+    ]);
+    try {
+      const mutex = mine.mutex("locks/job");
+      await mutex.lock();
+      const leaseHex = mine.lease.id.toString(16);
+      assert.equal(mutex.keyText, `locks/job/${leaseHex}`);
+      // Stored under the namespace, where Go's Mutex on the full prefix would look.
+      const stored = await etcd.get(`${base}app/locks/job/${leaseHex}`);
+      assert.equal(stored?.createRevision, mutex.fencingToken);
+      assert.equal(await rival.mutex("locks/job").tryLock(), false, "same namespace contends");
+      assert.equal(await stranger.mutex("locks/job").tryLock(), true, "another namespace does not");
+      await mutex.unlock();
+
+      await ns.put("counter", "41");
+      await ns.stm(async (tx) => {
+        tx.put("counter", String(Number(await tx.text("counter")) + 1));
+      });
+      assert.equal((await ns.get("counter"))?.text, "42");
+      assert.equal((await etcd.get(`${base}app/counter`))?.text, "42");
+    } finally {
+      await Promise.all([mine.close(), rival.close(), stranger.close()]);
+    }
+    await assertOutsideUntouched();
+  });
+
   test("nested namespaces: prefixes add up; the parent sees the child's keys", async () => {
     const jobs = ns.namespace("jobs/");
     assert.equal(Buffer.from(jobs.prefix).toString(), `${base}app/jobs/`);
