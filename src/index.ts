@@ -106,4 +106,4 @@ export {
 } from "./txn.ts";
 export type { WatchBatch, WatchEvent } from "./watch/events.ts";
 export { DEFAULT_MAX_BUFFERED_EVENTS, WatchStream } from "./watch/watch-stream.ts";
-export { type WatchOptions, Watcher } from "./watch/watcher.ts";
+export { Watcher, type WatchOptions } from "./watch/watcher.ts";
