@@ -1,3 +1,11 @@
+import {
+  create,
+  type DescMessage,
+  fromBinary,
+  type MessageShape,
+  mergeFromBinary,
+} from "@bufbuild/protobuf";
+
 /** Length of the gRPC message prefix: one flag byte and a 32-bit big-endian length. */
 export const FRAME_HEADER_BYTES = 5;
 
@@ -37,25 +45,23 @@ export function frameLength(bytes: Uint8Array, offset: number): number {
 }
 
 /**
- * Collects the one message of a unary gRPC response from its DATA chunks. A message in one chunk
- * stays a view of it; a message spread over several chunks is copied once, as the chunks arrive,
- * into a buffer of its declared size (so the chunks can be freed at once). Decoded `bytes` fields
- * are views of the message.
+ * Collects the one message of a unary gRPC response from its DATA chunks, without joining them:
+ * the payload is kept as views of the chunks (the 5-byte prefix cut off), and `decodeMessage`
+ * reads it piece by piece. Decoded `bytes` fields are views of the chunks.
  *
  * @example
  * const reader = new UnaryMessageReader();
  * stream.on("data", (chunk) => reader.push(chunk));
- * const message = reader.message(); // Uint8Array, or a string saying what is wrong
+ * const pieces = reader.message(); // Uint8Array[], or a string saying what is wrong
  */
 export class UnaryMessageReader {
   /** Bytes received so far, prefixes included. */
   received = 0;
   /** The declared payload length, -1 until the prefix has arrived. */
   declared = -1;
-  #chunks: Uint8Array[] = [];
-  #body: Uint8Array | undefined;
-  #filled = 0;
-  #skip = FRAME_HEADER_BYTES;
+  #head: Uint8Array[] = [];
+  #pieces: Uint8Array[] = [];
+  #payload = 0;
   #extra = 0;
 
   /**
@@ -64,22 +70,16 @@ export class UnaryMessageReader {
    */
   push(chunk: Uint8Array): void {
     this.received += chunk.byteLength;
-    if (this.#body !== undefined) {
-      this.#copy(chunk);
-      return;
-    }
-    this.#chunks.push(chunk);
     if (this.declared === -1) {
-      const head = this.#chunks.length === 1 ? chunk : joinChunks(this.#chunks, this.received);
+      this.#head.push(chunk);
+      const head = this.#head.length === 1 ? chunk : joinChunks(this.#head, this.received);
       this.declared = frameLength(head, 0);
       if (this.declared === -1) return;
+      this.#head = [];
+      this.#add(head, FRAME_HEADER_BYTES);
+      return;
     }
-    if (this.#chunks.length > 1) {
-      const body = Buffer.allocUnsafe(this.declared);
-      this.#body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-      for (const c of this.#chunks) this.#copy(c);
-      this.#chunks = [];
-    }
+    this.#add(chunk, 0);
   }
 
   /** True when no data arrived at all. */
@@ -87,39 +87,207 @@ export class UnaryMessageReader {
     return this.received === 0;
   }
 
-  /** The message payload, or what is wrong with the data received. */
-  message(): Uint8Array | string {
+  /** The payload as views of the chunks, or what is wrong with the data received. */
+  message(): Uint8Array[] | string {
     if (this.declared === -1) return "truncated gRPC message prefix";
-    if (this.#body !== undefined) {
-      if (this.#filled < this.declared) return "truncated gRPC message";
-      if (this.#extra > 0) return "more than one message for a unary call";
-      return this.#body;
-    }
-    const only = this.#chunks[0] as Uint8Array;
-    const end = FRAME_HEADER_BYTES + this.declared;
-    if (only.byteLength < end) return "truncated gRPC message";
-    if (only.byteLength > end) return "more than one message for a unary call";
-    return new Uint8Array(only.buffer, only.byteOffset + FRAME_HEADER_BYTES, this.declared);
+    if (this.#payload < this.declared) return "truncated gRPC message";
+    if (this.#extra > 0) return "more than one message for a unary call";
+    return this.#pieces;
   }
 
-  #copy(chunk: Uint8Array): void {
-    let from = 0;
-    if (this.#skip > 0) {
-      from = Math.min(this.#skip, chunk.byteLength);
-      this.#skip -= from;
-    }
-    const body = this.#body as Uint8Array;
-    const room = body.byteLength - this.#filled;
-    const take = Math.min(room, chunk.byteLength - from);
+  #add(chunk: Uint8Array, from: number): void {
+    const take = Math.min(chunk.byteLength - from, this.declared - this.#payload);
     if (take > 0) {
-      body.set(
-        from === 0 && take === chunk.byteLength ? chunk : chunk.subarray(from, from + take),
-        this.#filled,
-      );
-      this.#filled += take;
+      this.#pieces.push(new Uint8Array(chunk.buffer, chunk.byteOffset + from, take));
+      this.#payload += take;
     }
-    this.#extra += chunk.byteLength - from - take;
+    this.#extra += chunk.byteLength - from - Math.max(take, 0);
   }
+}
+
+/**
+ * Decodes a message whose bytes arrived in pieces, without joining them into one buffer. A
+ * message may be cut at any boundary between its top-level fields and the parts merged (that
+ * is how protobuf defines merging), so the runs of whole fields inside each piece are decoded in
+ * place and only a field that straddles two pieces is copied. For a 10,000-key range that means
+ * no multi-megabyte buffer at all.
+ *
+ * @example
+ * const response = decodeMessage(RangeResponseSchema, pieces);
+ */
+export function decodeMessage<D extends DescMessage>(
+  schema: D,
+  pieces: Uint8Array[],
+): MessageShape<D> {
+  if (pieces.length <= 1) return fromBinary(schema, pieces[0] ?? new Uint8Array(0));
+  const message = create(schema);
+  const merge = (piece: number, from: number, to: number) => {
+    if (to > from) {
+      mergeFromBinary(schema, message, (pieces[piece] as Uint8Array).subarray(from, to));
+    }
+  };
+  const cursor = new PieceCursor(pieces);
+  // The run of whole fields not yet decoded: [runStart, end of the field before) in runPiece.
+  let runPiece = 0;
+  let runStart = 0;
+  for (;;) {
+    cursor.normalize();
+    if (cursor.atEnd) break;
+    const piece = cursor.piece;
+    const start = cursor.offset;
+    if (piece !== runPiece) {
+      merge(runPiece, runStart, (pieces[runPiece] as Uint8Array).byteLength);
+      runPiece = piece;
+      runStart = start;
+    }
+    if (!cursor.skipField()) {
+      // A group or malformed data: leave it to the regular decoder, on the joined bytes.
+      return fromBinary(schema, joinChunks(pieces, totalLength(pieces)));
+    }
+    if (cursor.piece !== piece) {
+      merge(runPiece, runStart, start);
+      mergeFromBinary(
+        schema,
+        message,
+        copyRange(pieces, piece, start, cursor.piece, cursor.offset),
+      );
+      runPiece = cursor.piece;
+      runStart = cursor.offset;
+    }
+  }
+  if (runPiece < pieces.length) {
+    merge(runPiece, runStart, (pieces[runPiece] as Uint8Array).byteLength);
+  }
+  return message;
+}
+
+/**
+ * Walks field boundaries across pieces. A position may sit at the very end of a piece (where a
+ * field ended); `normalize()` moves it to the start of the next.
+ */
+class PieceCursor {
+  readonly #pieces: Uint8Array[];
+  #buf: Uint8Array;
+  piece = 0;
+  offset = 0;
+
+  constructor(pieces: Uint8Array[]) {
+    this.#pieces = pieces;
+    this.#buf = pieces[0] as Uint8Array;
+  }
+
+  get atEnd(): boolean {
+    return this.piece >= this.#pieces.length;
+  }
+
+  normalize(): void {
+    while (this.offset >= this.#buf.byteLength && this.piece < this.#pieces.length) {
+      this.piece++;
+      this.offset = 0;
+      this.#buf = this.#pieces[this.piece] ?? EMPTY;
+    }
+  }
+
+  /** Skips one field, leaving the position at its end; false for a group or bad data. */
+  skipField(): boolean {
+    const tag = this.#varint();
+    switch (tag & 7) {
+      case 0:
+        return tag >= 0 && this.#varint() >= 0;
+      case 1:
+        return tag >= 0 && this.#advance(8);
+      case 2: {
+        const length = tag >= 0 ? this.#varint() : -1;
+        return length >= 0 && this.#advance(length);
+      }
+      case 5:
+        return tag >= 0 && this.#advance(4);
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * A varint (tags and lengths: 32 bits; larger values, only skipped, keep their low bits), or
+   * -1 when the data ends first.
+   */
+  #varint(): number {
+    const buf = this.#buf;
+    let offset = this.offset;
+    if (offset + 10 <= buf.byteLength) {
+      let result = 0;
+      for (let shift = 0; shift < 70; shift += 7) {
+        const byte = buf[offset++] as number;
+        if (shift < 28) result |= (byte & 0x7f) << shift;
+        else if (shift === 28) result += (byte & 0x0f) * 2 ** 28;
+        if ((byte & 0x80) === 0) {
+          this.offset = offset;
+          return result >>> 0;
+        }
+      }
+      return -1;
+    }
+    let result = 0;
+    for (let shift = 0; shift < 70; shift += 7) {
+      this.normalize();
+      if (this.atEnd) return -1;
+      const byte = this.#buf[this.offset++] as number;
+      if (shift < 28) result |= (byte & 0x7f) << shift;
+      else if (shift === 28) result += (byte & 0x0f) * 2 ** 28;
+      if ((byte & 0x80) === 0) return result >>> 0;
+    }
+    return -1;
+  }
+
+  #advance(count: number): boolean {
+    if (this.offset + count <= this.#buf.byteLength) {
+      this.offset += count;
+      return true;
+    }
+    let left = count;
+    while (left > 0) {
+      this.normalize();
+      if (this.atEnd) return false;
+      const step = Math.min(this.#buf.byteLength - this.offset, left);
+      this.offset += step;
+      left -= step;
+    }
+    return true;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function copyRange(
+  pieces: Uint8Array[],
+  fromPiece: number,
+  fromOffset: number,
+  toPiece: number,
+  toOffset: number,
+): Uint8Array {
+  let length = 0;
+  for (let p = fromPiece; p <= Math.min(toPiece, pieces.length - 1); p++) {
+    const piece = pieces[p] as Uint8Array;
+    const start = p === fromPiece ? fromOffset : 0;
+    const end = p === toPiece ? toOffset : piece.byteLength;
+    length += end - start;
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (let p = fromPiece; p <= Math.min(toPiece, pieces.length - 1); p++) {
+    const piece = pieces[p] as Uint8Array;
+    const start = p === fromPiece ? fromOffset : 0;
+    const end = p === toPiece ? toOffset : piece.byteLength;
+    out.set(piece.subarray(start, end), at);
+    at += end - start;
+  }
+  return out;
+}
+
+function totalLength(pieces: Uint8Array[]): number {
+  let total = 0;
+  for (const piece of pieces) total += piece.byteLength;
+  return total;
 }
 
 /**

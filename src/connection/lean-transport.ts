@@ -9,7 +9,6 @@ import {
   type DescMessage,
   type DescMethodStreaming,
   type DescMethodUnary,
-  fromBinary,
   type MessageInitShape,
   type MessageShape,
   toBinary,
@@ -26,7 +25,12 @@ import {
   type UnaryResponse,
 } from "@connectrpc/connect";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
-import { encodeFrame, FRAME_HEADER_BYTES, UnaryMessageReader } from "./grpc-frame.ts";
+import {
+  decodeMessage,
+  encodeFrame,
+  FRAME_HEADER_BYTES,
+  UnaryMessageReader,
+} from "./grpc-frame.ts";
 import {
   codeFromHttpStatus,
   H2,
@@ -419,7 +423,7 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
     if (typeof body === "string") {
       return new ConnectError(body, body.startsWith("more") ? Code.Unimplemented : Code.Internal);
     }
-    const message = fromBinary(this.#method.output, body);
+    const message = decodeMessage(this.#method.output, body);
     return new LeanUnaryResponse(this.#method, message, headers, this.#trailers);
   }
 
