@@ -18,7 +18,8 @@
  * be refused by the fence.
  *
  * Keep-alive: a lease kept alive on the leader (leadership moved there) survives the leader
- * being killed: the stream moves to another member and the lease is never reported lost.
+ * being killed, and then its new member being hung: the stream moves to another member each
+ * time and the lease is never reported lost.
  *
  * FAULTS (default 4) sets the number of faults, LOCKERS (default 4) the number of clients.
  */
@@ -327,6 +328,24 @@ test(`mutual exclusion through ${FAULTS} faults; keep-alive through a leader kil
     assert.equal((await keeper.get(`${root}leased`))?.text, "alive");
     assert.ok((await lease.timeToLive()).ttl > 0n);
     host.start();
+    await cluster.waitHealthy(60_000);
+
+    // And through a hang of the member it moved to: only unanswered renewals reveal it (no
+    // error, no closed connection), and the stream must move again before the lease's deadline.
+    const hungUrl = keeper.lease.keepAliveStats().endpoint;
+    const hung = members.find((m) => m.clientUrl === hungUrl) as Member;
+    assert.ok(hung);
+    const renewalsBeforeHang = keeper.lease.keepAliveStats().renewals;
+    hung.pause();
+    await sleep(3 * SESSION_TTL * 1000);
+    const afterHang = keeper.lease.keepAliveStats();
+    hung.resume();
+    t.diagnostic(
+      `keep-alive after hanging ${hung.name}: stream on ${afterHang.endpoint}, ${afterHang.renewals - renewalsBeforeHang} renewals in ${3 * SESSION_TTL} s`,
+    );
+    assert.equal(lease.state, "alive", "the lease was never reported lost");
+    assert.ok(afterHang.renewals - renewalsBeforeHang >= 6, "renewals went on during the hang");
+    assert.notEqual(afterHang.endpoint, hung.clientUrl, "the stream left the hung member");
     await cluster.waitHealthy(60_000);
     await lease.revoke();
   } finally {
