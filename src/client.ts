@@ -324,6 +324,7 @@ export class Etcd {
       const stream = new WatchStream(createClient(Watch, this.transport), this.transport);
       this.#watchStream = stream;
       this.track(stream);
+      if (this.closed) stream.close();
     }
     return this.#watchStream;
   }

@@ -51,6 +51,8 @@ export class WatchState {
   authRetried = false;
   /** Called when a paused watcher's consumer has drained the buffer to half the limit. */
   onDrained: (() => void) | undefined;
+  /** Called once when the watcher ends, however it ends. */
+  onEnded: (() => void) | undefined;
 
   #items: WatchBatch[] = [];
   #head = 0;
@@ -172,6 +174,9 @@ export class WatchState {
     if (this.phase === "ended") return;
     this.phase = "ended";
     this.onDrained = undefined;
+    const onEnded = this.onEnded;
+    this.onEnded = undefined;
+    onEnded?.();
     if (this.#createdRevision === undefined) {
       this.#created.reject(error ?? new Error("watcher closed before it was created"));
     }

@@ -82,6 +82,7 @@ export class Watcher implements AsyncIterable<WatchBatch>, AsyncDisposable {
       void stream.cancel(state, reason());
     };
     signal.addEventListener("abort", this.#onAbort, { once: true });
+    state.onEnded = () => this.#detach();
   }
 
   /**
@@ -126,7 +127,6 @@ export class Watcher implements AsyncIterable<WatchBatch>, AsyncDisposable {
    * await watcher.close();
    */
   close(): Promise<void> {
-    this.#detach();
     return this.#stream.cancel(this.#state);
   }
 
@@ -137,11 +137,7 @@ export class Watcher implements AsyncIterable<WatchBatch>, AsyncDisposable {
   [Symbol.asyncIterator](): AsyncIterator<WatchBatch, undefined> {
     const state = this.#state;
     return {
-      next: () => {
-        const result = state.take();
-        if (state.phase === "ended") this.#detach();
-        return result;
-      },
+      next: () => state.take(),
       return: () => {
         // Breaking out must not wait for etcd: a hung member would hold the loop until the ping
         // timeout. The cancel is sent now; close() is the call that waits.
