@@ -30,7 +30,7 @@ export interface KeepAliveHost {
  */
 export interface KeepAliveOwner {
   readonly id: bigint;
-  /** After each successful renewal: the TTL etcd granted and the new local deadline (ms epoch). */
+  /** After each successful renewal: the TTL etcd granted and the new deadline (`performance.now()` ms). */
   renewed(ttl: bigint, deadline: number): void;
   /** Once, when the lease is lost; the owner is no longer kept alive. */
   lost(error: LeaseLostError): void;
@@ -116,7 +116,7 @@ export function sharedKeepAlive(host: KeepAliveHost): LeaseKeepAlive {
  *
  * @example
  * const keepAlive = sharedKeepAlive(etcd);
- * keepAlive.add(owner, 10_000, Date.now() + 10_000);
+ * keepAlive.add(owner, 10_000, performance.now() + 10_000);
  */
 export class LeaseKeepAlive {
   readonly #host: KeepAliveHost;
@@ -136,7 +136,10 @@ export class LeaseKeepAlive {
     this.#host = host;
   }
 
-  /** Starts keeping `owner.id` alive; `ttlMs` and `deadline` are what the caller knows so far. */
+  /**
+   * Starts keeping `owner.id` alive; `ttlMs` and `deadline` (on the monotonic `performance.now()`
+   * clock, so wall-clock jumps cannot delay a loss) are what the caller knows so far.
+   */
   add(owner: KeepAliveOwner, ttlMs: number, deadline: number): void {
     if (this.#closed || this.#host.closed) {
       owner.closed();
@@ -157,9 +160,9 @@ export class LeaseKeepAlive {
       deadline,
     };
     this.#entries.set(owner.id, entry);
-    if (this.#stream) this.#send(entry, Date.now());
+    if (this.#stream) this.#send(entry, performance.now());
     else this.#open();
-    this.#arm(Math.min(entry.deadline, Date.now() + this.#stallMs(entry)));
+    this.#arm(Math.min(entry.deadline, performance.now() + this.#stallMs(entry)));
   }
 
   /** Stops keeping `owner` alive (the lease itself is left as it is). */
@@ -234,7 +237,7 @@ export class LeaseKeepAlive {
       contextValues: createContextValues().set(endpointKey, endpoint.url),
     });
     void this.#read(stream, responses);
-    const now = Date.now();
+    const now = performance.now();
     for (const entry of this.#entries.values()) this.#send(entry, now);
     this.#arm(now + MIN_STALL_MS);
   }
@@ -261,7 +264,7 @@ export class LeaseKeepAlive {
       this.#host.transport.pool.markHealthy(stream.endpoint);
     }
     if (!entry) return;
-    const now = Date.now();
+    const now = performance.now();
     if (response.TTL <= 0n) {
       this.#lose(entry, `lease ${entry.id.toString(16)} expired or was revoked`);
       return;
@@ -292,14 +295,14 @@ export class LeaseKeepAlive {
     if (this.#closed || at >= this.#timerAt) return;
     clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(() => this.#tick(), Math.max(0, at - Date.now()));
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, at - performance.now()));
   }
 
   #tick(): void {
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
     if (this.#closed) return;
-    const now = Date.now();
+    const now = performance.now();
     let next = Number.POSITIVE_INFINITY;
     let stalled = false;
     for (const entry of [...this.#entries.values()]) {

@@ -92,7 +92,7 @@ export class LeaseClient {
     const seconds = toInt64(ttl, "ttl");
     if (seconds <= 0n) throw new InvalidArgumentError(`ttl must be positive, got ${seconds}`);
     const id = options.id === undefined ? 0n : toInt64(options.id, "id");
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     let response: Awaited<ReturnType<Client<typeof LeaseService>["leaseGrant"]>>;
     try {
       response = await this.#client.leaseGrant({ TTL: seconds, ID: id }, options);
@@ -120,7 +120,7 @@ export class LeaseClient {
    */
   async keepAlive(id: Int64, options: CallOptions = {}): Promise<Lease> {
     const leaseId = toInt64(id, "lease id");
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     const renewal = await this.keepAliveOnce(leaseId, options);
     const lease = new Lease(
       this,

@@ -85,10 +85,11 @@ export class Lease {
 
   /**
    * The local deadline (ms since the epoch): the lease is lost unless renewed before it. Counted
-   * from when the last successful renewal was sent, so etcd's own expiry is no earlier.
+   * from when the last successful renewal was sent, so etcd's own expiry is no earlier. (Kept on
+   * the monotonic clock inside; converted to wall-clock time here.)
    */
   get deadline(): number {
-    return this.#deadline;
+    return Date.now() + (this.#deadline - performance.now());
   }
 
   /**
