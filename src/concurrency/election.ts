@@ -1,4 +1,4 @@
-import { NotLeaderError, SessionExpiredError, toEtcdError } from "../errors.ts";
+import { NotLeaderError, toEtcdError } from "../errors.ts";
 import type { KeyValue, ResponseHeader } from "../key-value.ts";
 import { type Bytes, prefix as prefixRange, toBytes, toText } from "../keys.ts";
 import type { CallOptions } from "../options.ts";
@@ -149,9 +149,7 @@ export class ElectionObserver {
       pending.catch(() => {});
       for (;;) {
         const tick = new AbortController();
-        const timer = sleep(RECHECK_MS, AbortSignal.any([tick.signal, waiting.signal])).then(
-          () => "recheck" as const,
-        );
+        const timer = sleep(RECHECK_MS, tick.signal, waiting.signal).then(() => "recheck" as const);
         let next: Awaited<typeof pending> | "recheck";
         try {
           next = await Promise.race([pending, timer]);
@@ -312,7 +310,8 @@ export class Election extends ElectionObserver {
     try {
       await this.#deleteKey(revision, waiting);
     } catch (error) {
-      if (error instanceof SessionExpiredError) return;
+      // A session that ended takes its key along (revoked, expired, or expiring: orphaned).
+      if (this.session.done) return;
       throw error;
     } finally {
       waiting.dispose();
@@ -388,7 +387,11 @@ export class Election extends ElectionObserver {
   async #withdraw(revision: bigint): Promise<void> {
     this.#reset();
     if (this.session.done) return;
-    const cleanup = operationSignal({ timeoutMs: this.session.attemptTimeoutMs * 2 }, [], "resign");
+    const cleanup = operationSignal(
+      { timeoutMs: this.session.attemptTimeoutMs * 2 },
+      [this.session.signal],
+      "resign",
+    );
     try {
       await this.#deleteKey(revision, {
         ...cleanup,
@@ -403,15 +406,12 @@ export class Election extends ElectionObserver {
 
   async #deleteKey(revision: bigint, waiting: Waiting): Promise<void> {
     const key = this.#key as Uint8Array;
-    await retrying(
-      AbortSignal.any([waiting.signal, this.session.signal]),
-      waiting.attemptTimeoutMs,
-      () => (this.session.done ? this.session.endedError() : waiting.reason()),
-      (o) =>
-        this.session.scope.kv.txn(
-          { compare: [compare.createRevision(key, "=", revision)], success: [op.delete(key)] },
-          o,
-        ),
+    // The waiting signal includes the session's: a lost session ends the retries (and the key).
+    await retrying(waiting.signal, waiting.attemptTimeoutMs, waiting.reason, (o) =>
+      this.session.scope.kv.txn(
+        { compare: [compare.createRevision(key, "=", revision)], success: [op.delete(key)] },
+        o,
+      ),
     );
   }
 

@@ -1,4 +1,4 @@
-import { LockReleasedError, SessionExpiredError, toEtcdError } from "../errors.ts";
+import { LockReleasedError, toEtcdError } from "../errors.ts";
 import type { ResponseHeader } from "../key-value.ts";
 import { type Bytes, prefix as prefixRange, toBytes, toText } from "../keys.ts";
 import type { CallOptions } from "../options.ts";
@@ -181,7 +181,8 @@ export class Mutex {
     try {
       await this.#deleteKey(revision, waiting);
     } catch (error) {
-      if (error instanceof SessionExpiredError) return;
+      // A session that ended takes its key along (revoked, expired, or expiring: orphaned).
+      if (this.session.done) return;
       throw error;
     } finally {
       waiting.dispose();
@@ -276,7 +277,11 @@ export class Mutex {
   /** Best effort removal of the waiting key after a failed or abandoned lock. */
   async #removeKey(revision: bigint | undefined): Promise<void> {
     if (revision === undefined || this.session.done) return;
-    const cleanup = operationSignal({ timeoutMs: this.session.attemptTimeoutMs * 2 }, [], "unlock");
+    const cleanup = operationSignal(
+      { timeoutMs: this.session.attemptTimeoutMs * 2 },
+      [this.session.signal],
+      "unlock",
+    );
     try {
       await this.#deleteKey(revision, {
         ...cleanup,
@@ -291,15 +296,12 @@ export class Mutex {
 
   async #deleteKey(revision: bigint, waiting: Waiting): Promise<void> {
     const key = this.#key as Uint8Array;
-    await retrying(
-      AbortSignal.any([waiting.signal, this.session.signal]),
-      waiting.attemptTimeoutMs,
-      () => (this.session.done ? this.session.endedError() : waiting.reason()),
-      (o) =>
-        this.session.scope.kv.txn(
-          { compare: [compare.createRevision(key, "=", revision)], success: [op.delete(key)] },
-          o,
-        ),
+    // The waiting signal includes the session's: a lost session ends the retries (and the key).
+    await retrying(waiting.signal, waiting.attemptTimeoutMs, waiting.reason, (o) =>
+      this.session.scope.kv.txn(
+        { compare: [compare.createRevision(key, "=", revision)], success: [op.delete(key)] },
+        o,
+      ),
     );
   }
 }

@@ -67,24 +67,25 @@ export async function retrying<T>(
 }
 
 /**
- * Waits `ms`, or less when `signal` fires (it resolves either way).
+ * Waits `ms`, or less when one of `signals` fires (it resolves either way).
  *
  * @example
  * await sleep(100, signal);
  */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, ...signals: Array<AbortSignal | undefined>): Promise<void> {
   return new Promise((resolve) => {
-    if (signal?.aborted) {
+    const sources = signals.filter((s): s is AbortSignal => s !== undefined);
+    if (sources.some((s) => s.aborted)) {
       resolve();
       return;
     }
     const done = () => {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
+      for (const source of sources) source.removeEventListener("abort", done);
       resolve();
     };
     const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
+    for (const source of sources) source.addEventListener("abort", done, { once: true });
   });
 }
 
