@@ -49,7 +49,12 @@ const HANG_MS = KEEPALIVE_INTERVAL_MS + KEEPALIVE_TIMEOUT_MS + 2_000;
 const DOWN_MS = 3_000;
 const NO_QUORUM_MS = 3_000;
 const SETTLE_MS = 1_000;
-const LEASE_TTL = 10;
+/**
+ * Long enough that renewals can wait out a hung leader's replacement (election, then the stream
+ * moved off the hung member) on a loaded machine: with 10 s, one run of 40 faults lost the lease
+ * on its client-side deadline while etcd kept it.
+ */
+const LEASE_TTL = 30;
 
 type FaultKind = "kill-follower" | "kill-leader" | "hang-member" | "lose-quorum";
 const rotation: FaultKind[] = ["kill-follower", "kill-leader", "hang-member", "lose-quorum"];
