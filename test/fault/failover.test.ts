@@ -51,8 +51,8 @@ const NO_QUORUM_MS = 3_000;
 const SETTLE_MS = 1_000;
 /**
  * Long enough that renewals can wait out a hung leader's replacement (election, then the stream
- * moved off the hung member) on a loaded machine: with 10 s, one run of 40 faults lost the lease
- * on its client-side deadline while etcd kept it.
+ * moved off the hung member) on a loaded machine: with 10 s, one run of 40 faults (load average
+ * near 10) saw the lease's client-side deadline pass during a hang.
  */
 const LEASE_TTL = 30;
 
