@@ -86,6 +86,12 @@ const loadTimer = setInterval(() => loadSamples.push(loadavg()[0] as number), 5_
 loadTimer.unref();
 
 const server = await startServer();
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    process.stdout.write(`\n${signal}: stopping etcd\n`);
+    void server.stop().finally(() => process.exit(130));
+  });
+}
 process.stdout.write(
   `etcd ${server.version} at ${server.endpoints[0]}${server.noFsync ? " with --unsafe-no-fsync" : " (fsync on: --unsafe-no-fsync not supported by this binary)"}; ` +
     `${quick ? "quick smoke mode, " : ""}${rounds} round(s); load average ${loadStart.toFixed(2)}\n`,
