@@ -76,10 +76,11 @@ describe("leases", () => {
       assert.ok((await etcd.lease.list()).includes(lease.id));
 
       // etcdctl (Go's client) sees the same lease and its keys.
+      // (etcdctl prints IDs zero-padded to 16 digits; the lock/election keys use plain %x.)
       const shown = await etcdctl(fx.endpoints, ["lease", "timetolive", lease.hex, "--keys"]);
       assert.match(
         shown.stdout.toString(),
-        new RegExp(`lease ${lease.hex} granted with TTL\\(30s\\)`),
+        new RegExp(`lease ${lease.hex.padStart(16, "0")} granted with TTL\\(30s\\)`),
       );
 
       await lease.revoke();
