@@ -70,7 +70,12 @@ export interface RawClients {
   election: Client<typeof Election>;
 }
 
-/** Something the client closes when it closes (watch and keep-alive streams, sessions). */
+/**
+ * Something the client closes when it closes (watch and keep-alive streams, sessions).
+ *
+ * @example
+ * const untrack = etcd.track({ close: () => controller.abort() });
+ */
 export interface Closable {
   close(): void | Promise<void>;
 }
