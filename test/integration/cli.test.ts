@@ -10,8 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { Etcd, prefix } from "../../src/index.ts";
-import { runCli } from "../support/cli.ts";
-import { etcdctl, testClientOptions, uniquePrefix, useEtcd } from "../support/index.ts";
+import { CliProcess, runCli } from "../support/cli.ts";
+import {
+  etcdctl,
+  spawnEtcdctl,
+  testClientOptions,
+  uniquePrefix,
+  useEtcd,
+} from "../support/index.ts";
 
 const fx = useEtcd();
 const dir = mkdtempSync(join(tmpdir(), "etcd-connect-cli-"));
@@ -234,6 +240,134 @@ describe("errors and exit codes", () => {
     for (const command of ["get", "put", "del", "txn", "lease grant", "member list", "defrag"]) {
       assert.match(run.stdout.toString(), new RegExp(`\\n  ${command} `));
     }
+  });
+});
+
+describe("watch, lock and elect", () => {
+  test("watch --rev replays and then follows, printing what etcdctl's watch prints", async () => {
+    const root = uniquePrefix("cli-watch");
+    const first = await etcd.put(`${root}a`, "1");
+    await etcd.put(`${root}a`, "2");
+    await etcd.put(`${root}b`, "x");
+    await etcd.delete(`${root}a`);
+    const args = ["watch", "--prefix", root, `--rev=${first.revision}`, "--prev-kv"];
+    const ourWatch = new CliProcess(fx.endpoints, args);
+    const theirWatch = spawnEtcdctl(fx.endpoints, args);
+    let watchExit: number | null = null;
+    const jsonWatch = new CliProcess(fx.endpoints, [
+      "watch",
+      root,
+      "--prefix",
+      `--rev=${first.revision}`,
+      "-w",
+      "json",
+    ]);
+    try {
+      // 4 replayed events (the delete with its previous value), then one live put.
+      const replayed = 3 + 5 + 3 + 5;
+      assert.deepEqual(await ourWatch.waitLines(replayed), await theirWatch.waitLines(replayed));
+      await etcd.put(`${root}c`, "live");
+      const all = replayed + 3;
+      assert.deepEqual(await ourWatch.waitLines(all), await theirWatch.waitLines(all));
+      assert.deepEqual(ourWatch.lines.slice(-3), ["PUT", `${root}c`, "live"]);
+      const batches = (await jsonWatch.waitLines(5)).map((l) => JSON.parse(l));
+      assert.deepEqual(
+        batches.map((b) => b.Events.map((e: { type?: number }) => e.type ?? 0)),
+        [[0], [0], [0], [1], [0]],
+      );
+      assert.equal(batches[0].Events[0].kv.mod_revision, Number(first.revision));
+    } finally {
+      await theirWatch.stop();
+      await jsonWatch.stop();
+      watchExit = await ourWatch.stop();
+    }
+    assert.equal(watchExit, 0, ourWatch.stderr);
+  });
+
+  test("watch from a compacted revision fails with one line", async () => {
+    const key = `${uniquePrefix("cli-watch-compacted")}k`;
+    const first = await etcd.put(key, "1");
+    const second = await etcd.put(key, "2");
+    await etcd.compact(second.revision);
+    const run = await runCli(fx.endpoints, ["watch", key, `--rev=${first.revision}`]);
+    assert.equal(run.code, 1);
+    assert.equal(
+      run.stderr,
+      "Error: WatchCompactedError (OutOfRange): etcdserver: mvcc: required revision has been compacted\n",
+    );
+  });
+
+  test("lock excludes etcdctl's lock until Ctrl-C, then etcdctl gets it", async () => {
+    const name = uniquePrefix("cli-lock").slice(0, -1);
+    const ours = new CliProcess(fx.endpoints, ["lock", name]);
+    let theirs: ReturnType<typeof spawnEtcdctl> | undefined;
+    try {
+      const [ourKey] = await ours.waitLines(1);
+      theirs = spawnEtcdctl(fx.endpoints, ["lock", name]);
+      assert.match(ourKey ?? "", new RegExp(`^${name}/[0-9a-f]+$`));
+      // Wait until etcdctl's waiting key exists: it was created after ours, so it must wait.
+      for (;;) {
+        const { kvs } = await etcd.range(prefix(`${name}/`));
+        if (kvs.length === 2) {
+          assert.equal(kvs[0]?.keyText, ourKey);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(theirs.lines.length, 0, "etcdctl took a lock we hold");
+      assert.equal(await ours.stop(), 0, ours.stderr);
+      const [theirKey] = await theirs.waitLines(1);
+      assert.match(theirKey ?? "", new RegExp(`^${name}/[0-9a-f]+$`));
+      assert.notEqual(theirKey, ourKey);
+    } finally {
+      await ours.stop();
+      await theirs?.stop();
+    }
+    assert.equal((await etcd.range(prefix(`${name}/`))).kvs.length, 0);
+  });
+
+  test("lock runs a command holding the lock and passes on its exit code", async () => {
+    const name = uniquePrefix("cli-lock-exec").slice(0, -1);
+    const script =
+      'process.stdout.write(process.env.ETCD_LOCK_KEY + " " + process.env.ETCD_LOCK_FENCING_TOKEN); process.exit(7)';
+    const run = await runCli(fx.endpoints, ["lock", name, "--", process.execPath, "-e", script]);
+    assert.equal(run.code, 7, run.stderr);
+    const [key, token] = run.stdout.toString().split(" ");
+    assert.match(key ?? "", new RegExp(`^${name}/[0-9a-f]+$`));
+    assert.ok(BigInt(token ?? "0") > 0n);
+    assert.equal((await etcd.range(prefix(`${name}/`))).kvs.length, 0, "lock released");
+  });
+
+  test("elect: our leader, etcdctl's candidate and observers agree; Ctrl-C hands over", async () => {
+    const name = uniquePrefix("cli-elect").slice(0, -1);
+    const observer = new CliProcess(fx.endpoints, ["elect", name, "--listen"]);
+    const theirObserver = spawnEtcdctl(fx.endpoints, ["elect", "-l", name]);
+    const leader = new CliProcess(fx.endpoints, ["elect", name, "host-a"]);
+    let candidate: ReturnType<typeof spawnEtcdctl> | undefined;
+    let observerExit: number | null = null;
+    try {
+      const [leaderKey, value] = await leader.waitLines(2);
+      assert.equal(value, "host-a");
+      assert.deepEqual(await observer.waitLines(2), [leaderKey, "host-a"]);
+      assert.deepEqual(await theirObserver.waitLines(2), [leaderKey, "host-a"]);
+      candidate = spawnEtcdctl(fx.endpoints, ["elect", name, "host-b"]);
+      for (;;) {
+        if ((await etcd.range(prefix(`${name}/`))).kvs.length === 2) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(candidate.lines.length, 0, "etcdctl elected while we lead");
+      assert.equal(await leader.stop(), 0, leader.stderr);
+      const [newKey, newValue] = await candidate.waitLines(2);
+      assert.equal(newValue, "host-b");
+      assert.deepEqual((await observer.waitLines(4)).slice(2), [newKey, "host-b"]);
+      assert.deepEqual((await theirObserver.waitLines(4)).slice(2), [newKey, "host-b"]);
+    } finally {
+      await leader.stop();
+      await candidate?.stop();
+      await theirObserver.stop();
+      observerExit = await observer.stop();
+    }
+    assert.equal(observerExit, 0, observer.stderr);
   });
 });
 
