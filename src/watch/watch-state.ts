@@ -47,6 +47,8 @@ export class WatchState {
   /** The watch id on the current stream, while created. */
   serverId: bigint | undefined;
   phase: WatchPhase = "queued";
+  /** A slow-consumer check is scheduled. */
+  checkPending = false;
   /** A refused create was retried with a fresh token since the last successful creation. */
   authRetried = false;
   /** Called when a paused watcher's consumer has drained the buffer to half the limit. */

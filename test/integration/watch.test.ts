@@ -438,7 +438,7 @@ describe("watch", () => {
 });
 
 describe("watch with fragmented responses", () => {
-  test("a revision larger than the server's max request size arrives whole", async () => {
+  test("a response over maxReceiveBytes makes etcd fragment; the revision still arrives whole", async () => {
     await using cluster = await Cluster.start({ args: ["--max-request-bytes=2048"] });
     let fragments = 0;
     const countFragments: Interceptor = (nextCall) => async (req) => {
@@ -459,9 +459,12 @@ describe("watch with fragmented responses", () => {
       ...testClientOptions(),
       endpoints: cluster.endpoints,
       interceptors: [countFragments],
+      // Below the 750 KB revision, above etcd's fragment size (2 KB + 512 KiB of allowance).
+      maxReceiveBytes: 600 * 1024,
     });
-    // etcd splits a watch response above its max request size plus 512 KiB of gRPC allowance:
-    // 500 deleted keys with 1.5 KB previous values make one revision of about 750 KB.
+    // Responses come whole until one exceeds maxReceiveBytes; then the stream reopens asking
+    // etcd to split them above its max request size plus 512 KiB of gRPC allowance. 500 deleted
+    // keys with 1.5 KB previous values make one revision of about 750 KB.
     const p = "frag/";
     const count = 500;
     const name = (i: number) => `${p}${String(i).padStart(3, "0")}`;
@@ -486,6 +489,13 @@ describe("watch with fragmented responses", () => {
     });
     // Every piece but the last carries fragment = true.
     assert.ok(fragments >= 1, `etcd split the revision into ${fragments + 1} responses`);
+    assert.equal(client.watchStream.connects, 2, "one reopen, with fragment requested");
+    // Later watchers on the stream ask for fragments too, and small responses are unaffected.
+    await using small = client.watch("frag-small");
+    await small.ready();
+    const put = await client.put("frag-small", "1");
+    const smallBatch = (await next(small[Symbol.asyncIterator]())).value as WatchBatch;
+    assert.equal(smallBatch.revision, put.revision);
   });
 });
 
