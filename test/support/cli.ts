@@ -43,15 +43,15 @@ export function runCli(
 }
 
 /**
- * A long-running `etcd-connect` command (watch, lock, elect, lease keep-alive): its stdout lines
- * as they come, and a way to stop it with a signal.
+ * A long-running Node script (an example) or `etcd-connect` command (watch, lock, elect): its
+ * stdout lines as they come, and a way to stop it with a signal.
  *
  * @example
- * const watch = new CliProcess(fx.endpoints, ["watch", "k"]);
- * await watch.waitLines(3);
- * await watch.stop();
+ * const agent = new ScriptProcess("examples/config-watch.ts", ["config/"], { ETCD_ENDPOINTS });
+ * await agent.waitFor(/^listed/);
+ * await agent.stop();
  */
-export class CliProcess {
+export class ScriptProcess {
   readonly child: ChildProcess;
   readonly lines: string[] = [];
   readonly exited: Promise<number | null>;
@@ -59,8 +59,8 @@ export class CliProcess {
   #partial = "";
   #waiters: Array<() => void> = [];
 
-  constructor(endpoints: string[], args: string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [cliMain, `--endpoints=${endpoints.join(",")}`, ...args], {
+  constructor(script: string, args: string[], env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [script, ...args], {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -93,16 +93,45 @@ export class CliProcess {
 
   /** Waits until `count` lines have been printed in total (rejects on exit or after a timeout). */
   async waitLines(count: number, timeoutMs = 15_000): Promise<string[]> {
+    await this.#until(() => this.lines.length >= count, `${count} lines`, timeoutMs);
+    return this.lines.slice(0, count);
+  }
+
+  /**
+   * Waits for a line matching `pattern` printed after line `from` (default: any line so far),
+   * and returns it with its index.
+   */
+  async waitFor(
+    pattern: RegExp,
+    from = 0,
+    timeoutMs = 30_000,
+  ): Promise<{ line: string; index: number }> {
+    const find = () => this.lines.findIndex((l, i) => i >= from && pattern.test(l));
+    await this.#until(() => find() >= 0, `a line matching ${pattern}`, timeoutMs);
+    const index = find();
+    return { line: this.lines[index] ?? "", index };
+  }
+
+  /** Sends a signal (default SIGINT: the script cleans up and exits) and returns the exit code. */
+  async stop(signal: NodeJS.Signals = "SIGINT"): Promise<number | null> {
+    if (this.running) this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  async #until(done: () => boolean, what: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.lines.length < count) {
+    while (!done()) {
       if (!this.running) {
-        throw new Error(`etcd-connect exited (${this.child.exitCode}) early: ${this.#stderr}`);
+        throw new Error(
+          `process exited (${this.child.exitCode}) before printing ${what}:\n${this.lines.join("\n")}\n${this.#stderr}`,
+        );
       }
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new Error(
-          `etcd-connect printed ${this.lines.length}/${count} lines: ${this.#stderr}`,
-        );
+        throw new Error(`no ${what} in time:\n${this.lines.join("\n")}\n${this.#stderr}`);
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
@@ -112,19 +141,23 @@ export class CliProcess {
         });
       });
     }
-    return this.lines.slice(0, count);
-  }
-
-  /** Sends SIGINT (the command cleans up and exits) and returns the exit code. */
-  async stop(signal: NodeJS.Signals = "SIGINT"): Promise<number | null> {
-    if (this.running) this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
-    const code = await this.exited;
-    clearTimeout(timer);
-    return code;
   }
 
   #wake(): void {
     for (const waiter of this.#waiters.splice(0)) waiter();
+  }
+}
+
+/**
+ * A long-running `etcd-connect` command (watch, lock, elect, lease keep-alive) run from source.
+ *
+ * @example
+ * const watch = new CliProcess(fx.endpoints, ["watch", "k"]);
+ * await watch.waitLines(3);
+ * await watch.stop();
+ */
+export class CliProcess extends ScriptProcess {
+  constructor(endpoints: string[], args: string[], env: Record<string, string> = {}) {
+    super(cliMain, [`--endpoints=${endpoints.join(",")}`, ...args], env);
   }
 }
