@@ -397,14 +397,18 @@ async function readHistory(
   to: bigint,
 ): Promise<WatchEvent[]> {
   const events: WatchEvent[] = [];
-  const controller = new AbortController();
-  const watcher = etcd.watch(prefix(root), { startRevision: from, signal: controller.signal });
-  for await (const batch of watcher) {
-    events.push(...batch.events);
-    if (batch.revision >= to) break;
+  // A broken watch must fail the test, not hang it.
+  const signal = AbortSignal.timeout(120_000);
+  const watcher = etcd.watch(prefix(root), { startRevision: from, signal });
+  try {
+    for await (const batch of watcher) {
+      events.push(...batch.events);
+      if (batch.revision >= to) return events;
+    }
+  } finally {
+    await watcher.close();
   }
-  await watcher.close();
-  return events;
+  throw new Error(`the history watch ended at ${events.at(-1)?.kv.modRevision}, before ${to}`);
 }
 
 function describeEvent(event: WatchEvent): string {
