@@ -3,23 +3,21 @@
  * the tarball holds and that its types resolve, install it into a fresh folder (with Node 22 from
  * npm beside it), then import it and run put/get against a real etcd on Node 24 and Node 22,
  * through the library and through the `etcd-connect` command.
+ *
+ * It needs the npm registry (the tarball's dependencies and Node 22 are installed from it), so a
+ * plain `npm test` skips it; `.ci/run` runs it once: `ETCD_CONNECT_PACK_TEST=1 npm run pack-test`.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { uniquePrefix, useEtcd } from "../support/index.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const bin = join(root, "node_modules/.bin");
-const fixture = useEtcd();
-const work = mkdtempSync(join(tmpdir(), "etcd-connect-pack-"));
-const stage = join(work, "stage");
-const consumer = join(work, "consumer");
-let tarball = "";
-let files: string[] = [];
+const enabled = process.env.ETCD_CONNECT_PACK_TEST === "1";
 
 interface Run {
   code: number;
@@ -53,141 +51,164 @@ async function ok(file: string, args: string[], cwd: string, env?: NodeJS.Proces
   return run;
 }
 
-before(async () => {
-  mkdirSync(stage);
-  mkdirSync(consumer);
-  // Build into the staging folder, not dist/: other builds in this checkout stay undisturbed.
-  await ok(join(bin, "tsc"), ["-p", "tsconfig.build.json", "--outDir", join(stage, "dist")], root);
-  for (const file of ["package.json", "README.md", "LICENSE"]) {
-    copyFileSync(join(root, file), join(stage, file));
-  }
-  const pack = await ok(
-    "npm",
-    ["pack", "--ignore-scripts", "--json", "--pack-destination", work],
-    stage,
-  );
-  const [info] = JSON.parse(pack.stdout) as Array<{ filename: string; files: { path: string }[] }>;
-  assert.ok(info);
-  tarball = join(work, info.filename);
-  files = info.files.map((f) => f.path);
-  writeFileSync(
-    join(consumer, "package.json"),
-    JSON.stringify({ name: "consumer", private: true, type: "module" }),
-  );
-  await ok(
-    "npm",
-    ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball, "node@22"],
-    consumer,
-  );
-});
+describe("the packed package", {
+  skip: enabled ? false : "needs the npm registry: ETCD_CONNECT_PACK_TEST=1 npm run pack-test",
+}, () => {
+  const fixture = useEtcd();
+  let work = "";
+  let stage = "";
+  let consumer = "";
+  let tarball = "";
+  let files: string[] = [];
 
-after(() => rmSync(work, { recursive: true, force: true }));
-
-test("the tarball holds dist/ (ESM + .d.ts, gen compiled), README, LICENSE and nothing else", () => {
-  for (const expected of [
-    "package.json",
-    "README.md",
-    "LICENSE",
-    "dist/src/index.js",
-    "dist/src/index.d.ts",
-    "dist/src/cli/main.js",
-    "dist/gen/etcdserverpb/rpc_pb.js",
-    "dist/gen/etcdserverpb/rpc_pb.d.ts",
-  ]) {
-    assert.ok(files.includes(expected), `${expected} missing from the tarball`);
-  }
-  const stray = files.filter(
-    (f) =>
-      !["package.json", "README.md", "LICENSE"].includes(f) && !/^dist\/.*\.(js|d\.ts)$/.test(f),
-  );
-  assert.deepEqual(stray, [], "files outside dist/*.js, dist/*.d.ts, README, LICENSE");
-  assert.ok(
-    files.every((f) => !f.startsWith("dist/test") && !f.startsWith("dist/bench")),
-    "tests or benchmarks in the tarball",
-  );
-});
-
-test("types resolve for ESM consumers (arethetypeswrong, esm-only profile)", async () => {
-  const run = await sh(
-    join(bin, "attw"),
-    [tarball, "--profile", "esm-only", "--format", "ascii"],
-    root,
-  );
-  assert.equal(run.code, 0, `attw found problems:\n${run.stdout}\n${run.stderr}`);
-});
-
-test("a TypeScript consumer type-checks against the published .d.ts (no skipLibCheck)", async () => {
-  writeFileSync(
-    join(consumer, "check.ts"),
-    [
-      'import { Etcd, EtcdError, type KeyValue, prefix } from "etcd-connect";',
-      'const etcd = new Etcd({ endpoints: ["http://127.0.0.1:2379"] });',
-      'const kv: KeyValue | undefined = await etcd.get("k");',
-      "const rev: bigint | undefined = kv?.modRevision;",
-      'const page = await etcd.range(prefix("a/"), { limit: 10 });',
-      "const count: bigint = page.count;",
-      "const isError = (e: unknown) => e instanceof EtcdError;",
-      "export { count, isError, rev };",
-      "",
-    ].join("\n"),
-  );
-  writeFileSync(
-    join(consumer, "tsconfig.json"),
-    JSON.stringify({
-      compilerOptions: {
-        target: "es2023",
-        lib: ["es2023", "esnext.disposable", "dom"],
-        module: "nodenext",
-        moduleResolution: "nodenext",
-        strict: true,
-        exactOptionalPropertyTypes: true,
-        skipLibCheck: false,
-        noEmit: true,
-        types: ["node"],
-        typeRoots: [join(root, "node_modules/@types")],
-      },
-      files: ["check.ts"],
-    }),
-  );
-  const run = await sh(join(bin, "tsc"), ["-p", "tsconfig.json"], consumer);
-  assert.equal(run.code, 0, `tsc on the consumer failed:\n${run.stdout}\n${run.stderr}`);
-});
-
-const script = [
-  'import { Etcd } from "etcd-connect";',
-  "const [endpoint, key] = process.argv.slice(2);",
-  "const etcd = new Etcd({ endpoints: [endpoint] });",
-  "await etcd.put(key, \"hello from \" + process.version);",
-  "const kv = await etcd.get(key);",
-  "console.log(kv?.text);",
-  "await etcd.close();",
-  "",
-].join("\n");
-
-const nodes = [
-  { name: "Node 24", binary: () => join(bin, "node"), major: "v24." },
-  { name: "Node 22", binary: () => join(consumer, "node_modules/.bin/node"), major: "v22." },
-];
-
-for (const node of nodes) {
-  test(`${node.name}: import the installed package and put/get against etcd`, async () => {
-    const version = (await ok(node.binary(), ["--version"], consumer)).stdout.trim();
-    assert.ok(version.startsWith(node.major), `expected ${node.major}x, got ${version}`);
-    writeFileSync(join(consumer, "use.js"), script);
-    const key = `${uniquePrefix("pack")}lib`;
-    const run = await ok(node.binary(), ["use.js", fixture.endpoints[0] ?? "", key], consumer);
-    assert.equal(run.stdout.trim(), `hello from ${version}`);
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), "etcd-connect-pack-"));
+    stage = join(work, "stage");
+    consumer = join(work, "consumer");
+    mkdirSync(stage);
+    mkdirSync(consumer);
+    // Build into the staging folder, not dist/: other builds in this checkout stay undisturbed.
+    await ok(
+      join(bin, "tsc"),
+      ["-p", "tsconfig.build.json", "--outDir", join(stage, "dist")],
+      root,
+    );
+    for (const file of ["package.json", "README.md", "LICENSE"]) {
+      copyFileSync(join(root, file), join(stage, file));
+    }
+    const pack = await ok(
+      "npm",
+      ["pack", "--ignore-scripts", "--json", "--pack-destination", work],
+      stage,
+    );
+    const [info] = JSON.parse(pack.stdout) as Array<{
+      filename: string;
+      files: { path: string }[];
+    }>;
+    assert.ok(info);
+    tarball = join(work, info.filename);
+    files = info.files.map((f) => f.path);
+    writeFileSync(
+      join(consumer, "package.json"),
+      JSON.stringify({ name: "consumer", private: true, type: "module" }),
+    );
+    await ok(
+      "npm",
+      ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball, "node@22"],
+      consumer,
+    );
   });
 
-  test(`${node.name}: the installed etcd-connect command puts and gets`, async () => {
-    const cli = join(consumer, "node_modules/.bin/etcd-connect");
-    const env = {
-      PATH: `${dirname(node.binary())}:${process.env.PATH ?? ""}`,
-      ETCD_ENDPOINTS: fixture.endpoints.join(","),
-    };
-    const key = `${uniquePrefix("pack")}cli`;
-    assert.equal((await ok(cli, ["put", key, node.name], consumer, env)).stdout, "OK\n");
-    const got = await ok(cli, ["get", key, "--print-value-only"], consumer, env);
-    assert.equal(got.stdout, `${node.name}\n`);
+  after(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
   });
-}
+
+  test("the tarball holds dist/ (ESM + .d.ts, gen compiled), README, LICENSE and nothing else", () => {
+    for (const expected of [
+      "package.json",
+      "README.md",
+      "LICENSE",
+      "dist/src/index.js",
+      "dist/src/index.d.ts",
+      "dist/src/cli/main.js",
+      "dist/gen/etcdserverpb/rpc_pb.js",
+      "dist/gen/etcdserverpb/rpc_pb.d.ts",
+    ]) {
+      assert.ok(files.includes(expected), `${expected} missing from the tarball`);
+    }
+    const stray = files.filter(
+      (f) =>
+        !["package.json", "README.md", "LICENSE"].includes(f) && !/^dist\/.*\.(js|d\.ts)$/.test(f),
+    );
+    assert.deepEqual(stray, [], "files outside dist/*.js, dist/*.d.ts, README, LICENSE");
+    assert.ok(
+      files.every((f) => !f.startsWith("dist/test") && !f.startsWith("dist/bench")),
+      "tests or benchmarks in the tarball",
+    );
+  });
+
+  test("types resolve for ESM consumers (arethetypeswrong, esm-only profile)", async () => {
+    const run = await sh(
+      join(bin, "attw"),
+      [tarball, "--profile", "esm-only", "--format", "ascii"],
+      root,
+    );
+    assert.equal(run.code, 0, `attw found problems:\n${run.stdout}\n${run.stderr}`);
+  });
+
+  test("a TypeScript consumer type-checks against the published .d.ts (no skipLibCheck)", async () => {
+    writeFileSync(
+      join(consumer, "check.ts"),
+      [
+        'import { Etcd, EtcdError, type KeyValue, prefix } from "etcd-connect";',
+        'const etcd = new Etcd({ endpoints: ["http://127.0.0.1:2379"] });',
+        'const kv: KeyValue | undefined = await etcd.get("k");',
+        "const rev: bigint | undefined = kv?.modRevision;",
+        'const page = await etcd.range(prefix("a/"), { limit: 10 });',
+        "const count: bigint = page.count;",
+        "const isError = (e: unknown) => e instanceof EtcdError;",
+        "export { count, isError, rev };",
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(
+      join(consumer, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "es2023",
+          lib: ["es2023", "esnext.disposable", "dom"],
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          skipLibCheck: false,
+          noEmit: true,
+          types: ["node"],
+          typeRoots: [join(root, "node_modules/@types")],
+        },
+        files: ["check.ts"],
+      }),
+    );
+    const run = await sh(join(bin, "tsc"), ["-p", "tsconfig.json"], consumer);
+    assert.equal(run.code, 0, `tsc on the consumer failed:\n${run.stdout}\n${run.stderr}`);
+  });
+
+  const script = [
+    'import { Etcd } from "etcd-connect";',
+    "const [endpoint, key] = process.argv.slice(2);",
+    "const etcd = new Etcd({ endpoints: [endpoint] });",
+    'await etcd.put(key, "hello from " + process.version);',
+    "const kv = await etcd.get(key);",
+    "console.log(kv?.text);",
+    "await etcd.close();",
+    "",
+  ].join("\n");
+
+  const nodes = [
+    { name: "Node 24", binary: () => join(bin, "node"), major: "v24." },
+    { name: "Node 22", binary: () => join(consumer, "node_modules/.bin/node"), major: "v22." },
+  ];
+
+  for (const node of nodes) {
+    test(`${node.name}: import the installed package and put/get against etcd`, async () => {
+      const version = (await ok(node.binary(), ["--version"], consumer)).stdout.trim();
+      assert.ok(version.startsWith(node.major), `expected ${node.major}x, got ${version}`);
+      writeFileSync(join(consumer, "use.js"), script);
+      const key = `${uniquePrefix("pack")}lib`;
+      const run = await ok(node.binary(), ["use.js", fixture.endpoints[0] ?? "", key], consumer);
+      assert.equal(run.stdout.trim(), `hello from ${version}`);
+    });
+
+    test(`${node.name}: the installed etcd-connect command puts and gets`, async () => {
+      const cli = join(consumer, "node_modules/.bin/etcd-connect");
+      const env = {
+        PATH: `${dirname(node.binary())}:${process.env.PATH ?? ""}`,
+        ETCD_ENDPOINTS: fixture.endpoints.join(","),
+      };
+      const key = `${uniquePrefix("pack")}cli`;
+      assert.equal((await ok(cli, ["put", key, node.name], consumer, env)).stdout, "OK\n");
+      const got = await ok(cli, ["get", key, "--print-value-only"], consumer, env);
+      assert.equal(got.stdout, `${node.name}\n`);
+    });
+  }
+});
