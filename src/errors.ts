@@ -289,6 +289,15 @@ export function toEtcdError(
   call?: { readonly signal?: AbortSignal | undefined },
 ): EtcdError {
   if (error instanceof EtcdError) return error;
+  // Connect wraps whatever a transport throws (such as the token provider's AuthFailedError) in a
+  // ConnectError with code Unknown; the EtcdError inside keeps the real code.
+  if (
+    error instanceof ConnectError &&
+    error.code === Code.Unknown &&
+    error.cause instanceof EtcdError
+  ) {
+    return error.cause;
+  }
   const connectError = ConnectError.from(error);
   const message = connectError.rawMessage;
   const code = connectError.code;

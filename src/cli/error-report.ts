@@ -1,4 +1,4 @@
-import { EtcdError, NoEndpointsError, UnavailableError } from "../errors.ts";
+import { EtcdError, NoEndpointsError, TlsError, UnavailableError } from "../errors.ts";
 import { CliError } from "./cli-error.ts";
 import { ExitCode } from "./exit-codes.ts";
 
@@ -18,7 +18,10 @@ export function reportError(
   if (error instanceof EtcdError) {
     const line = oneLine(`${error.name} (${error.codeName}): ${error.rawMessage}`);
     if (interrupted) return { line, exitCode: ExitCode.Interrupted };
-    const connection = error instanceof NoEndpointsError || error instanceof UnavailableError;
+    const connection =
+      error instanceof NoEndpointsError ||
+      error instanceof UnavailableError ||
+      error instanceof TlsError;
     return { line, exitCode: connection ? ExitCode.BadConnection : ExitCode.Error };
   }
   if (isParseArgsError(error)) {
