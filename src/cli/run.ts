@@ -119,6 +119,9 @@ function findCommand(argv: string[]): { command: Command | undefined; rest: stri
   const firstIndex = words[0] ?? 0;
   if (byOne) return { command: byOne, rest: without(argv, [firstIndex]) };
   const group = commands.filter((c) => c.path.startsWith(`${first} `));
+  if (group.length > 0 && word(1) === undefined && argv.some((a) => a === "--help" || a === "-h")) {
+    return { command: undefined, rest: ["--help"] };
+  }
   if (group.length > 0) {
     const names = group.map((c) => c.path.slice(first.length + 1)).join(", ");
     throw usageError(
