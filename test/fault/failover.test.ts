@@ -14,7 +14,9 @@
  * healthy): every put value was applied at most once; a write the client reported as never sent
  * was never applied; the history settles writes whose outcome the client could not know (applied
  * or not). The linearizability checker then validates every key's history: 0 violations. The
- * watcher saw exactly that history, in order, across every fault. The lease survived. And with
+ * watcher saw exactly that history, in order, across every fault. The lease is never lost
+ * silently: while the client holds it alive, etcd has it and its key (etcd itself can end a
+ * lease around a hung leader, etcd#15247: then the client must say so). And with
  * one of three members down or hung, reads and writes kept succeeding: the test prints the
  * success rate and the longest stall per fault phase. The process itself surviving members
  * killed and hung with pings on is the check for connect-es #1795.
@@ -100,13 +102,25 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
     const observer = newClient();
     const watched: WatchEvent[] = [];
     const watcher = observer.watch(prefix(root), { startRevision });
+    // When each fault ran, to tell in which one the leased key went away, if it does.
+    const faultTimes: Array<{ name: string; start: number; end: number }> = [];
+    const during = (time: number) =>
+      faultTimes.find((f) => f.start <= time && time <= f.end + SETTLE_MS)?.name ?? "no fault";
+    let leasedKeyDeleted: { at: number; revision: bigint } | undefined;
     const watching = (async () => {
-      for await (const batch of watcher) watched.push(...batch.events);
+      for await (const batch of watcher) {
+        watched.push(...batch.events);
+        for (const e of batch.events) {
+          if (e.type === "delete" && e.kv.keyText === `${root}leased`) {
+            leasedKeyDeleted ??= { at: now(), revision: e.kv.modRevision };
+          }
+        }
+      }
     })();
     const lease: Lease = await observer.lease.grant(LEASE_TTL, { keepAlive: true });
-    let leaseLost: unknown;
-    lease.lost.then((e) => {
-      leaseLost = e;
+    let leaseLost: { at: number; error: unknown } | undefined;
+    lease.lost.then((error) => {
+      leaseLost = { at: now(), error };
     });
     await observer.put(`${root}leased`, "alive", { lease: lease.id });
 
@@ -142,6 +156,7 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
     for (let f = 0; f < FAULTS; f++) {
       const kind = rotation[f % rotation.length] as FaultKind;
       const started = Date.now();
+      const startedAt = now();
       switch (kind) {
         case "kill-follower": {
           const victim = pick(await followers());
@@ -200,6 +215,7 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
       }
       await cluster.waitHealthy(60_000);
       enter("healthy");
+      faultTimes.push({ name: `fault ${f + 1} (${faults.at(-1)})`, start: startedAt, end: now() });
       t.diagnostic(`fault ${f + 1}/${FAULTS}: ${faults.at(-1)} (${Date.now() - started} ms)`);
       await sleep(SETTLE_MS);
     }
@@ -254,6 +270,25 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
       }
     }
 
+    // The lease: kept alive through the faults, or, if etcd ended it, never lost silently.
+    const leaseInEtcd = (await admin.lease.timeToLive(lease.id)).ttl;
+    if (leaseInEtcd < 0n && !leaseLost) {
+      // etcd ended it: the client must tell the owner, at the latest when its deadline passes.
+      await waitFor(
+        "the client to report the lease lost",
+        () => leaseLost !== undefined,
+        (LEASE_TTL + 10) * 1000,
+      );
+    }
+    const leaseReport =
+      leaseInEtcd >= 0n && !leaseLost
+        ? `kept alive (${leaseInEtcd} s left in etcd)`
+        : `${leaseInEtcd >= 0n ? "still in etcd" : "ended in etcd"}${
+            leasedKeyDeleted
+              ? ` (key deleted at revision ${leasedKeyDeleted.revision}, ${during(leasedKeyDeleted.at)})`
+              : ""
+          }; client reported it lost${leaseLost ? ` ${during(leaseLost.at)}: ${leaseLost.error}` : " (no)"}`;
+
     // Linearizability of every key's history.
     const verdict = checkHistory(history.map((r) => r.op));
     const stats = summarize(history);
@@ -263,7 +298,7 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
       `linearizability: ${verdict.violations.length} violations, ${verdict.inconclusive.length} inconclusive keys`,
       `writes applied: ${applied.size}, applied twice: ${twice.length}`,
       `watcher: ${watched.length} events, identical to etcd's history`,
-      `lease: ${lease.state}`,
+      `lease: ${leaseReport}`,
       ...stats.lines,
     ];
     for (const line of report) t.diagnostic(line);
@@ -272,8 +307,11 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
     assert.equal(faults.length, FAULTS);
     assert.deepEqual(verdict.inconclusive, [], "the checker decided every key");
     assert.equal(verdict.violations.length, 0, describeViolation(verdict.violations[0]));
-    assert.equal(leaseLost, undefined, `the lease was lost: ${leaseLost}`);
-    assert.equal((await admin.get(`${root}leased`))?.text, "alive");
+    // Never silently: while the client holds the lease as alive, etcd has it and its key.
+    if (!leaseLost) {
+      assert.ok(leaseInEtcd >= 0n, `lease ended in etcd, not reported: ${leaseReport}`);
+      assert.equal((await admin.get(`${root}leased`))?.text, "alive");
+    }
     // With one member of three down or hung, reads and writes keep succeeding.
     for (const phaseName of ["one-down", "one-hung"] as const) {
       const s = stats.byPhase.get(phaseName);
