@@ -280,14 +280,15 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
         (LEASE_TTL + 10) * 1000,
       );
     }
+    const keyGone = leasedKeyDeleted
+      ? ` (its key deleted at revision ${leasedKeyDeleted.revision}, ${during(leasedKeyDeleted.at)})`
+      : "";
     const leaseReport =
       leaseInEtcd >= 0n && !leaseLost
-        ? `kept alive (${leaseInEtcd} s left in etcd)`
-        : `${leaseInEtcd >= 0n ? "still in etcd" : "ended in etcd"}${
-            leasedKeyDeleted
-              ? ` (key deleted at revision ${leasedKeyDeleted.revision}, ${during(leasedKeyDeleted.at)})`
-              : ""
-          }; client reported it lost${leaseLost ? ` ${during(leaseLost.at)}: ${leaseLost.error}` : " (no)"}`;
+        ? `kept alive (${leaseInEtcd} s left in etcd)${keyGone}`
+        : `${leaseInEtcd >= 0n ? "still in etcd" : "ended in etcd"}${keyGone}; client reported it lost${
+            leaseLost ? ` ${during(leaseLost.at)}: ${leaseLost.error}` : " (no)"
+          }`;
 
     // Linearizability of every key's history.
     const verdict = checkHistory(history.map((r) => r.op));
@@ -310,7 +311,15 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
     // Never silently: while the client holds the lease as alive, etcd has it and its key.
     if (!leaseLost) {
       assert.ok(leaseInEtcd >= 0n, `lease ended in etcd, not reported: ${leaseReport}`);
-      assert.equal((await admin.get(`${root}leased`))?.text, "alive");
+      const leasedEvents = replay
+        .filter((e) => e.kv.keyText === `${root}leased`)
+        .map((e) => `${e.type}@${e.kv.modRevision} lease=${e.kv.lease.toString(16)}`);
+      const attached = await admin.lease.timeToLive(lease.id, { keys: true });
+      assert.equal(
+        (await admin.get(`${root}leased`))?.text,
+        "alive",
+        `the leased key is gone while the lease lives: events ${leasedEvents.join(", ")}; lease ${lease.id.toString(16)} has ${attached.keys.length} keys, ttl ${attached.ttl}; ${leaseReport}`,
+      );
     }
     // With one member of three down or hung, reads and writes keep succeeding.
     for (const phaseName of ["one-down", "one-hung"] as const) {
