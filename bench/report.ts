@@ -52,6 +52,8 @@ interface SummaryRow {
   etcd3: number | undefined;
   stock: number | undefined;
   stockClient: ClientName | undefined;
+  /** Client CPU per operation (µs) of the three, where the row measures it per operation. */
+  cpu: { ours?: number; etcd3?: number; stock?: number };
 }
 
 function summaryRows(results: BenchResults): SummaryRow[] {
@@ -63,6 +65,10 @@ function summaryRows(results: BenchResults): SummaryRow[] {
         : w.headline.connect !== undefined
           ? "connect"
           : undefined;
+    const cpuOf = (name: ClientName | undefined) => {
+      const value = name === undefined ? undefined : w.samples[name]?.cpuUsPerOp;
+      return value !== undefined && Number.isFinite(value) ? value : undefined;
+    };
     const base = {
       unit: w.unit,
       higherIsBetter: w.higherIsBetter,
@@ -70,13 +76,30 @@ function summaryRows(results: BenchResults): SummaryRow[] {
       stock: stockClient && w.headline[stockClient],
       stockClient,
     };
-    rows.push({ ...base, title: w.title, ours: w.headline.ours, oursClient: "ours" });
+    const cpu = (ours: ClientName) => {
+      const values: SummaryRow["cpu"] = {};
+      const o = cpuOf(ours);
+      const e = cpuOf("etcd3");
+      const st = cpuOf(stockClient);
+      if (o !== undefined) values.ours = o;
+      if (e !== undefined) values.etcd3 = e;
+      if (st !== undefined) values.stock = st;
+      return values;
+    };
+    rows.push({
+      ...base,
+      title: w.title,
+      ours: w.headline.ours,
+      oursClient: "ours",
+      cpu: cpu("ours"),
+    });
     if (w.headline["ours+coalesce"] !== undefined) {
       rows.push({
         ...base,
         title: `${w.title}, coalesceReads`,
         ours: w.headline["ours+coalesce"],
         oursClient: "ours+coalesce",
+        cpu: cpu("ours+coalesce"),
       });
     }
   }
@@ -115,7 +138,7 @@ export function toMarkdown(results: BenchResults): string {
   lines.push("# Benchmark results", "");
   lines.push(
     `Measured ${env.date} with \`npm run bench\`${env.quick ? " --quick (smoke mode: counts too small to mean anything)" : ""}: ` +
-      `one freshly started etcd ${env.etcd}${env.noFsync ? " with `--unsafe-no-fsync`" : " (fsync on: this etcd lacks --unsafe-no-fsync)"}, ` +
+      `one freshly started ${env.etcd}${env.noFsync ? " with `--unsafe-no-fsync`" : " (fsync on: this etcd lacks --unsafe-no-fsync)"}, ` +
       `the clients alternating in ${env.rounds} round${env.rounds === 1 ? "" : "s"}; each number is the median of the rounds. ` +
       "Client CPU is `process.cpuUsage()` of the benchmark process (etcd runs in its own process).",
     "",
@@ -138,14 +161,20 @@ export function toMarkdown(results: BenchResults): string {
   lines.push("![chart: each client relative to etcd3](chart.svg)", "");
   lines.push("## Summary", "");
   lines.push(
-    "| Workload | etcd-connect | etcd3 | stock connect-node | vs etcd3 | vs stock connect-node |",
-    "|---|---:|---:|---:|---:|---:|",
+    "| Workload | etcd-connect | etcd3 | stock connect-node | vs etcd3 | vs stock connect-node | client CPU per op: etcd-connect · etcd3 · stock (etcd3's as a multiple of ours) |",
+    "|---|---:|---:|---:|---:|---:|---:|",
   );
+  const lowerIsBetter = { higherIsBetter: false };
   for (const row of summaryRows(results)) {
+    const cpu =
+      row.cpu.ours === undefined
+        ? "–"
+        : `${num(row.cpu.ours, 1)} · ${num(row.cpu.etcd3, 1)} · ${num(row.cpu.stock, 1)} µs ` +
+          `(${ratioText(advantage(lowerIsBetter, row.cpu.ours, row.cpu.etcd3))})`;
     lines.push(
       `| ${row.title} | ${headlineText(row.ours, row.unit)} | ${headlineText(row.etcd3, row.unit)} | ` +
         `${headlineText(row.stock, row.unit)} | ${ratioText(advantage(row, row.ours, row.etcd3))} | ` +
-        `${ratioText(advantage(row, row.ours, row.stock))} |`,
+        `${ratioText(advantage(row, row.ours, row.stock))} | ${cpu} |`,
     );
   }
   lines.push(
@@ -214,18 +243,24 @@ export function toSvg(results: BenchResults): string {
   const width = labelWidth + barArea + valueWidth;
   const groupHeight = barHeight * 3 + groupGap;
   const height = top + rows.length * groupHeight + 34;
-  const ratios = rows.flatMap((row) => [
-    advantage(row, row.ours, row.etcd3),
-    advantage(row, row.stock, row.etcd3),
-  ]);
-  const maxRatio = Math.max(1.25, ...ratios.filter((r) => Number.isFinite(r)));
-  const x = (ratio: number) => labelWidth + (Math.min(ratio, maxRatio) / maxRatio) * barArea;
+  const ratios = rows
+    .flatMap((row) => [advantage(row, row.ours, row.etcd3), advantage(row, row.stock, row.etcd3)])
+    .filter((r) => Number.isFinite(r) && r > 0);
+  // Logarithmic: 2× better and 2× worse are the same distance from etcd3's 1×.
+  const low = Math.min(0.5, ...ratios.map((r) => r / 1.25));
+  const high = Math.max(2, ...ratios.map((r) => r * 1.1));
+  const x = (ratio: number) =>
+    labelWidth +
+    ((Math.log(Math.min(Math.max(ratio, low), high)) - Math.log(low)) /
+      (Math.log(high) - Math.log(low))) *
+      barArea;
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">`,
+    "<title>etcd-connect, etcd3 and stock connect-node, each workload relative to etcd3</title>",
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="12" y="22" font-size="15" font-weight="600">etcd-connect vs etcd3 vs stock connect-node</text>`,
-    `<text x="12" y="40" fill="#4b5563">Bar length: relative to etcd3 (etcd3 = 1, longer is better). Labels: measured values. ${escapeXml(results.environment.etcd)}, Node ${escapeXml(results.environment.node)}.</text>`,
+    `<text x="12" y="40" fill="#4b5563">Each bar: how many times better than etcd3 (log scale; more throughput, or less memory or CPU). Labels: measured values. ${escapeXml(results.environment.etcd)}, Node ${escapeXml(results.environment.node)}.</text>`,
   );
   const legend: [string, string][] = [
     ["etcd-connect", COLORS.ours],
@@ -239,11 +274,16 @@ export function toSvg(results: BenchResults): string {
       `<text x="${lx + 14}" y="57">${label}</text>`,
     );
   });
-  const one = x(1);
-  out.push(
-    `<line x1="${one}" y1="${top - 4}" x2="${one}" y2="${height - 30}" stroke="#6b7280" stroke-dasharray="3 3"/>`,
-    `<text x="${one}" y="${height - 16}" text-anchor="middle" fill="#6b7280">1× (etcd3)</text>`,
-  );
+  for (const tick of [0.25, 0.5, 1, 2, 3, 5, 10, 20, 50, 100]) {
+    if (tick < low || tick > high) continue;
+    const tx = x(tick).toFixed(1);
+    out.push(
+      `<line x1="${tx}" y1="${top - 4}" x2="${tx}" y2="${height - 30}" stroke="${tick === 1 ? "#6b7280" : "#e5e7eb"}"${tick === 1 ? ' stroke-dasharray="3 3"' : ""}/>`,
+      `<text x="${tx}" y="${height - 16}" text-anchor="middle" fill="#6b7280">${tick}×${tick === 1 ? " (etcd3)" : ""}</text>`,
+    );
+  }
+  // Bars grow from etcd3's 1× line: right when better, left when worse.
+  const base = x(1);
   rows.forEach((row, i) => {
     const y = top + i * groupHeight;
     out.push(
@@ -262,9 +302,12 @@ export function toSvg(results: BenchResults): string {
         return;
       }
       const end = x(ratio);
+      const left = Math.min(base, end);
+      const barWidth = Math.max(2, Math.abs(end - base));
+      const labelX = Math.max(base, end) + 4;
       out.push(
-        `<rect x="${labelWidth}" y="${by + 1}" width="${(end - labelWidth).toFixed(1)}" height="${barHeight - 2}" fill="${color}"/>`,
-        `<text x="${(end + 4).toFixed(1)}" y="${by + barHeight - 3}" fill="#111827">${escapeXml(headlineText(value, row.unit))}${j === 1 ? "" : ` (${ratio.toFixed(2)}×)`}</text>`,
+        `<rect x="${left.toFixed(1)}" y="${by + 1}" width="${barWidth.toFixed(1)}" height="${barHeight - 2}" fill="${color}"/>`,
+        `<text x="${labelX.toFixed(1)}" y="${by + barHeight - 3}" fill="#111827">${escapeXml(headlineText(value, row.unit))}${j === 1 ? "" : ` (${ratio.toFixed(2)}×)`}</text>`,
       );
     });
   });

@@ -123,7 +123,15 @@ try {
         try {
           settledMemory();
           await workload.beforeEach?.(ctx);
-          const sample = await workload.run(client, ctx);
+          let sample: Sample | undefined;
+          try {
+            sample = await workload.run(client, ctx);
+          } catch (error) {
+            process.stdout.write(
+              `[round ${round + 1}/${rounds}] ${workload.id.padEnd(13)} ${name.padEnd(14)} failed: ${String(error)}\n`,
+            );
+            continue;
+          }
           if (!sample) continue;
           collected.get(workload.id)?.get(name)?.push(sample) ??
             collected.get(workload.id)?.set(name, [sample]);

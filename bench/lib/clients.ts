@@ -72,7 +72,10 @@ function createBenchClient(name: ClientName, endpoints: string[]): BenchClient {
       return { ...rawKv(name, createClient(KV, transport)), close: async () => {} };
     }
     case "etcd3":
-      return etcd3Client(new Etcd3({ hosts: endpoints }));
+      // grpc-js refuses messages over 4 MiB by default; a watch replaying history can exceed it.
+      return etcd3Client(
+        new Etcd3({ hosts: endpoints, grpcOptions: { "grpc.max_receive_message_length": -1 } }),
+      );
   }
 }
 
@@ -159,11 +162,12 @@ function etcd3Client(client: Etcd3): BenchClient {
         .commit(),
     watchEvents: async (p, fromRevision, count) => {
       const watcher = await client.watch().prefix(p).startRevision(String(fromRevision)).create();
-      await new Promise<void>((resolve) => {
+      await new Promise<void>((resolve, reject) => {
         let seen = 0;
         watcher.on("put", () => {
           if (++seen === count) resolve();
         });
+        watcher.on("error", reject);
       });
       await watcher.cancel();
     },
