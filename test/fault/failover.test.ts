@@ -69,6 +69,8 @@ interface Recorded {
   phase: Phase;
   /** Which stretch of that phase (one per fault), for stalls. Both when the result came. */
   stretch: number;
+  /** For a success: the revision in etcd's response header. */
+  revision?: bigint;
   error?: unknown;
 }
 
@@ -238,17 +240,55 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
 
     // Writes at most once, and never-sent writes never applied.
     const applied = new Map<string, number>();
+    const appliedAt = new Map<string, bigint>();
+    const deletesOf = new Map<string, bigint[]>();
     for (const event of replay) {
       if (event.type === "put" && event.kv.keyText !== `${root}end`) {
         applied.set(event.kv.text, (applied.get(event.kv.text) ?? 0) + 1);
+        appliedAt.set(event.kv.text, event.kv.modRevision);
+      } else if (event.type === "delete") {
+        const list = deletesOf.get(event.kv.keyText) ?? [];
+        list.push(event.kv.modRevision);
+        deletesOf.set(event.kv.keyText, list);
       }
     }
     const twice = [...applied].filter(([, n]) => n > 1);
     assert.deepEqual(twice, [], "no value was applied twice");
-    const writes = history.filter((r) => r.op.kind === "put" || r.op.kind === "cas");
+
+    // Settling what the client could not know, from etcd's history. A write applied at revision
+    // R took effect before any operation whose response carried a revision >= R completed.
+    const byRevision = history
+      .filter((r) => r.revision !== undefined)
+      .map((r) => ({ revision: r.revision as bigint, complete: r.op.complete }))
+      .sort((a, b) => (a.revision < b.revision ? -1 : a.revision > b.revision ? 1 : 0));
+    const earliestFrom = new Float64Array(byRevision.length + 1).fill(Number.POSITIVE_INFINITY);
+    for (let i = byRevision.length - 1; i >= 0; i--) {
+      earliestFrom[i] = Math.min(earliestFrom[i + 1] as number, byRevision[i]?.complete as number);
+    }
+    const end = now();
+    const appliedBefore = (revision: bigint): number => {
+      let lo = 0;
+      let hi = byRevision.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((byRevision[mid]?.revision as bigint) < revision) lo = mid + 1;
+        else hi = mid;
+      }
+      return Math.min(earliestFrom[lo] as number, end);
+    };
     let resolvedUnknown = 0;
-    for (const record of writes) {
-      const op = record.op as Extract<Operation, { kind: "put" | "cas" }>;
+    const acknowledgedDeletes = new Map<string, Set<bigint>>();
+    for (const record of history) {
+      const op = record.op;
+      if (op.kind === "delete") {
+        if (op.outcome === "ok" && op.result?.deleted) {
+          const set = acknowledgedDeletes.get(op.key) ?? new Set();
+          set.add(record.revision as bigint);
+          acknowledgedDeletes.set(op.key, set);
+        }
+        continue;
+      }
+      if (op.kind === "get") continue;
       const times = applied.get(op.value) ?? 0;
       if (op.outcome === "fail") {
         assert.equal(
@@ -259,15 +299,58 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
       } else if (op.outcome === "ok") {
         const expected = op.kind === "put" || op.result?.succeeded ? 1 : 0;
         assert.equal(times, expected, `acknowledged write ${op.value} applied ${times} times`);
+        if (expected) assert.equal(appliedAt.get(op.value), record.revision, op.value);
       } else {
-        // The client could not know; etcd's history does.
         resolvedUnknown++;
+        const revision = appliedAt.get(op.value);
         record.op =
-          times === 0 ? { ...op, outcome: "fail" } : { ...op, outcome: "ok", complete: now() };
-        if (op.kind === "cas" && times > 0) {
-          record.op = { ...op, outcome: "ok", complete: now(), result: { succeeded: true } };
-        }
+          revision === undefined
+            ? { ...op, outcome: "fail" }
+            : op.kind === "cas"
+              ? {
+                  ...op,
+                  outcome: "ok",
+                  complete: appliedBefore(revision),
+                  result: { succeeded: true },
+                }
+              : { ...op, outcome: "ok", complete: appliedBefore(revision) };
       }
+    }
+    // Deletes carry no value: the deletions etcd applied that no acknowledged delete explains
+    // came from deletes whose outcome the client did not learn. Each becomes a delete known to
+    // have happened, between the earliest such call and the first response that saw it.
+    const settledDeletes: Recorded[] = [];
+    for (const key of keys) {
+      const unknown = history.filter(
+        (r) => r.op.key === key && r.op.kind === "delete" && r.op.outcome === "unknown",
+      );
+      const acknowledged = acknowledgedDeletes.get(key) ?? new Set();
+      for (const revision of acknowledged) {
+        assert.ok(
+          deletesOf.get(key)?.includes(revision),
+          `acknowledged delete @${revision} applied`,
+        );
+      }
+      const unexplained = (deletesOf.get(key) ?? []).filter((r) => !acknowledged.has(r));
+      assert.ok(
+        unexplained.length <= unknown.length,
+        `${key}: ${unexplained.length} deletions in etcd's history, ${unknown.length} deletes of unknown outcome`,
+      );
+      for (const revision of unexplained) {
+        const complete = appliedBefore(revision);
+        const invoke = Math.min(
+          ...unknown.filter((r) => r.op.invoke < complete).map((r) => r.op.invoke),
+        );
+        assert.ok(Number.isFinite(invoke), `${key}: deletion @${revision} that no call explains`);
+        settledDeletes.push({
+          phase: "recovering",
+          stretch: -1,
+          op: { kind: "delete", key, invoke, complete, outcome: "ok", result: { deleted: true } },
+        });
+      }
+      // Deletes that left no trace changed nothing (not applied, or the key was absent).
+      for (const r of unknown) r.op = { ...r.op, outcome: "fail" };
+      resolvedUnknown += unknown.length;
     }
 
     // The lease: kept alive through the faults, or, if etcd ended it, never lost silently.
@@ -291,11 +374,11 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
           }`;
 
     // Linearizability of every key's history.
-    const verdict = checkHistory(history.map((r) => r.op));
+    const verdict = checkHistory([...history, ...settledDeletes].map((r) => r.op));
     const stats = summarize(history);
     const report = [
       `faults: ${faults.length} (${faults.map((f) => f.split(" ")[0]).join(", ")})`,
-      `operations: ${history.length} on ${KEYS} keys from ${CLIENTS} clients; checked ${verdict.operations}, ${resolvedUnknown} unknown write outcomes settled from etcd's history`,
+      `operations: ${history.length} on ${KEYS} keys from ${CLIENTS} clients; checked ${verdict.operations}, ${resolvedUnknown} unknown outcomes settled from etcd's history`,
       `linearizability: ${verdict.violations.length} violations, ${verdict.inconclusive.length} inconclusive keys`,
       `writes applied: ${applied.size}, applied twice: ${twice.length}`,
       `watcher: ${watched.length} events, identical to etcd's history`,
@@ -365,9 +448,10 @@ async function runWorker(
     const invoke = now();
     try {
       if (roll < 0.35) {
-        const kv = await etcd.get(key);
-        const value = kv ? kv.text : null;
+        const { kvs, revision } = await etcd.range(key);
+        const value = kvs[0] ? kvs[0].text : null;
         lastSeen.set(key, value);
+        record.revision = revision;
         record.op = {
           client,
           kind: "get",
@@ -380,7 +464,7 @@ async function runWorker(
       } else if (roll < 0.65) {
         const value = `c${client}-${++seq}`;
         record.op = { client, kind: "put", key, value, invoke, complete: 0, outcome: "unknown" };
-        await etcd.put(key, value);
+        record.revision = (await etcd.put(key, value)).revision;
         lastSeen.set(key, value);
         record.op = { ...record.op, complete: now(), outcome: "ok" };
       } else if (roll < 0.85) {
@@ -396,7 +480,7 @@ async function runWorker(
           complete: 0,
           outcome: "unknown",
         };
-        const { succeeded } = await etcd.txn({
+        const { succeeded, revision } = await etcd.txn({
           compare: [
             expect === null ? compare.version(key, "=", 0) : compare.value(key, "=", expect),
           ],
@@ -404,11 +488,13 @@ async function runWorker(
           failure: [op.get(key)],
         });
         if (succeeded) lastSeen.set(key, value);
+        record.revision = revision;
         record.op = { ...record.op, complete: now(), outcome: "ok", result: { succeeded } };
       } else {
         record.op = { client, kind: "delete", key, invoke, complete: 0, outcome: "unknown" };
-        const { deleted } = await etcd.delete(key);
+        const { deleted, revision } = await etcd.delete(key);
         lastSeen.set(key, null);
+        record.revision = revision;
         record.op = {
           ...record.op,
           complete: now(),

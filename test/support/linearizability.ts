@@ -53,7 +53,7 @@ export interface KeyVerdict {
   explored: number;
   /** True when the search gave up at the state budget: neither proven nor refuted. */
   inconclusive: boolean;
-  /** For a violation: the longest prefix of operations that could be linearized, in order. */
+  /** For a violation: the last operations of the longest linearized prefix, in order. */
   longestPrefix?: Operation[];
   /** For a violation: operations that were pending when the search got stuck. */
   stuckAt?: Operation[];
@@ -140,13 +140,21 @@ export function checkKey(key: string, history: readonly Operation[], budget = DE
   };
   if (entries[0]) entries[0].prev = head;
 
-  const words = Math.ceil(n / 32) || 1;
-  const linearized = new Uint32Array(words);
+  // The set of linearized operations is remembered by a 64-bit Zobrist hash (two 32-bit halves,
+  // XOR of a random word per operation): memo entries stay small however long the history. A
+  // collision could only prune a state wrongly, turning "linearizable" into a reported violation,
+  // never the reverse; at 2^-64 per pair it does not happen in practice.
+  const random = mulberry32(0x5eed ^ n);
+  const zobristLow = Uint32Array.from({ length: n }, () => random());
+  const zobristHigh = Uint32Array.from({ length: n }, () => random());
+  let hashLow = 0;
+  let hashHigh = 0;
   const seen = new Set<string>();
   const stack: Array<{ entry: Entry; state: RegisterValue }> = [];
   let state: RegisterValue = null;
   let entry = head.next;
   let explored = 0;
+  let bestDepth = -1;
   let best: Operation[] = [];
   let stuck: Operation[] = [];
 
@@ -162,24 +170,24 @@ export function checkKey(key: string, history: readonly Operation[], budget = DE
   while (entry !== undefined) {
     if (entry.isCall) {
       const call = entry;
-      const op = entry.op;
-      const next = step(state, op);
+      const next = step(state, entry.op);
       let moved = false;
       if (next !== undefined) {
-        setBit(linearized, entry.index);
-        const memo = `${stateKey(next)}|${bitsKey(linearized)}`;
+        const i = entry.index;
+        const low = (hashLow ^ (zobristLow[i] as number)) >>> 0;
+        const high = (hashHigh ^ (zobristHigh[i] as number)) >>> 0;
+        const memo = `${low}:${high}:${stateKey(next)}`;
         if (!seen.has(memo)) {
           seen.add(memo);
           explored++;
           if (explored > budget) return verdict(false, true);
           stack.push({ entry, state });
           state = next;
+          hashLow = low;
+          hashHigh = high;
           lift(entry);
-          if (stack.length > best.length) best = stack.map((s) => s.entry.op);
           entry = head.next;
           moved = true;
-        } else {
-          clearBit(linearized, entry.index);
         }
       }
       if (!moved) entry = call.next;
@@ -188,11 +196,17 @@ export function checkKey(key: string, history: readonly Operation[], budget = DE
       // unknown outcomes: reaching one means every operation that responded is linearized, and
       // the rest may never have taken effect.
       if (entry.time === Number.POSITIVE_INFINITY) return verdict(true);
-      if (stack.length >= best.length) stuck = pendingUpTo(head, entry);
+      if (stack.length >= bestDepth) {
+        // The deepest the search got: what a violation report shows.
+        bestDepth = stack.length;
+        best = stack.slice(-10).map((s) => s.entry.op);
+        stuck = pendingUpTo(head, entry);
+      }
       if (stack.length === 0) return verdict(false);
       const top = stack.pop() as { entry: Entry; state: RegisterValue };
       state = top.state;
-      clearBit(linearized, top.entry.index);
+      hashLow = (hashLow ^ (zobristLow[top.entry.index] as number)) >>> 0;
+      hashHigh = (hashHigh ^ (zobristHigh[top.entry.index] as number)) >>> 0;
       unlift(top.entry);
       entry = top.entry.next;
     }
@@ -284,18 +298,16 @@ function pendingUpTo(head: Entry, response: Entry): Operation[] {
   return pending;
 }
 
-function setBit(bits: Uint32Array, i: number): void {
-  bits[i >>> 5] = (bits[i >>> 5] as number) | (1 << (i & 31));
-}
-
-function clearBit(bits: Uint32Array, i: number): void {
-  bits[i >>> 5] = (bits[i >>> 5] as number) & ~(1 << (i & 31));
-}
-
-function bitsKey(bits: Uint32Array): string {
-  let s = "";
-  for (const word of bits) s += `${word.toString(36)},`;
-  return s;
+/** A small seeded PRNG (mulberry32): the same hashes on every run. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
 }
 
 function stateKey(state: RegisterValue): string {

@@ -312,4 +312,26 @@ describe("linearizability checker: properties", () => {
     assert.equal(verdict.inconclusive, false);
     assert.equal(verdict.ok, true);
   });
+
+  test("a fault-run-sized history (20,000 operations, about 6 in flight) is decided", () => {
+    const steps = Array.from({ length: 20_000 }, (_, i) => ({
+      kind: (i * 7) % 4,
+      client: i % 8,
+      delay: 0,
+      before: (i * 13) % 4,
+      after: (i * 5) % 4,
+      unknown: false,
+    }));
+    const ops = simulate(steps);
+    const verdict = checkKey("k", ops);
+    assert.equal(verdict.inconclusive, false);
+    assert.equal(verdict.ok, true);
+    // And one stale read in the middle of it is found.
+    const read = ops.find((op, i) => i > 10_000 && op.kind === "get") as Extract<
+      Operation,
+      { kind: "get" }
+    >;
+    read.result = { value: "stale" };
+    assert.equal(checkKey("k", ops).ok, false);
+  });
 });
