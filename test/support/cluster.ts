@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -95,8 +95,10 @@ export class Member {
 
   /** SIGSTOP: the member hangs with its sockets open. */
   pause(): void {
+    const pid = this.process?.pid;
     this.process?.kill("SIGSTOP");
     this.paused = true;
+    if (pid !== undefined) waitForState(pid, "T");
   }
 
   /** SIGCONT after `pause()`. */
@@ -114,6 +116,30 @@ export class Member {
   /** The last lines etcd wrote to stderr. */
   logTail(lines = 40): string {
     return this.#log.slice(-lines).join("\n");
+  }
+}
+
+/**
+ * Waits (synchronously, up to a second) until /proc says every thread of `pid` is in `state`:
+ * a signal is delivered when the kernel next schedules the process, so on a loaded machine a
+ * "paused" etcd could otherwise still answer the request sent right after `pause()`.
+ */
+function waitForState(pid: number, state: string): void {
+  const deadline = Date.now() + 1000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (Date.now() < deadline) {
+    let stopped = true;
+    try {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== state)
+          stopped = false;
+      }
+    } catch {
+      return;
+    }
+    if (stopped) return;
+    Atomics.wait(pause, 0, 0, 2);
   }
 }
 
