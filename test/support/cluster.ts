@@ -81,7 +81,10 @@ export class Member {
   /** SIGKILL, and wait until the process is gone. */
   async kill(): Promise<void> {
     const child = this.process;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      live.delete(this);
+      return;
+    }
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.ref();
     // SIGKILL ends a stopped process too; a SIGCONT first would let a hung member run for a
@@ -151,16 +154,48 @@ process.on("exit", () => {
   }
 });
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
+/**
+ * A free TCP port on 127.0.0.1, below the kernel's ephemeral range when it can: a member killed
+ * and restarted must get its port back, and a port from the ephemeral range may meanwhile be taken
+ * by any outgoing connection or another test's port-0 listener on the machine.
+ */
+export async function freePort(): Promise<number> {
+  const below = ephemeralStart();
+  if (below > 11_000) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = 10_000 + Math.floor(Math.random() * (below - 10_000));
+      if (await canListen(port)) return port;
+    }
+  }
+  return listenOn(0);
+}
+
+function ephemeralStart(): number {
+  try {
+    const range = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8");
+    return Number(range.trim().split(/\s+/)[0]) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function canListen(port: number): Promise<boolean> {
+  try {
+    return (await listenOn(port)) === port;
+  } catch {
+    return false;
+  }
+}
+
+function listenOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(port, "127.0.0.1", () => {
       const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(bound));
     });
   });
 }
@@ -294,11 +329,18 @@ export class Cluster {
     return this.members.map((m) => m.clientUrl);
   }
 
-  /** Waits until every running, unpaused member reports itself healthy. */
+  /**
+   * Waits until every running, unpaused member reports itself healthy. A member started and not
+   * killed that has exited (it could not bind its port, say) is an error, not skipped.
+   */
   async waitHealthy(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (const member of this.members) {
-      if (!member.running || member.paused) continue;
+      if (member.paused) continue;
+      if (!member.running) {
+        if (live.has(member)) throw new Error(`${member.name} exited:\n${member.logTail()}`);
+        continue;
+      }
       for (;;) {
         if (await isHealthy(member.clientUrl, this.tls)) break;
         if (!member.running) throw new Error(`${member.name} exited:\n${member.logTail()}`);
