@@ -5,6 +5,7 @@ import type { CallOptions } from "../options.ts";
 import type { RangeResult, TxnResult } from "../results.ts";
 import { type Compare, compare, op, type TxnRequest } from "../txn.ts";
 import { sessionKey, withSlash } from "./mutex.ts";
+import { deleteOwnKey, removeOwnKey } from "./own-key.ts";
 import { operationSignal, retrying, sleep } from "./retry.ts";
 import {
   type ConcurrencyScope,
@@ -386,33 +387,11 @@ export class Election extends ElectionObserver {
 
   async #withdraw(revision: bigint): Promise<void> {
     this.#reset();
-    if (this.session.done) return;
-    const cleanup = operationSignal(
-      { timeoutMs: this.session.attemptTimeoutMs * 2 },
-      [this.session.signal],
-      "resign",
-    );
-    try {
-      await this.#deleteKey(revision, {
-        ...cleanup,
-        attemptTimeoutMs: this.session.attemptTimeoutMs,
-      });
-    } catch {
-      // The key goes with the session's lease at the latest.
-    } finally {
-      cleanup.dispose();
-    }
+    await removeOwnKey(this.session, this.#key as Uint8Array, revision, "resign");
   }
 
-  async #deleteKey(revision: bigint, waiting: Waiting): Promise<void> {
-    const key = this.#key as Uint8Array;
-    // The waiting signal includes the session's: a lost session ends the retries (and the key).
-    await retrying(waiting.signal, waiting.attemptTimeoutMs, waiting.reason, (o) =>
-      this.session.scope.kv.txn(
-        { compare: [compare.createRevision(key, "=", revision)], success: [op.delete(key)] },
-        o,
-      ),
-    );
+  #deleteKey(revision: bigint, waiting: Waiting): Promise<void> {
+    return deleteOwnKey(this.session, this.#key as Uint8Array, revision, waiting);
   }
 
   #waiting(options: CallOptions, what: string): Waiting & { dispose(): void } {

@@ -4,6 +4,7 @@ import { type Bytes, prefix as prefixRange, toBytes, toText } from "../keys.ts";
 import type { CallOptions } from "../options.ts";
 import type { RangeResult, TxnResult } from "../results.ts";
 import { type Compare, compare, op, type TxnRequest } from "../txn.ts";
+import { deleteOwnKey, removeOwnKey } from "./own-key.ts";
 import { operationSignal, retrying } from "./retry.ts";
 import { FIRST_CREATED, type Waiting, waitDeletes } from "./scope.ts";
 import type { Session } from "./session.ts";
@@ -276,33 +277,12 @@ export class Mutex {
 
   /** Best effort removal of the waiting key after a failed or abandoned lock. */
   async #removeKey(revision: bigint | undefined): Promise<void> {
-    if (revision === undefined || this.session.done) return;
-    const cleanup = operationSignal(
-      { timeoutMs: this.session.attemptTimeoutMs * 2 },
-      [this.session.signal],
-      "unlock",
-    );
-    try {
-      await this.#deleteKey(revision, {
-        ...cleanup,
-        attemptTimeoutMs: this.session.attemptTimeoutMs,
-      });
-    } catch {
-      // The key goes with the session's lease at the latest.
-    } finally {
-      cleanup.dispose();
-    }
+    if (revision !== undefined)
+      await removeOwnKey(this.session, this.#key as Uint8Array, revision, "unlock");
   }
 
-  async #deleteKey(revision: bigint, waiting: Waiting): Promise<void> {
-    const key = this.#key as Uint8Array;
-    // The waiting signal includes the session's: a lost session ends the retries (and the key).
-    await retrying(waiting.signal, waiting.attemptTimeoutMs, waiting.reason, (o) =>
-      this.session.scope.kv.txn(
-        { compare: [compare.createRevision(key, "=", revision)], success: [op.delete(key)] },
-        o,
-      ),
-    );
+  #deleteKey(revision: bigint, waiting: Waiting): Promise<void> {
+    return deleteOwnKey(this.session, this.#key as Uint8Array, revision, waiting);
   }
 }
 
