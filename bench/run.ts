@@ -256,6 +256,7 @@ function updateReadme(markdown: string): void {
   const body = markdown
     .replace(/^# Benchmark results\n\n/, "")
     .replace("](chart.svg)", "](bench/chart.svg)")
+    .replace("## Summary\n\n", "")
     .split("\n## Details")[0]
     ?.trimEnd();
   writeFileSync(

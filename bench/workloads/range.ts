@@ -35,7 +35,7 @@ export const range10k: Workload = {
         const n = await rangePrefix(base);
         if (n !== expected) throw new Error(`${client.name} read ${n} keys, expected ${expected}`);
       },
-      { total: ctx.scale(40, 4), concurrency: 1, warmup: ctx.scale(5, 1) },
+      { total: ctx.scale(100, 4), concurrency: 1, warmup: ctx.scale(10, 1) },
     );
   },
 };
