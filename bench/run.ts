@@ -11,7 +11,7 @@
  *   --quick            smoke mode for CI: tiny counts, one round, nothing written but the JSON
  *   --rounds N         rounds (default 3)
  *   --only a,b         only these workloads (ids: put-1 put-200 get-1 get-200 range-10k txn-mix
- *                      watch-events watchers-10k leases-1k)
+ *                      watch-events watchers-10k leases-1k facade-cost)
  *   --update-readme    also replace the README's benchmark section with the new table
  *
  * ETCD_BIN selects the etcd binary, as for the tests.
@@ -33,6 +33,7 @@ import {
   toSvg,
   type WorkloadResult,
 } from "./report.ts";
+import { facadeCost } from "./workloads/facade.ts";
 import { get1, get200 } from "./workloads/get.ts";
 import { leaseKeepAlive } from "./workloads/leases.ts";
 import { put1, put200 } from "./workloads/put.ts";
@@ -54,6 +55,7 @@ const allWorkloads: Workload[] = [
   watchEvents,
   idleWatchers,
   leaseKeepAlive,
+  facadeCost,
 ];
 
 const { values } = parseArgs({
@@ -187,6 +189,7 @@ const results: BenchResults = {
       title: w.title,
       unit: w.headline.unit,
       higherIsBetter: w.headline.higherIsBetter,
+      detailOnly: w.detailOnly === true,
       headline: {},
       samples: {},
       rounds: {},

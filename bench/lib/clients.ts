@@ -44,6 +44,13 @@ export interface BenchClient {
   idleWatchers?(keyPrefix: string, n: number): Promise<() => Promise<void>>;
   /** Grants `n` leases and keeps them alive. Resolves when all are granted. */
   keepLeases?(n: number, ttlSeconds: number): Promise<() => Promise<void>>;
+  /** The facade and the raw generated client of one client instance (same transport). */
+  facadeAndRaw?: {
+    put(key: string, value: string): Promise<unknown>;
+    rawPut(key: string, value: string): Promise<unknown>;
+    get(key: string): Promise<unknown>;
+    rawGet(key: string): Promise<unknown>;
+  };
   close(): Promise<void>;
 }
 
@@ -112,6 +119,12 @@ function facade(name: ClientName, etcd: Etcd): BenchClient {
       return async () => {
         await Promise.all(leases.map((l) => l.revoke()));
       };
+    },
+    facadeAndRaw: {
+      put: (k, v) => etcd.put(k, v),
+      rawPut: (k, v) => etcd.raw.kv.put({ key: enc.encode(k), value: enc.encode(v) }),
+      get: (k) => etcd.get(k),
+      rawGet: (k) => etcd.raw.kv.range({ key: enc.encode(k) }),
     },
     close: () => etcd.close(),
   };

@@ -34,6 +34,8 @@ export interface Workload {
   headline: Headline;
   /** The clients that take part, in the order of the first round. */
   clients: ClientName[];
+  /** Left out of the summary table and the chart (a measurement of one client alone). */
+  detailOnly?: boolean;
   /** Runs once before the rounds. */
   prepare?(ctx: BenchContext): Promise<void>;
   /** Runs before each measured run (for example etcd 3.4's read warm-up). */
