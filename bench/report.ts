@@ -207,8 +207,9 @@ export function toMarkdown(results: BenchResults): string {
     lines.push("", "## What the facade costs", "");
     lines.push(
       "Client CPU per call of the typed facade (`etcd.put`, `etcd.get`) and of the raw generated " +
-        "client (`etcd.raw.kv.put`, `.range`) of the same client instance, 200 in flight, " +
-        "interleaved in slices of 2,000 calls (median of the rounds).",
+        "client (`etcd.raw.kv.put`, `.range`) of the same client instance, 200 in flight, in " +
+        "24 pairs of 1,000-call slices run back to back; the difference is the median of the " +
+        "pairs' differences (each column: median of the rounds).",
       "",
       "| Transport | put: facade | put: raw | difference | get: facade | get: raw | difference |",
       "|---|---:|---:|---:|---:|---:|---:|",

@@ -1,9 +1,10 @@
 /**
  * What the typed facade costs over the raw generated client on the same transport: one client,
- * `etcd.put`/`etcd.get` against `etcd.raw.kv.put`/`range`, 200 in flight, interleaved in short
- * slices so both see the same machine state; client CPU per call of each.
+ * `etcd.put`/`etcd.get` against `etcd.raw.kv.put`/`range`, 200 in flight, in 24 pairs of
+ * 1,000-call slices run back to back; client CPU per call of each, and the median of the pairs'
+ * differences.
  */
-import { closedLoop } from "../lib/measure.ts";
+import { closedLoop, median } from "../lib/measure.ts";
 import { settleReads, type Workload } from "../lib/workload.ts";
 
 const VALUE = "f".repeat(256);
@@ -32,28 +33,50 @@ export const facadeCost: Workload = {
     const pair = client.facadeAndRaw;
     if (!pair) return undefined;
     const base = `${ctx.prefix}facade/`;
-    const slice = ctx.scale(2_000, 100);
-    const slices = ctx.scale(8, 1);
+    const slice = ctx.scale(1_000, 100);
+    const slices = ctx.scale(24, 2);
     const variants = {
       put: (i: number) => pair.put(`${base}${i % KEYS}`, VALUE),
       rawPut: (i: number) => pair.rawPut(`${base}${i % KEYS}`, VALUE),
       get: (i: number) => pair.get(`${base}${i % KEYS}`),
       rawGet: (i: number) => pair.rawGet(`${base}${i % KEYS}`),
     };
-    const cpu = { put: 0, rawPut: 0, get: 0, rawGet: 0 };
+    type Name = keyof typeof variants;
+    const measure = async (name: Name, warmup: number) =>
+      (await closedLoop(variants[name], { total: slice, concurrency: 200, warmup })).cpuUsPerOp;
+    const per: Record<Name | "putDiff" | "getDiff", number[]> = {
+      put: [],
+      rawPut: [],
+      get: [],
+      rawGet: [],
+      putDiff: [],
+      getDiff: [],
+    };
     for (let s = 0; s < slices; s++) {
-      const order = (
-        s % 2 === 0 ? ["put", "rawPut", "get", "rawGet"] : ["rawPut", "put", "rawGet", "get"]
-      ) as (keyof typeof variants)[];
-      for (const name of order) {
-        const sample = await closedLoop(variants[name], {
-          total: slice,
-          concurrency: 200,
-          warmup: s === 0 ? slice : 200,
-        });
-        cpu[name] += sample.cpuUsPerOp / slices;
+      // Each pair runs back to back, in alternating order; the median of the pairs' differences
+      // shrugs off the slices that another process disturbed.
+      for (const [facade, raw, diff] of [
+        ["put", "rawPut", "putDiff"],
+        ["get", "rawGet", "getDiff"],
+      ] as const) {
+        const warmup = s === 0 ? slice : 100;
+        const first = s % 2 === 0 ? facade : raw;
+        const second = s % 2 === 0 ? raw : facade;
+        const a = await measure(first, warmup);
+        const b = await measure(second, warmup);
+        const f = first === facade ? a : b;
+        const r = first === facade ? b : a;
+        per[facade].push(f);
+        per[raw].push(r);
+        per[diff].push(f - r);
       }
     }
+    const cpu = {
+      put: median(per.put),
+      rawPut: median(per.rawPut),
+      get: median(per.get),
+      rawGet: median(per.rawGet),
+    };
     return {
       ops: slice * slices * 4,
       wallMs: Number.NaN,
@@ -62,10 +85,10 @@ export const facadeCost: Workload = {
       extra: {
         putUs: cpu.put,
         rawPutUs: cpu.rawPut,
-        putDiffUs: cpu.put - cpu.rawPut,
+        putDiffUs: median(per.putDiff),
         getUs: cpu.get,
         rawGetUs: cpu.rawGet,
-        getDiffUs: cpu.get - cpu.rawGet,
+        getDiffUs: median(per.getDiff),
       },
     };
   },
