@@ -269,7 +269,7 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
   #headers: (IncomingHttpHeaders & IncomingHttpStatusHeader) | undefined;
   #headersEnded = false;
   #trailers: IncomingHttpHeaders | undefined;
-  readonly #reader = new UnaryMessageReader();
+  #reader: UnaryMessageReader | undefined = new UnaryMessageReader();
   #streamError: unknown;
 
   constructor(
@@ -331,8 +331,8 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
   };
 
   readonly #onData = (chunk: Buffer): void => {
-    if (this.#settled) return;
     const reader = this.#reader;
+    if (this.#settled || reader === undefined) return;
     try {
       reader.push(chunk);
     } catch (error) {
@@ -372,14 +372,24 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
   };
 
   readonly #onClose = (): void => {
-    if (this.#settled) return;
     const stream = this.#stream as ClientHttp2Stream;
+    // Let go of the stream: node:http2 keeps a closed stream reachable for a while, and through
+    // these listeners it would keep this call and every received chunk alive (a 10,000-key
+    // range's megabytes promoted to the old generation, then costly collections).
+    this.#stream = undefined;
+    stream.off("response", this.#onResponse);
+    stream.off("data", this.#onData);
+    stream.off("trailers", this.#onTrailers);
+    stream.off("error", this.#onError);
+    stream.off("close", this.#onClose);
+    if (this.#settled) return;
     let outcome: UnaryResponse<I, O> | ConnectError;
     try {
       outcome = this.#outcome(stream.rstCode ?? H2.NO_ERROR);
     } catch (error) {
       outcome = ConnectError.from(error, Code.Internal);
     }
+    this.#reader = undefined;
     if (outcome instanceof ConnectError) this.#fail(outcome);
     else {
       this.#settle();
@@ -416,10 +426,11 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
     if (status["grpc-status"] === undefined) {
       return new ConnectError("gRPC status missing in trailers", Code.Internal, toHeaders(status));
     }
-    if (this.#reader.empty) {
+    const reader = this.#reader;
+    if (reader === undefined || reader.empty) {
       return new ConnectError("gRPC response without a message", Code.Unimplemented);
     }
-    const body = this.#reader.message();
+    const body = reader.message();
     if (typeof body === "string") {
       return new ConnectError(body, body.startsWith("more") ? Code.Unimplemented : Code.Internal);
     }
