@@ -16,6 +16,7 @@
  *
  * ETCD_BIN selects the etcd binary, as for the tests.
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem, type } from "node:os";
 import { join } from "node:path";
@@ -222,6 +223,10 @@ if (quick || only) {
   writeFileSync(join(benchDir, "RESULTS.md"), markdown);
   writeFileSync(join(benchDir, "chart.svg"), toSvg(results));
   if (values["update-readme"]) updateReadme(markdown);
+  formatMarkdown([
+    join(benchDir, "RESULTS.md"),
+    ...(values["update-readme"] ? [join(rootDir, "README.md")] : []),
+  ]);
   process.stdout.write("wrote bench/RESULTS.md and bench/chart.svg\n");
 }
 
@@ -242,6 +247,13 @@ function format(workload: Workload, s: Sample): string {
     parts.push(`p50 ${s.p50Ms.toFixed(2)} ms`, `p99 ${s.p99Ms?.toFixed(2)} ms`);
   if (Number.isFinite(s.cpuUsPerOp)) parts.push(`cpu ${s.cpuUsPerOp.toFixed(1)} µs/op`);
   return parts.join("  ");
+}
+
+/** Pads the Markdown tables the way the project's formatter (Biome) wants them. */
+function formatMarkdown(paths: string[]): void {
+  const biome = join(rootDir, "node_modules", ".bin", "biome");
+  const result = spawnSync(biome, ["format", "--write", ...paths], { stdio: "ignore" });
+  if (result.status !== 0) process.stdout.write("biome format failed; tables left unpadded\n");
 }
 
 /** Replaces the README section between the benchmark markers with the summary and chart. */
