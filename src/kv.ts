@@ -1,5 +1,5 @@
 import type { Client } from "@connectrpc/connect";
-import type { KV as KVService } from "../gen/etcdserverpb/rpc_pb.ts";
+import type { KV as KVService, RangeResponse } from "../gen/etcdserverpb/rpc_pb.ts";
 import { connectOptions } from "./call-options.ts";
 import { InvalidArgumentError, toEtcdError } from "./errors.ts";
 import type { KeyValue } from "./key-value.ts";
@@ -18,6 +18,7 @@ import {
 } from "./kv-wire.ts";
 import { type Int64, toInt64 } from "./numbers.ts";
 import type { CallOptions } from "./options.ts";
+import { RangeResultDecoder } from "./range-result-decoder.ts";
 import type { ReadCoalescer } from "./read-coalescer.ts";
 import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
 import type { DeleteOptions, PutOptions, RangeOptions, TxnRequest } from "./txn.ts";
@@ -56,6 +57,7 @@ export class KV {
   readonly #keyspace: Keyspace;
   readonly #coalescer: ReadCoalescer | undefined;
   readonly #coalesceByDefault: boolean;
+  readonly #rangeDecoder: () => RangeResultDecoder;
 
   /**
    * `reads` is the client's read coalescer (shared by every namespace of a client, so that their
@@ -70,6 +72,7 @@ export class KV {
     this.#keyspace = keyspace;
     this.#coalescer = reads?.coalescer;
     this.#coalesceByDefault = reads?.byDefault === true;
+    this.#rangeDecoder = () => new RangeResultDecoder(keyspace);
   }
 
   /**
@@ -123,8 +126,13 @@ export class KV {
   async range(target: KeyOrRange, options: RangeOptions & CallOptions = {}): Promise<RangeResult> {
     const request = rangeRequest(target, options, this.#keyspace);
     try {
-      const response = await this.#client.range(request, connectOptions(options));
-      return toRangeResult(response, this.#keyspace);
+      const response: RangeResponse | RangeResult = await this.#client.range(
+        request,
+        connectOptions(options, this.#rangeDecoder),
+      );
+      // The lean transport decodes straight into a RangeResult; stock Connect ignores the
+      // decoder and returns the generated message.
+      return "$typeName" in response ? toRangeResult(response, this.#keyspace) : response;
     } catch (error) {
       throw toEtcdError(error, options);
     }

@@ -5,6 +5,7 @@ import {
   type MessageShape,
   mergeFromBinary,
 } from "@bufbuild/protobuf";
+import type { PieceDecoder } from "./piece-decoder.ts";
 
 /** Length of the gRPC message prefix: one flag byte and a 32-bit big-endian length. */
 export const FRAME_HEADER_BYTES = 5;
@@ -63,6 +64,12 @@ export class UnaryMessageReader {
   #pieces: Uint8Array[] = [];
   #payload = 0;
   #extra = 0;
+  readonly #sink: PieceDecoder<unknown> | undefined;
+
+  /** With a `sink`, payload pieces go to it as they arrive instead of being kept. */
+  constructor(sink?: PieceDecoder<unknown>) {
+    this.#sink = sink;
+  }
 
   /**
    * Adds a DATA chunk. Throws on a compressed message. The caller checks `declared` and
@@ -87,7 +94,10 @@ export class UnaryMessageReader {
     return this.received === 0;
   }
 
-  /** The payload as views of the chunks, or what is wrong with the data received. */
+  /**
+   * The payload as views of the chunks (none when they went to the sink), or what is wrong with
+   * the data received.
+   */
   message(): Uint8Array[] | string {
     if (this.declared === -1) return "truncated gRPC message prefix";
     if (this.#payload < this.declared) return "truncated gRPC message";
@@ -98,7 +108,9 @@ export class UnaryMessageReader {
   #add(chunk: Uint8Array, from: number): void {
     const take = Math.min(chunk.byteLength - from, this.declared - this.#payload);
     if (take > 0) {
-      this.#pieces.push(new Uint8Array(chunk.buffer, chunk.byteOffset + from, take));
+      const piece = new Uint8Array(chunk.buffer, chunk.byteOffset + from, take);
+      if (this.#sink) this.#sink.push(piece);
+      else this.#pieces.push(piece);
       this.#payload += take;
     }
     this.#extra += chunk.byteLength - from - Math.max(take, 0);

@@ -39,6 +39,7 @@ import {
   statusError,
   toHeaders,
 } from "./grpc-status.ts";
+import { type PieceDecoder, pieceDecoderKey } from "./piece-decoder.ts";
 
 /**
  * Settings of `createLeanTransport`.
@@ -139,7 +140,14 @@ class LeanTransport implements Transport {
     if (this.#intercepted) {
       return this.#unaryIntercepted(method, signal, timeout, header, message, contextValues);
     }
-    return this.#send(method, signal, timeout, requestHeaders(header, timeout), message);
+    return this.#send(
+      method,
+      signal,
+      timeout,
+      requestHeaders(header, timeout),
+      message,
+      contextValues?.get(pieceDecoderKey),
+    );
   }
 
   stream<I extends DescMessage, O extends DescMessage>(
@@ -214,7 +222,14 @@ class LeanTransport implements Transport {
     } catch (error) {
       return Promise.reject(ConnectError.from(error, Code.InvalidArgument));
     }
-    return this.#send(req.method, req.signal, 0, requestHeaders(req.header, 0), message);
+    return this.#send(
+      req.method,
+      req.signal,
+      0,
+      requestHeaders(req.header, 0),
+      message,
+      req.contextValues.get(pieceDecoderKey),
+    );
   }
 
   #send<I extends DescMessage, O extends DescMessage>(
@@ -223,6 +238,7 @@ class LeanTransport implements Transport {
     timeout: number,
     headers: OutgoingHttpHeaders,
     message: MessageShape<I>,
+    decoder: (() => PieceDecoder<unknown>) | undefined,
   ): Promise<UnaryResponse<I, O>> {
     if (signal?.aborted) return Promise.reject(canceled(signal));
     let frame: Buffer;
@@ -247,6 +263,7 @@ class LeanTransport implements Transport {
         signal,
         timeout,
         this.#readMaxBytes,
+        decoder?.(),
         resolve,
         reject,
       ).start(headers, frame);
@@ -269,7 +286,8 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
   #headers: (IncomingHttpHeaders & IncomingHttpStatusHeader) | undefined;
   #headersEnded = false;
   #trailers: IncomingHttpHeaders | undefined;
-  #reader: UnaryMessageReader | undefined = new UnaryMessageReader();
+  #reader: UnaryMessageReader | undefined;
+  readonly #decoder: PieceDecoder<unknown> | undefined;
   #streamError: unknown;
 
   constructor(
@@ -278,9 +296,12 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
     signal: AbortSignal | undefined,
     timeout: number,
     readMaxBytes: number,
+    decoder: PieceDecoder<unknown> | undefined,
     resolve: (response: UnaryResponse<I, O>) => void,
     reject: (error: ConnectError) => void,
   ) {
+    this.#decoder = decoder;
+    this.#reader = new UnaryMessageReader(decoder);
     this.#session = session;
     this.#method = method;
     this.#signal = signal;
@@ -434,7 +455,10 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
     if (typeof body === "string") {
       return new ConnectError(body, body.startsWith("more") ? Code.Unimplemented : Code.Internal);
     }
-    const message = decodeMessage(this.#method.output, body);
+    // A piece decoder gives what its caller asked for instead of the generated message.
+    const message = this.#decoder
+      ? (this.#decoder.finish() as MessageShape<O>)
+      : decodeMessage(this.#method.output, body);
     return new LeanUnaryResponse(this.#method, message, headers, this.#trailers);
   }
 
