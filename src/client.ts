@@ -1,5 +1,10 @@
 import type { DescService } from "@bufbuild/protobuf";
-import { type Client, createClient, createContextValues } from "@connectrpc/connect";
+import {
+  type Client,
+  createClient,
+  createContextValues,
+  type Transport,
+} from "@connectrpc/connect";
 import {
   Auth,
   Cluster,
@@ -50,6 +55,8 @@ const DEFAULT_KEEPALIVE_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_SEND_BYTES = 2 * 1024 * 1024;
 const DEFAULT_AUTHENTICATE_TIMEOUT_MS = 30_000;
+/** How long `close()` lets tracked closables make their last calls (revoking leases). */
+const CLOSE_DEADLINE_MS = 2_000;
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 
 /**
@@ -77,7 +84,25 @@ export interface RawClients {
  * const untrack = etcd.track({ close: () => controller.abort() });
  */
 export interface Closable {
-  close(): void | Promise<void>;
+  /** Called once by `etcd.close()`, with what is still usable for last calls. */
+  close(closing?: CloseContext): void | Promise<void>;
+}
+
+/**
+ * What `etcd.close()` hands each tracked `Closable`: the client already refuses its users' calls,
+ * but `transport` still carries the closable's last calls (revoking leases, say) until `signal`
+ * fires, a short deadline after `close()` began, or every closable is done. Then the connections
+ * close.
+ *
+ * @example
+ * etcd.track({
+ *   close: (closing) =>
+ *     closing && createClient(Lease, closing.transport).leaseRevoke({ ID: id }, { signal: closing.signal }),
+ * });
+ */
+export interface CloseContext {
+  readonly transport: Transport;
+  readonly signal: AbortSignal;
 }
 
 /**
@@ -94,6 +119,8 @@ export class Etcd {
   readonly kv: KV;
   /** The transport every call goes through (pool of endpoints with retries). */
   readonly transport: PoolTransport;
+  /** Carries the closables' last calls while `close()` runs, after `transport` refuses calls. */
+  readonly #lastCalls: PoolTransport;
   readonly #pool: EndpointPool;
   readonly #members: MemberSync;
   readonly #closables = new Set<Closable>();
@@ -134,10 +161,15 @@ export class Etcd {
       },
       transportFactory(options.transport),
     );
-    this.transport = new PoolTransport(this.#pool, {
+    const transportOptions = {
       dialTimeoutMs: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
-      defaultTimeoutMs: options.timeoutMs,
       clientCert: options.tls?.cert !== undefined,
+    };
+    // Made first: the pool probes endpoints through the transport made last.
+    this.#lastCalls = new PoolTransport(this.#pool, transportOptions);
+    this.transport = new PoolTransport(this.#pool, {
+      ...transportOptions,
+      defaultTimeoutMs: options.timeoutMs,
     });
     this.#members = new MemberSync(
       this.#pool,
@@ -147,6 +179,7 @@ export class Etcd {
     this.track(this.#members);
     this.#username = options.username;
     this.transport.auth = tokenProvider(options, this.transport);
+    this.#lastCalls.auth = this.transport.auth;
     const kvClient = createClient(KVService, this.transport);
     this.kv = new KV(kvClient, new Keyspace(), {
       coalescer: new ReadCoalescer(kvClient),
@@ -396,8 +429,11 @@ export class Etcd {
   }
 
   /**
-   * Ends every watch, keep-alive and session of this client and drops its connections.
-   * Idempotent; later calls reject with `ClientClosedError`.
+   * Ends every watch, keep-alive and session of this client and drops its connections. Leases
+   * this client granted and still keeps alive, and the leases of its sessions, are revoked
+   * first (their keys and locks go at once), for at most 2 s; leases adopted with
+   * `lease.keepAlive(id)` are left to expire. Calls made once `close()` has begun reject with
+   * `ClientClosedError`. Idempotent.
    *
    * @example
    * await etcd.close();
@@ -405,20 +441,37 @@ export class Etcd {
   close(): Promise<void> {
     if (!this.#closed) {
       this.transport.closed = true;
-      this.#closed = (async () => {
-        const closing = [...this.#closables].map(async (c) => {
-          try {
-            await c.close();
-          } catch {
-            // Closing is best effort: the connections go away below in any case.
-          }
-        });
-        this.#closables.clear();
-        await Promise.all(closing);
-        this.#pool.close();
-      })();
+      this.#closed = this.#shutdown();
     }
     return this.#closed;
+  }
+
+  async #shutdown(): Promise<void> {
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new ClientClosedError("etcd client is closed")),
+      CLOSE_DEADLINE_MS,
+    );
+    const context: CloseContext = { transport: this.#lastCalls, signal: deadline.signal };
+    const closing = [...this.#closables].map(async (c) => {
+      try {
+        await c.close(context);
+      } catch {
+        // Closing is best effort: the connections go away below in any case.
+      }
+    });
+    this.#closables.clear();
+    const expired = new Promise((resolve) =>
+      deadline.signal.addEventListener("abort", resolve, { once: true }),
+    );
+    try {
+      await Promise.race([Promise.all(closing), expired]);
+    } finally {
+      clearTimeout(timer);
+      deadline.abort(new ClientClosedError("etcd client is closed"));
+      this.#lastCalls.closed = true;
+      this.#pool.close();
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -6,7 +6,7 @@ export {
   type Role,
   type User,
 } from "./auth.ts";
-export { type Closable, Etcd, type RawClients } from "./client.ts";
+export { type Closable, type CloseContext, Etcd, type RawClients } from "./client.ts";
 export {
   ClusterClient,
   type Member,

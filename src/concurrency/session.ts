@@ -36,7 +36,8 @@ export interface SessionOptions extends CallOptions {
  * (their keys are attached to it, so they vanish when the session ends). Like Go's
  * `concurrency.Session`. When the lease is lost, `lost` resolves with a `SessionExpiredError`,
  * `signal` aborts with it and `onLost` callbacks run: every lock and leadership of the session is
- * gone by then, or about to be.
+ * gone by then, or about to be. Closing the client ends its sessions as `close()` does: their
+ * leases are revoked (within a short deadline), so their locks go at once.
  *
  * @example
  * await using session = await etcd.session({ ttl: 10 });
@@ -62,6 +63,8 @@ export class Session {
   ) {
     this.scope = scope;
     this.lease = lease;
+    // A session's locks and leadership end with the client: closing it revokes this lease.
+    lease.revokeOnClose = true;
     this.attemptTimeoutMs = attemptTimeoutMs;
     this.lost = lease.lost.then((error) => this.#expire(error));
     const forward = () => {

@@ -5,7 +5,7 @@ import {
   type LeaseKeepAliveResponse,
   Lease as LeaseService,
 } from "../../gen/etcdserverpb/rpc_pb.ts";
-import type { Closable } from "../client.ts";
+import type { Closable, CloseContext } from "../client.ts";
 import type { PooledEndpoint } from "../connection/pool.ts";
 import {
   endpointKey,
@@ -36,6 +36,8 @@ export interface KeepAliveOwner {
   lost(error: LeaseLostError): void;
   /** Once, when the client closes while the lease is kept alive. */
   closed(): void;
+  /** Whether closing the client revokes the lease (asked when it closes). */
+  revokeOnClose(): boolean;
 }
 
 /**
@@ -186,14 +188,32 @@ export class LeaseKeepAlive {
     };
   }
 
-  /** Ends the stream and tells every owner the client closed. */
-  close(): void {
+  /**
+   * Ends the stream and tells every owner the client closed. When the client is closing
+   * (`closing` given), then revokes the leases an owner wants revoked, over the transport and
+   * within the time the client allows; a revoke that fails leaves the lease to expire.
+   */
+  async close(closing?: CloseContext): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const owners = [...this.#entries.values()].flatMap((e) => [...e.owners]);
+    const entries = [...this.#entries.values()];
     this.#entries.clear();
     this.#idle();
-    for (const owner of owners) owner.closed();
+    const revoke: bigint[] = [];
+    for (const entry of entries) {
+      if ([...entry.owners].some((owner) => owner.revokeOnClose())) revoke.push(entry.id);
+      for (const owner of entry.owners) owner.closed();
+    }
+    if (!closing || revoke.length === 0) return;
+    const client = createClient(LeaseService, closing.transport);
+    await Promise.all(
+      revoke.map((ID) =>
+        client.leaseRevoke({ ID }, { signal: closing.signal }).then(
+          () => {},
+          () => {},
+        ),
+      ),
+    );
   }
 
   #idle(): void {

@@ -106,6 +106,7 @@ export class LeaseClient {
       response.ID,
       response.TTL,
       sentAt + Number(response.TTL) * 1000,
+      true,
     );
     if (options.keepAlive) lease.keepAlive();
     return lease;

@@ -6,7 +6,8 @@ import type { LeaseClient, LeaseRenewal, LeaseTimeToLive } from "./lease-client.
 /**
  * Where a lease handle stands: `granted` (not renewed by this client), `alive` (kept alive),
  * `lost` (expired, revoked elsewhere, or not renewed in time), `revoked` (by this handle),
- * `released` (renewals stopped with `release()`), `closed` (the client closed).
+ * `released` (renewals stopped with `release()`), `closed` (the client closed; it revoked a
+ * kept-alive lease it had granted).
  *
  * @example
  * if (lease.state === "lost") await register(); // grant a new lease and put again
@@ -17,7 +18,8 @@ export type LeaseState = "granted" | "alive" | "lost" | "revoked" | "released" |
  * A lease granted by etcd. `keepAlive()` renews it on the client's one shared keep-alive stream
  * until `revoke()`, `release()` or the client closes. A kept-alive lease that ends any other way
  * is reported, never silently: `lost` resolves with a `LeaseLostError`, `signal` aborts with
- * it, and `onLost` callbacks run. `await using` revokes it.
+ * it, and `onLost` callbacks run. `await using` revokes it, and so does closing the client when
+ * the lease is kept alive and this client granted it (a lease adopted by ID is left to expire).
  *
  * @example
  * await using lease = (await etcd.lease.grant(10)).keepAlive();
@@ -29,6 +31,11 @@ export class Lease {
   readonly id: bigint;
   /** The TTL etcd granted, in seconds. */
   readonly grantedTtl: bigint;
+  /**
+   * @internal Whether closing the client revokes the lease while it is kept alive: true for a
+   * lease this client granted and for a session's lease, false for one adopted by its ID.
+   */
+  revokeOnClose: boolean;
   /**
    * Resolves with a `LeaseLostError` if the lease is lost while kept alive; stays pending
    * otherwise (it never rejects, so nothing goes unhandled).
@@ -51,8 +58,10 @@ export class Lease {
     id: bigint,
     ttl: bigint,
     deadline: number,
+    revokeOnClose = false,
   ) {
     this.#client = client;
+    this.revokeOnClose = revokeOnClose;
     this.#keepAlive = keepAlive;
     this.id = id;
     this.grantedTtl = ttl;
@@ -66,6 +75,7 @@ export class Lease {
       renewed: (renewedTtl, renewedDeadline) => this.#renewed(renewedTtl, renewedDeadline),
       lost: (error) => this.#lost(error),
       closed: () => this.#closed(),
+      revokeOnClose: () => this.revokeOnClose,
     };
   }
 
