@@ -40,6 +40,7 @@ import {
   toHeaders,
 } from "./grpc-status.ts";
 import { type PieceDecoder, pieceDecoderKey } from "./piece-decoder.ts";
+import { EtcdSessionManager } from "./session.ts";
 
 /**
  * Settings of `createLeanTransport`.
@@ -314,20 +315,29 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
   start(headers: OutgoingHttpHeaders, frame: Buffer): void {
     if (this.#signal) this.#signal.addEventListener("abort", this.#onAbort);
     if (this.#timeout > 0) this.#timer = setTimeout(this.#onDeadline, this.#timeout);
-    this.#session.request("POST", methodPath(this.#method), headers, {}).then(
+    const path = methodPath(this.#method);
+    if (this.#session instanceof EtcdSessionManager) {
+      headers[":method"] = "POST";
+      headers[":path"] = path;
+      let stream: ClientHttp2Stream | undefined;
+      try {
+        stream = this.#session.requestNow(headers);
+      } catch {
+        // The connection died between the checks and the request: the slow path reconnects.
+      }
+      if (stream !== undefined) {
+        this.#send(stream, frame);
+        return;
+      }
+    }
+    this.#session.request("POST", path, headers, {}).then(
       (stream) => {
         if (this.#settled) {
           // Aborted or timed out while the session was connecting.
           stream.close(H2.CANCEL);
           return;
         }
-        this.#stream = stream;
-        stream.on("response", this.#onResponse);
-        stream.on("data", this.#onData);
-        stream.on("trailers", this.#onTrailers);
-        stream.on("error", this.#onError);
-        stream.on("close", this.#onClose);
-        stream.end(frame);
+        this.#send(stream, frame);
       },
       (error: unknown) => {
         this.#fail(
@@ -343,12 +353,23 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
     );
   }
 
+  #send(stream: ClientHttp2Stream, frame: Buffer): void {
+    this.#stream = stream;
+    stream.on("response", this.#onResponse);
+    stream.on("data", this.#onData);
+    stream.on("trailers", this.#onTrailers);
+    stream.on("error", this.#onError);
+    stream.on("close", this.#onClose);
+    stream.end(frame);
+  }
+
   readonly #onResponse = (
     headers: IncomingHttpHeaders & IncomingHttpStatusHeader,
     flags: number,
   ): void => {
     this.#headers = headers;
     this.#headersEnded = (flags & END_STREAM) !== 0;
+    if (this.#session instanceof EtcdSessionManager) this.#session.responded();
   };
 
   readonly #onData = (chunk: Buffer): void => {

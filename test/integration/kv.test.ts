@@ -1018,51 +1018,70 @@ describe("kv", () => {
       await assert.rejects(escaped.get("k"), ClientClosedError);
     });
 
+    test("calls in flight keep the process alive, and it exits once they are done", async () => {
+      // The puts go out on an established connection (the lean transport's fast path). Nothing
+      // else is pending: if the connection did not hold the process open while they are in
+      // flight, it would exit before printing.
+      const outcome = await runChild([
+        `const etcd = new Etcd({ ...testClientOptions(), endpoints });`,
+        `await etcd.get("alive/warm");`,
+        `const puts = Array.from({ length: 50 }, (_, i) => etcd.put(\`alive/\${i}\`, "v"));`,
+        `Promise.all(puts).then((r) => console.log(r.length, "done"), (e) => console.log(String(e)));`,
+      ]);
+      assert.equal(outcome.signal, null, `child did not exit by itself:\n${outcome.err}`);
+      assert.equal(outcome.code, 0, outcome.err);
+      assert.equal(outcome.out.trim(), "50 done");
+      assert.equal((await etcd.get("alive/49"))?.text, "v");
+    });
+
     test("a process that puts, gets and closes exits on its own", async () => {
-      const dir = mkdtempSync(join(tmpdir(), "etcd-connect-exit-"));
-      try {
-        const file = join(dir, "child.ts");
-        const index = JSON.stringify(join(projectRoot, "src/index.ts"));
-        const support = JSON.stringify(join(projectRoot, "test/support/client-options.ts"));
-        writeFileSync(
-          file,
-          [
-            `import { Etcd, prefix } from ${index};`,
-            `import { testClientOptions } from ${support};`,
-            `const endpoints = ${JSON.stringify(fx.endpoints)};`,
-            `const etcd = new Etcd({ ...testClientOptions(), endpoints });`,
-            `await etcd.put("exit/k", "bye");`,
-            `const kv = await etcd.get("exit/k");`,
-            `const pending = etcd.range(prefix("exit/"));`,
-            `await etcd.close();`,
-            `await pending.catch(() => {});`,
-            `{ await using other = new Etcd({ ...testClientOptions(), endpoints }); await other.get("exit/k"); }`,
-            `new Etcd({ ...testClientOptions(), endpoints }).close();`,
-            `console.log(kv?.text);`,
-          ].join("\n"),
-        );
-        const outcome = await new Promise<{
-          code: number | null;
-          signal: string | null;
-          out: string;
-          err: string;
-        }>((done) => {
-          // The timeout only catches a hang; a healthy child exits long before it.
-          execFile(process.execPath, [file], { timeout: 30_000 }, (error, stdout, stderr) => {
-            done({
-              code: error ? (typeof error.code === "number" ? error.code : null) : 0,
-              signal: error?.signal ?? null,
-              out: stdout,
-              err: stderr,
-            });
-          });
-        });
-        assert.equal(outcome.signal, null, `child did not exit by itself:\n${outcome.err}`);
-        assert.equal(outcome.code, 0, outcome.err);
-        assert.equal(outcome.out.trim(), "bye");
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const outcome = await runChild([
+        `const etcd = new Etcd({ ...testClientOptions(), endpoints });`,
+        `await etcd.put("exit/k", "bye");`,
+        `const kv = await etcd.get("exit/k");`,
+        `const pending = etcd.range(prefix("exit/"));`,
+        `await etcd.close();`,
+        `await pending.catch(() => {});`,
+        `{ await using other = new Etcd({ ...testClientOptions(), endpoints }); await other.get("exit/k"); }`,
+        `new Etcd({ ...testClientOptions(), endpoints }).close();`,
+        `console.log(kv?.text);`,
+      ]);
+      assert.equal(outcome.signal, null, `child did not exit by itself:\n${outcome.err}`);
+      assert.equal(outcome.code, 0, outcome.err);
+      assert.equal(outcome.out.trim(), "bye");
     });
   });
 });
+
+/**
+ * Runs `lines` as a module in a child Node process (with `Etcd`, `prefix`, `testClientOptions`
+ * and `endpoints` in scope) and reports how it ended. Its timeout only catches a hang.
+ */
+async function runChild(
+  lines: string[],
+): Promise<{ code: number | null; signal: string | null; out: string; err: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "etcd-connect-exit-"));
+  try {
+    const file = join(dir, "child.ts");
+    const index = JSON.stringify(join(projectRoot, "src/index.ts"));
+    const support = JSON.stringify(join(projectRoot, "test/support/client-options.ts"));
+    const head = [
+      `import { Etcd, prefix } from ${index};`,
+      `import { testClientOptions } from ${support};`,
+      `const endpoints = ${JSON.stringify(fx.endpoints)};`,
+    ];
+    writeFileSync(file, [...head, ...lines].join("\n"));
+    return await new Promise((done) => {
+      execFile(process.execPath, [file], { timeout: 30_000 }, (error, stdout, stderr) => {
+        done({
+          code: error ? (typeof error.code === "number" ? error.code : null) : 0,
+          signal: error?.signal ?? null,
+          out: stdout,
+          err: stderr,
+        });
+      });
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

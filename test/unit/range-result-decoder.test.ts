@@ -77,7 +77,7 @@ describe("RangeResultDecoder", () => {
         fc.constantFrom("", "app/"),
         fc.boolean(),
         (init, offsets, namespace, withUnknown) => {
-          const keyspace = new Keyspace(namespace);
+          const keyspace = new Keyspace(new TextEncoder().encode(namespace));
           const message = create(RangeResponseSchema, {
             ...init,
             kvs: init.kvs.map((kv) => ({ ...kv, key: keyspace.encodeKey(kv.key) })),
