@@ -1,6 +1,7 @@
-import type { Client } from "@connectrpc/connect";
+import type { Client, CallOptions as ConnectCallOptions } from "@connectrpc/connect";
 import { Permission_Type } from "../gen/authpb/auth_pb.ts";
 import type { Auth as AuthService } from "../gen/etcdserverpb/rpc_pb.ts";
+import { connectOptions } from "./call-options.ts";
 import { InvalidArgumentError, toEtcdError } from "./errors.ts";
 import { type KeyOrRange, KeyRange, toKeyRange } from "./keys.ts";
 import type { CallOptions } from "./options.ts";
@@ -92,7 +93,7 @@ export class AuthClient {
    * await etcd.auth.enable();
    */
   async enable(options: CallOptions = {}): Promise<void> {
-    await this.#call(() => this.#client.authEnable({}, options));
+    await this.#call((call) => this.#client.authEnable({}, call), options);
   }
 
   /**
@@ -102,7 +103,7 @@ export class AuthClient {
    * await etcd.auth.disable();
    */
   async disable(options: CallOptions = {}): Promise<void> {
-    await this.#call(() => this.#client.authDisable({}, options));
+    await this.#call((call) => this.#client.authDisable({}, call), options);
   }
 
   /**
@@ -113,7 +114,7 @@ export class AuthClient {
    * if (!(await etcd.auth.status()).enabled) await etcd.auth.enable();
    */
   async status(options: CallOptions = {}): Promise<AuthStatus> {
-    const response = await this.#call(() => this.#client.authStatus({}, options));
+    const response = await this.#call((call) => this.#client.authStatus({}, call), options);
     return { enabled: response.enabled, authRevision: response.authRevision };
   }
 
@@ -142,7 +143,7 @@ export class AuthClient {
     } else {
       throw new InvalidArgumentError("password must be a string or { noPassword: true }");
     }
-    await this.#call(() => this.#client.userAdd(request, options));
+    await this.#call((call) => this.#client.userAdd(request, call), options);
   }
 
   /**
@@ -153,7 +154,7 @@ export class AuthClient {
    */
   async userDelete(name: string, options: CallOptions = {}): Promise<void> {
     checkName(name, "user name");
-    await this.#call(() => this.#client.userDelete({ name }, options));
+    await this.#call((call) => this.#client.userDelete({ name }, call), options);
   }
 
   /**
@@ -171,7 +172,7 @@ export class AuthClient {
     if (typeof password !== "string" || password.length === 0) {
       throw new InvalidArgumentError("password must be a non-empty string");
     }
-    await this.#call(() => this.#client.userChangePassword({ name, password }, options));
+    await this.#call((call) => this.#client.userChangePassword({ name, password }, call), options);
   }
 
   /**
@@ -183,7 +184,7 @@ export class AuthClient {
   async userGrantRole(user: string, role: string, options: CallOptions = {}): Promise<void> {
     checkName(user, "user name");
     checkName(role, "role name");
-    await this.#call(() => this.#client.userGrantRole({ user, role }, options));
+    await this.#call((call) => this.#client.userGrantRole({ user, role }, call), options);
   }
 
   /**
@@ -195,7 +196,7 @@ export class AuthClient {
   async userRevokeRole(user: string, role: string, options: CallOptions = {}): Promise<void> {
     checkName(user, "user name");
     checkName(role, "role name");
-    await this.#call(() => this.#client.userRevokeRole({ name: user, role }, options));
+    await this.#call((call) => this.#client.userRevokeRole({ name: user, role }, call), options);
   }
 
   /**
@@ -206,7 +207,7 @@ export class AuthClient {
    */
   async userGet(name: string, options: CallOptions = {}): Promise<User> {
     checkName(name, "user name");
-    const response = await this.#call(() => this.#client.userGet({ name }, options));
+    const response = await this.#call((call) => this.#client.userGet({ name }, call), options);
     return { name, roles: [...response.roles] };
   }
 
@@ -217,7 +218,7 @@ export class AuthClient {
    * const users = await etcd.auth.userList();
    */
   async userList(options: CallOptions = {}): Promise<string[]> {
-    const response = await this.#call(() => this.#client.userList({}, options));
+    const response = await this.#call((call) => this.#client.userList({}, call), options);
     return [...response.users];
   }
 
@@ -229,7 +230,7 @@ export class AuthClient {
    */
   async roleAdd(name: string, options: CallOptions = {}): Promise<void> {
     checkName(name, "role name");
-    await this.#call(() => this.#client.roleAdd({ name }, options));
+    await this.#call((call) => this.#client.roleAdd({ name }, call), options);
   }
 
   /**
@@ -240,7 +241,7 @@ export class AuthClient {
    */
   async roleDelete(name: string, options: CallOptions = {}): Promise<void> {
     checkName(name, "role name");
-    await this.#call(() => this.#client.roleDelete({ role: name }, options));
+    await this.#call((call) => this.#client.roleDelete({ role: name }, call), options);
   }
 
   /**
@@ -264,11 +265,13 @@ export class AuthClient {
       );
     }
     const range = toKeyRange(keys);
-    await this.#call(() =>
-      this.#client.roleGrantPermission(
-        { name: role, perm: { permType, key: range.key, rangeEnd: range.rangeEnd } },
-        options,
-      ),
+    await this.#call(
+      (call) =>
+        this.#client.roleGrantPermission(
+          { name: role, perm: { permType, key: range.key, rangeEnd: range.rangeEnd } },
+          call,
+        ),
+      options,
     );
   }
 
@@ -285,11 +288,10 @@ export class AuthClient {
   ): Promise<void> {
     checkName(role, "role name");
     const range = toKeyRange(keys);
-    await this.#call(() =>
-      this.#client.roleRevokePermission(
-        { role, key: range.key, rangeEnd: range.rangeEnd },
-        options,
-      ),
+    await this.#call(
+      (call) =>
+        this.#client.roleRevokePermission({ role, key: range.key, rangeEnd: range.rangeEnd }, call),
+      options,
     );
   }
 
@@ -301,7 +303,10 @@ export class AuthClient {
    */
   async roleGet(name: string, options: CallOptions = {}): Promise<Role> {
     checkName(name, "role name");
-    const response = await this.#call(() => this.#client.roleGet({ role: name }, options));
+    const response = await this.#call(
+      (call) => this.#client.roleGet({ role: name }, call),
+      options,
+    );
     return {
       name,
       permissions: response.perm.map((p) => ({
@@ -323,15 +328,15 @@ export class AuthClient {
    * const roles = await etcd.auth.roleList();
    */
   async roleList(options: CallOptions = {}): Promise<string[]> {
-    const response = await this.#call(() => this.#client.roleList({}, options));
+    const response = await this.#call((call) => this.#client.roleList({}, call), options);
     return [...response.roles];
   }
 
-  async #call<T>(send: () => Promise<T>): Promise<T> {
+  async #call<T>(send: (call: ConnectCallOptions) => Promise<T>, options: CallOptions): Promise<T> {
     try {
-      return await send();
+      return await send(connectOptions(options));
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 }

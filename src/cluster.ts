@@ -3,6 +3,7 @@ import type {
   Cluster as ClusterService,
   Member as WireMember,
 } from "../gen/etcdserverpb/rpc_pb.ts";
+import { connectOptions } from "./call-options.ts";
 import { InvalidArgumentError, toEtcdError } from "./errors.ts";
 import { type ResponseHeader, toHeader } from "./key-value.ts";
 import { type Int64, toInt64 } from "./numbers.ts";
@@ -80,11 +81,11 @@ export class ClusterClient {
     try {
       const response = await this.#client.memberList(
         { linearizable: options.linearizable === true },
-        options,
+        connectOptions(options),
       );
       return { header: toHeader(response.header), members: response.members.map(toMember) };
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 
@@ -104,7 +105,7 @@ export class ClusterClient {
     try {
       const response = await this.#client.memberAdd(
         { peerURLs: urls, isLearner: options.isLearner === true },
-        options,
+        connectOptions(options),
       );
       if (!response.member) throw new InvalidArgumentError("etcd returned no member");
       return {
@@ -113,7 +114,7 @@ export class ClusterClient {
         members: response.members.map(toMember),
       };
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 
@@ -126,10 +127,10 @@ export class ClusterClient {
   async memberRemove(id: Int64, options: CallOptions = {}): Promise<MemberListResult> {
     const memberId = toMemberId(id);
     try {
-      const response = await this.#client.memberRemove({ ID: memberId }, options);
+      const response = await this.#client.memberRemove({ ID: memberId }, connectOptions(options));
       return { header: toHeader(response.header), members: response.members.map(toMember) };
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 
@@ -147,10 +148,13 @@ export class ClusterClient {
     const memberId = toMemberId(id);
     const urls = toUrls(peerUrls);
     try {
-      const response = await this.#client.memberUpdate({ ID: memberId, peerURLs: urls }, options);
+      const response = await this.#client.memberUpdate(
+        { ID: memberId, peerURLs: urls },
+        connectOptions(options),
+      );
       return { header: toHeader(response.header), members: response.members.map(toMember) };
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 
@@ -165,10 +169,10 @@ export class ClusterClient {
   async memberPromote(id: Int64, options: CallOptions = {}): Promise<MemberListResult> {
     const memberId = toMemberId(id);
     try {
-      const response = await this.#client.memberPromote({ ID: memberId }, options);
+      const response = await this.#client.memberPromote({ ID: memberId }, connectOptions(options));
       return { header: toHeader(response.header), members: response.members.map(toMember) };
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 }

@@ -3,13 +3,18 @@ import { once } from "node:events";
 import { open, rename, rm } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
-import { type Client, createContextValues } from "@connectrpc/connect";
+import {
+  type Client,
+  type CallOptions as ConnectCallOptions,
+  createContextValues,
+} from "@connectrpc/connect";
 import {
   AlarmRequest_AlarmAction,
   AlarmType,
   type Maintenance as MaintenanceService,
   type StatusResponse,
 } from "../gen/etcdserverpb/rpc_pb.ts";
+import { connectOptions } from "./call-options.ts";
 import { toMemberId } from "./cluster.ts";
 import { endpointKey } from "./connection/pool-transport.ts";
 import {
@@ -200,7 +205,7 @@ export class MaintenanceClient {
       const response = await this.#client.status({}, callOptions(options));
       return toStatus(response, options.endpoint);
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 
@@ -237,11 +242,11 @@ export class MaintenanceClient {
     try {
       const response = await this.#client.alarm(
         { action: AlarmRequest_AlarmAction.GET, memberID: 0n, alarm: AlarmType.NONE },
-        options,
+        connectOptions(options),
       );
       return response.alarms.map((a) => ({ memberId: a.memberID, alarm: alarmKind(a.alarm) }));
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 
@@ -265,13 +270,13 @@ export class MaintenanceClient {
             memberID: toMemberId(target.memberId),
             alarm: code,
           },
-          options,
+          connectOptions(options),
         );
         for (const a of response.alarms) {
           cleared.push({ memberId: a.memberID, alarm: alarmKind(a.alarm) });
         }
       } catch (error) {
-        throw toEtcdError(error);
+        throw toEtcdError(error, options);
       }
     }
     return cleared;
@@ -291,7 +296,7 @@ export class MaintenanceClient {
     try {
       await this.#client.defragment({}, callOptions({ ...options, endpoint }));
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 
@@ -307,7 +312,7 @@ export class MaintenanceClient {
       const header = toHeader(response.header);
       return { header, memberId: header.memberId, hash: response.hash };
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 
@@ -331,7 +336,7 @@ export class MaintenanceClient {
         compactRevision: response.compactRevision,
       };
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 
@@ -359,7 +364,7 @@ export class MaintenanceClient {
         callOptions({ ...options, endpoint: leader.endpoint }),
       );
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 
@@ -527,13 +532,18 @@ function webSink(stream: WritableStream<Uint8Array>, end: boolean): Sink {
   };
 }
 
-function callOptions(options: EndpointOptions) {
+/** `connectOptions`, plus the pin to `endpoint` when one is given. */
+function callOptions(options: EndpointOptions): ConnectCallOptions {
+  const call = connectOptions(options);
+  if (options.endpoint === undefined) return call;
+  const contextValues = (call.contextValues ?? createContextValues()).set(
+    endpointKey,
+    options.endpoint,
+  );
   return {
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-    ...(options.endpoint === undefined
-      ? {}
-      : { contextValues: createContextValues().set(endpointKey, options.endpoint) }),
+    ...(call.signal === undefined ? {} : { signal: call.signal }),
+    ...(call.timeoutMs === undefined ? {} : { timeoutMs: call.timeoutMs }),
+    contextValues,
   };
 }
 

@@ -182,6 +182,7 @@ export async function openSession(
   const call: CallOptions = {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.retry === undefined ? {} : { retry: options.retry }),
   };
   let lease: Lease;
   if (options.lease instanceof Lease) {

@@ -3,6 +3,7 @@ import {
   type LeaseKeepAliveResponse,
   Lease as LeaseService,
 } from "../../gen/etcdserverpb/rpc_pb.ts";
+import { connectOptions } from "../call-options.ts";
 import { neverLeft } from "../connection/retry-policy.ts";
 import {
   EtcdError,
@@ -95,9 +96,9 @@ export class LeaseClient {
     const sentAt = performance.now();
     let response: Awaited<ReturnType<Client<typeof LeaseService>["leaseGrant"]>>;
     try {
-      response = await this.#client.leaseGrant({ TTL: seconds, ID: id }, options);
+      response = await this.#client.leaseGrant({ TTL: seconds, ID: id }, connectOptions(options));
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
     if (response.error) throw toEtcdError(new EtcdError(response.error));
     const lease = new Lease(
@@ -143,10 +144,10 @@ export class LeaseClient {
   async revoke(id: Int64 | Lease, options: CallOptions = {}): Promise<ResponseHeader> {
     const leaseId = id instanceof Lease ? id.id : toInt64(id, "lease id");
     try {
-      const response = await this.#client.leaseRevoke({ ID: leaseId }, options);
+      const response = await this.#client.leaseRevoke({ ID: leaseId }, connectOptions(options));
       return toHeader(response.header);
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 
@@ -165,7 +166,7 @@ export class LeaseClient {
     try {
       const response = await this.#client.leaseTimeToLive(
         { ID: leaseId, keys: options.keys === true },
-        options,
+        connectOptions(options),
       );
       const keys: Uint8Array[] = [];
       for (const key of response.keys) {
@@ -179,7 +180,7 @@ export class LeaseClient {
         keys,
       };
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 
@@ -191,28 +192,29 @@ export class LeaseClient {
    */
   async list(options: CallOptions = {}): Promise<bigint[]> {
     try {
-      const response = await this.#client.leaseLeases({}, options);
+      const response = await this.#client.leaseLeases({}, connectOptions(options));
       return response.leases.map((l) => l.ID);
     } catch (error) {
-      throw toEtcdError(error);
+      throw toEtcdError(error, options);
     }
   }
 
   /**
    * Renews a lease once, on a short stream of its own. Throws `LeaseNotFoundError` when the
-   * lease is gone. Tries each endpoint once while members are unavailable.
+   * lease is gone. Tries each endpoint once while members are unavailable (only one with
+   * `retry: false`).
    *
    * @example
    * const { ttl } = await etcd.lease.keepAliveOnce(id);
    */
   async keepAliveOnce(id: Int64 | Lease, options: CallOptions = {}): Promise<LeaseRenewal> {
     const leaseId = id instanceof Lease ? id.id : toInt64(id, "lease id");
-    const attempts = this.#host.transport.pool.endpoints.length;
+    const attempts = options.retry === false ? 1 : this.#host.transport.pool.endpoints.length;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#renewOnce(leaseId, options);
       } catch (error) {
-        const etcdError = toEtcdError(error);
+        const etcdError = toEtcdError(error, options);
         const retry =
           (etcdError.code === Code.Unavailable || neverLeft(error)) &&
           attempt < attempts &&

@@ -298,6 +298,48 @@ describe("failover", () => {
     }
   });
 
+  test("retry: false reaches lease, cluster, maintenance and auth calls", async () => {
+    const [a, b] = cluster.members as [Member, Member];
+    const role = `retry-off-${process.pid}`;
+    // Each call goes to a fresh client whose first pick is the dead member `a`.
+    const calls: [string, string, (etcd: Etcd, retry: { retry?: false }) => Promise<unknown>][] = [
+      ["lease.grant", "LeaseGrant", (etcd, o) => etcd.lease.grant(5, o)],
+      ["lease.list", "LeaseLeases", (etcd, o) => etcd.lease.list(o)],
+      ["cluster.memberList", "MemberList", (etcd, o) => etcd.cluster.memberList(o)],
+      ["maintenance.alarmList", "Alarm", (etcd, o) => etcd.maintenance.alarmList(o)],
+      ["auth.roleAdd", "RoleAdd", (etcd, o) => etcd.auth.roleAdd(role, o)],
+    ];
+    await a.kill();
+    try {
+      for (const [name, method, call] of calls) {
+        const counter = requestCounter();
+        {
+          await using etcd = client([a.clientUrl, b.clientUrl], {
+            interceptors: [counter.interceptor],
+          });
+          const error = await call(etcd, { retry: false }).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          assert.ok(
+            error instanceof UnavailableError,
+            `${name}: expected Unavailable, got ${error}`,
+          );
+          assert.equal(counter.count(b, method), 0, `${name} with retry: false was not sent on`);
+        }
+        await using etcd = client([a.clientUrl, b.clientUrl], {
+          interceptors: [counter.interceptor],
+        });
+        await call(etcd, {});
+        assert.equal(counter.count(b, method), 1, `${name} without it went on to b`);
+      }
+    } finally {
+      await heal();
+      await using etcd = client(cluster.endpoints);
+      await etcd.auth.roleDelete(role).catch(() => {});
+    }
+  });
+
   test("member discovery: sync() and autoSyncIntervalMs find the voting members", async () => {
     const [first] = cluster.endpoints as [string];
     {
