@@ -109,6 +109,32 @@ function summaryRows(results: BenchResults): SummaryRow[] {
   return rows;
 }
 
+/** Our numbers next to the node:http2 floor's, for the rows that measured it. */
+function floorComparison(results: BenchResults) {
+  const rows: {
+    title: string;
+    unit: string;
+    ours: number | undefined;
+    floor: number | undefined;
+    oursCpu: number;
+    floorCpu: number;
+  }[] = [];
+  for (const w of results.workloads) {
+    const ours = w.samples.ours;
+    const floor = w.samples["h2.floor"];
+    if (!ours || !floor) continue;
+    rows.push({
+      title: w.title,
+      unit: w.unit,
+      ours: w.headline.ours,
+      floor: w.headline["h2.floor"],
+      oursCpu: ours.cpuUsPerOp,
+      floorCpu: floor.cpuUsPerOp,
+    });
+  }
+  return rows;
+}
+
 /** How many times better `ours` is than `other` (> 1: ours is better). */
 function advantage(row: { higherIsBetter: boolean }, ours?: number, other?: number): number {
   if (ours === undefined || other === undefined || !(ours > 0) || !(other > 0)) return Number.NaN;
@@ -199,6 +225,26 @@ export function toMarkdown(results: BenchResults): string {
       lines.push(
         `| ${w.title} | ${clientLabels[name]} | ${num(sample.opsPerSec)} | ${num(sample.p50Ms, 2)} | ` +
           `${num(sample.p99Ms, 2)} | ${num(sample.cpuUsPerOp, 1)} |`,
+      );
+    }
+  }
+  const floorRows = floorComparison(results);
+  if (floorRows.length > 0) {
+    lines.push("", "## Against the node:http2 floor", "");
+    lines.push(
+      "The floor is a hand-written unary call on one node:http2 connection that encodes its " +
+        "request with protobuf-es, checks the status and does not decode the response " +
+        "(`bench/lib/h2-floor.ts`): no client on node:http2 can spend less. etcd-connect's " +
+        "client CPU per operation above it is what the lean transport, the pool and the " +
+        "facade cost, decoding included.",
+      "",
+      "| Workload | etcd-connect | floor | etcd-connect CPU | floor CPU | above the floor |",
+      "|---|---:|---:|---:|---:|---:|",
+    );
+    for (const row of floorRows) {
+      lines.push(
+        `| ${row.title} | ${headlineText(row.ours, row.unit)} | ${headlineText(row.floor, row.unit)} | ` +
+          `${num(row.oursCpu, 1)} µs | ${num(row.floorCpu, 1)} µs | ${num(row.oursCpu - row.floorCpu, 1)} µs |`,
       );
     }
   }
@@ -344,7 +390,11 @@ export function toConsole(results: BenchResults): string {
         : `; replayed, no network: put ${num(x.replayPutDiffUs, 2)} µs, get ${num(x.replayGetDiffUs, 2)} µs`;
     return `facade minus raw client (${name}): put ${num(x.putDiffUs, 1)} µs, get ${num(x.getDiffUs, 1)} µs per call (facade ${num(x.putUs, 1)} / ${num(x.getUs, 1)} µs)${replay}`;
   });
-  return [...summaryLines(results), ...facadeLines].join("\n");
+  const floorLines = floorComparison(results).map(
+    (row) =>
+      `${row.title}: etcd-connect ${num(row.oursCpu, 1)} µs/op, node:http2 floor ${num(row.floorCpu, 1)} µs/op (${num(row.oursCpu - row.floorCpu, 1)} µs above)`,
+  );
+  return [...summaryLines(results), ...floorLines, ...facadeLines].join("\n");
 }
 
 function summaryLines(results: BenchResults): string[] {

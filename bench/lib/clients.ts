@@ -2,13 +2,15 @@
  * The clients the benchmark compares, behind one small interface: this project's `Etcd` on the
  * lean transport (with and without read coalescing), its raw generated client on the same
  * transport, the same facade on stock connect-node, stock connect-node alone (createGrpcTransport
- * and the generated client), and the `etcd3` npm package.
+ * and the generated client), the `etcd3` npm package, and the node:http2 floor (a hand-written
+ * call that does not decode its response).
  */
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Etcd3 } from "etcd3";
 import { Compare_CompareResult, Compare_CompareTarget, KV } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { compare, Etcd, key, op, prefix, prefixEnd } from "../../src/index.ts";
+import { h2FloorClient } from "./h2-floor.ts";
 
 /** Which client a result belongs to. */
 export type ClientName =
@@ -17,7 +19,8 @@ export type ClientName =
   | "ours.raw"
   | "connect"
   | "connect.raw"
-  | "etcd3";
+  | "etcd3"
+  | "h2.floor";
 
 /** How each client is described in the report. */
 export const clientLabels: Record<ClientName, string> = {
@@ -27,6 +30,7 @@ export const clientLabels: Record<ClientName, string> = {
   connect: "etcd-connect on stock connect-node",
   "connect.raw": "stock connect-node (createGrpcTransport + generated client)",
   etcd3: "etcd3 (grpc-js)",
+  "h2.floor": "node:http2 floor (hand-written call, response not decoded)",
 };
 
 /** The operations a workload may ask of a client; a client without one skips that row. */
@@ -78,6 +82,8 @@ function createBenchClient(name: ClientName, endpoints: string[]): BenchClient {
       // Stock connect-node owns its HTTP/2 sessions and has no close(); they unref when idle.
       return { ...rawKv(name, createClient(KV, transport)), close: async () => {} };
     }
+    case "h2.floor":
+      return h2FloorClient(endpoints[0] as string);
     case "etcd3":
       // grpc-js refuses messages over 4 MiB by default; a watch replaying history can exceed it.
       return etcd3Client(

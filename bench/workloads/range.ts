@@ -12,7 +12,7 @@ export const range10k: Workload = {
   id: "range-10k",
   title: "range of 10,000 keys",
   headline: opsPerSecond,
-  clients: ["ours", "etcd3", "connect.raw", "ours.raw", "connect"],
+  clients: ["ours", "etcd3", "connect.raw", "ours.raw", "connect", "h2.floor"],
   async prepare(ctx) {
     const base = `${ctx.prefix}range/`;
     const n = keyCount(ctx);
