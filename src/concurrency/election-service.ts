@@ -1,5 +1,6 @@
 import { type Client, createClient } from "@connectrpc/connect";
 import { Election, type LeaderKey as WireLeaderKey } from "../../gen/v3electionpb/v3election_pb.ts";
+import { connectOptions } from "../call-options.ts";
 import type { Etcd } from "../client.ts";
 import { ElectionNoLeaderError, InvalidArgumentError, toEtcdError } from "../errors.ts";
 import { type KeyValue, type ResponseHeader, toHeader, toKeyValue } from "../key-value.ts";
@@ -62,7 +63,7 @@ export class ElectionService {
     try {
       const response = await this.#client.campaign(
         { name: nameBytes, value: toBytes(value, "value"), lease: leaseIdOf(options.lease) },
-        { ...options, timeoutMs: options.timeoutMs ?? 0 },
+        connectOptions({ ...options, timeoutMs: options.timeoutMs ?? 0 }),
       );
       if (!response.leader) throw new ElectionNoLeaderError("etcd returned no leader key");
       return this.#fromWire(response.leader);
@@ -85,7 +86,7 @@ export class ElectionService {
     try {
       const response = await this.#client.proclaim(
         { leader: this.#toWire(leader), value: toBytes(value, "value") },
-        options,
+        connectOptions(options),
       );
       return toHeader(response.header);
     } catch (error) {
@@ -101,7 +102,10 @@ export class ElectionService {
    */
   async leader(name: Bytes, options: CallOptions = {}): Promise<KeyValue | undefined> {
     try {
-      const response = await this.#client.leader({ name: this.#name(name) }, options);
+      const response = await this.#client.leader(
+        { name: this.#name(name) },
+        connectOptions(options),
+      );
       return response.kv ? toKeyValue(response.kv, this.#keyspace) : undefined;
     } catch (error) {
       const etcdError = toEtcdError(error, options);

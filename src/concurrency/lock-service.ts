@@ -1,5 +1,6 @@
 import { type Client, createClient } from "@connectrpc/connect";
 import { Lock } from "../../gen/v3lockpb/v3lock_pb.ts";
+import { connectOptions } from "../call-options.ts";
 import type { Etcd } from "../client.ts";
 import { InvalidArgumentError, toEtcdError } from "../errors.ts";
 import { type ResponseHeader, toHeader } from "../key-value.ts";
@@ -58,7 +59,7 @@ export class LockService {
     try {
       const response = await this.#client.lock(
         { name: this.#keyspace.encodeKey(nameBytes), lease },
-        { ...options, timeoutMs: options.timeoutMs ?? 0 },
+        connectOptions({ ...options, timeoutMs: options.timeoutMs ?? 0 }),
       );
       return { key: this.#keyspace.decodeKey(response.key), header: toHeader(response.header) };
     } catch (error) {
@@ -76,7 +77,7 @@ export class LockService {
     try {
       const response = await this.#client.unlock(
         { key: this.#keyspace.encodeKey(toBytes(key, "key")) },
-        options,
+        connectOptions(options),
       );
       return toHeader(response.header);
     } catch (error) {

@@ -298,7 +298,7 @@ describe("failover", () => {
     }
   });
 
-  test("retry: false reaches lease, cluster, maintenance and auth calls", async () => {
+  test("retry: false reaches lease, cluster, maintenance, auth, lock and election calls", async () => {
     const [a, b] = cluster.members as [Member, Member];
     const role = `retry-off-${process.pid}`;
     // Each call goes to a fresh client whose first pick is the dead member `a`.
@@ -308,6 +308,8 @@ describe("failover", () => {
       ["cluster.memberList", "MemberList", (etcd, o) => etcd.cluster.memberList(o)],
       ["maintenance.alarmList", "Alarm", (etcd, o) => etcd.maintenance.alarmList(o)],
       ["auth.roleAdd", "RoleAdd", (etcd, o) => etcd.auth.roleAdd(role, o)],
+      ["lockService.unlock", "Unlock", (etcd, o) => etcd.lockService.unlock(`${role}/none`, o)],
+      ["electionService.leader", "Leader", (etcd, o) => etcd.electionService.leader(role, o)],
     ];
     await a.kill();
     try {
