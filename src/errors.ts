@@ -92,6 +92,19 @@ export type FutureRevisionError = InstanceType<typeof FutureRevisionError>;
 /** etcd got an empty key. @example if (e instanceof KeyNotProvidedError) {} */
 export const KeyNotProvidedError = kind("KeyNotProvidedError", Code.InvalidArgument);
 export type KeyNotProvidedError = InstanceType<typeof KeyNotProvidedError>;
+/**
+ * A put with `ignoreValue` or `ignoreLease` named a key that does not exist (etcd's
+ * "etcdserver: key not found"); also an `InvalidArgumentError`, as etcd reports it.
+ *
+ * @example
+ * try { await etcd.put("k", "", { ignoreValue: true }); } catch (e) { if (e instanceof KeyNotFoundError) {} }
+ */
+export const KeyNotFoundError = kind(
+  "KeyNotFoundError",
+  Code.InvalidArgument,
+  InvalidArgumentError,
+);
+export type KeyNotFoundError = InstanceType<typeof KeyNotFoundError>;
 /** A txn has more operations than the server allows (128 by default). @example if (e instanceof TooManyOpsError) {} */
 export const TooManyOpsError = kind("TooManyOpsError", Code.InvalidArgument);
 export type TooManyOpsError = InstanceType<typeof TooManyOpsError>;
@@ -213,6 +226,7 @@ const byMessage = new Map<string, EtcdErrorClass>([
   ["etcdserver: mvcc: required revision is a future revision", FutureRevisionError],
   ["etcdserver: requested lease not found", LeaseNotFoundError],
   ["etcdserver: key is not provided", KeyNotProvidedError],
+  ["etcdserver: key not found", KeyNotFoundError],
   ["etcdserver: too many operations in txn request", TooManyOpsError],
   ["etcdserver: duplicate key given in txn request", DuplicateKeyError],
   ["etcdserver: request is too large", RequestTooLargeError],

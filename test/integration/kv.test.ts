@@ -23,6 +23,7 @@ import {
   EtcdError,
   FutureRevisionError,
   InvalidArgumentError,
+  KeyNotFoundError,
   KeyNotProvidedError,
   LeaseNotFoundError,
   NoEndpointsError,
@@ -347,16 +348,21 @@ describe("kv", () => {
     });
 
     test("ignoreValue and ignoreLease on a missing key are refused by etcd", async () => {
-      await refused(
-        () => etcd.put(`${P}missing`, "", { ignoreValue: true }),
-        EtcdError,
-        /etcdserver: key not found/,
-      );
-      await refused(
-        () => etcd.put(`${P}missing`, "v", { ignoreLease: true }),
-        EtcdError,
-        /etcdserver: key not found/,
-      );
+      for (const error of [
+        await refused(
+          () => etcd.put(`${P}missing`, "", { ignoreValue: true }),
+          KeyNotFoundError,
+          /etcdserver: key not found/,
+        ),
+        await refused(
+          () => etcd.put(`${P}missing`, "v", { ignoreLease: true }),
+          KeyNotFoundError,
+          /etcdserver: key not found/,
+        ),
+      ]) {
+        assert.ok(error instanceof InvalidArgumentError, "still an InvalidArgumentError");
+        assert.equal(error.code, Code.InvalidArgument);
+      }
     });
   });
 
