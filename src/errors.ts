@@ -293,7 +293,8 @@ const byCode = new Map<Code, EtcdErrorClass>([
  *
  * Pass the call's options (`call`) when you have them: then `Canceled` is a `CanceledError` only
  * when the caller's own signal fired, and otherwise an `UnavailableError` (a member killed under
- * an open call or stream surfaces as Canceled).
+ * an open call or stream surfaces as Canceled); a signal from `AbortSignal.timeout()` gives a
+ * `TimeoutError` with DeadlineExceeded, as `timeoutMs` does.
  *
  * @example
  * try { await raw.kv.range({ key }, options); } catch (e) { throw toEtcdError(e, options); }
@@ -319,6 +320,10 @@ export function toEtcdError(
   if (code === Code.Canceled && call !== undefined && call.signal?.aborted !== true) {
     return new UnavailableError(message, Code.Unavailable, { cause });
   }
+  // The caller's signal was a deadline (`AbortSignal.timeout()`): as with `timeoutMs`.
+  if (code === Code.Canceled && isTimeoutReason(call?.signal)) {
+    return new TimeoutError(message, Code.DeadlineExceeded, { cause });
+  }
   const tls = findTlsFailure(error);
   if (tls) {
     return new TlsError(tls.message, Code.Unavailable, {
@@ -340,6 +345,11 @@ export function toEtcdError(
   const fallback = byCode.get(code);
   if (fallback) return new fallback(message, code, { cause });
   return new EtcdError(message, code, { cause });
+}
+
+function isTimeoutReason(signal: AbortSignal | undefined): boolean {
+  const reason: unknown = signal?.aborted === true ? signal.reason : undefined;
+  return reason instanceof DOMException && reason.name === "TimeoutError";
 }
 
 /** A request over a size limit: the client's own (connect-node, lean transport) or etcd's gRPC one. */

@@ -926,6 +926,13 @@ describe("kv", () => {
         assert.ok(late instanceof TimeoutError, String(late));
         assert.equal(late.code, Code.DeadlineExceeded);
 
+        // A deadline given as a signal reads like timeoutMs, not like a cancel.
+        const timedOut = await etcd
+          .get(`${P}warm`, { signal: AbortSignal.timeout(200) })
+          .catch((e: unknown) => e);
+        assert.ok(timedOut instanceof TimeoutError, String(timedOut));
+        assert.equal(timedOut.code, Code.DeadlineExceeded);
+
         const byDefault = await withDefault.get(`${P}warm`).catch((e: unknown) => e);
         assert.ok(
           byDefault instanceof TimeoutError,
