@@ -8,7 +8,10 @@ import type { TransportFactory } from "./connection/endpoint.ts";
  * await etcd.get("k", { timeoutMs: 500, signal: AbortSignal.timeout(1000) });
  */
 export interface CallOptions {
-  /** Aborts the call (and its retries) when it fires. */
+  /**
+   * Aborts the call (and its retries) when it fires: a `CanceledError`, or a `TimeoutError`
+   * when it is a deadline from `AbortSignal.timeout()`.
+   */
   signal?: AbortSignal;
   /** Deadline for the whole call, retries included, in milliseconds; 0 means none. */
   timeoutMs?: number;
