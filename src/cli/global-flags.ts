@@ -22,5 +22,6 @@ export const globalFlags = {
   key: { type: "string", description: "private key PEM file of --cert" },
   user: { type: "string", description: "user name[:password] for etcd authentication" },
   password: { type: "string", description: "password of --user (prompted for when missing)" },
+  hex: { type: "boolean", description: "print keys and values as \\x hex escapes (simple output)" },
   help: { type: "boolean", short: "h", description: "show help" },
 } as const satisfies Record<string, FlagSpec>;

@@ -13,8 +13,21 @@ export interface Sink {
 const NEWLINE = "\n";
 
 /**
- * Writes a command's results in the chosen format. Values are written as raw bytes, so binary
- * keys and values come out unchanged, like etcdctl's.
+ * Bytes as etcdctl's `--hex` prints them: every byte as `\x` and two lowercase hex digits.
+ *
+ * @example
+ * hexEscaped(new Uint8Array([0x68, 0xff])); // "\\x68\\xff"
+ */
+export function hexEscaped(bytes: Uint8Array): string {
+  let text = "";
+  for (const byte of bytes) text += `\\x${byte.toString(16).padStart(2, "0")}`;
+  return text;
+}
+
+/**
+ * Writes a command's results in the chosen format. Keys and values are written as raw bytes, so
+ * binary ones come out unchanged like etcdctl's, or with `hex` as `\x..` escapes like
+ * `etcdctl --hex`.
  *
  * @example
  * out.line("OK");
@@ -22,11 +35,14 @@ const NEWLINE = "\n";
  */
 export class Output {
   readonly format: OutputFormat;
+  /** Key and value bytes print as hex escapes (`--hex`). */
+  readonly hex: boolean;
   readonly #stdout: Sink;
   readonly #stderr: Sink;
 
-  constructor(format: OutputFormat, stdout: Sink, stderr: Sink) {
+  constructor(format: OutputFormat, stdout: Sink, stderr: Sink, hex = false) {
     this.format = format;
+    this.hex = hex;
     this.#stdout = stdout;
     this.#stderr = stderr;
   }
@@ -46,9 +62,9 @@ export class Output {
     this.#stdout.write(text + NEWLINE);
   }
 
-  /** Raw bytes followed by a newline. */
+  /** A key or value followed by a newline: raw bytes, or hex escapes with `hex`. */
   bytesLine(bytes: Uint8Array): void {
-    this.#stdout.write(bytes);
+    this.#stdout.write(this.hex ? hexEscaped(bytes) : bytes);
     this.#stdout.write(NEWLINE);
   }
 

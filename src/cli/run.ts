@@ -72,7 +72,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     context = new CommandContext({
       args: positionals,
       flags: new Flags(flags),
-      out: new Output(format, io.stdout, io.stderr),
+      out: new Output(format, io.stdout, io.stderr, flags.hex === true),
       signal: io.signal,
       stdin: io.stdin,
       endpoints,

@@ -565,3 +565,69 @@ test("a range etcdctl wrote with binary-safe values reads back the same bytes", 
   assert.deepEqual(a.stdout, b.stdout);
   await etcd.delete(prefix(root));
 });
+
+describe("--hex prints keys and values as etcdctl --hex does", () => {
+  const root = uniquePrefix("cli-hex");
+  const binary = Buffer.from([0, 1, 0x7f, 0x80, 0xff, 10]);
+
+  test("get, put --prev-kv, del --prev-kv and txn; json stays base64", async () => {
+    await etcd.put(`${root}bin`, binary);
+    await etcd.put(`${root}empty`, "");
+    await etcd.put(`${root}text`, "hé llo");
+    const get = await same(["--hex", "get", "--prefix", root]);
+    const hex = (bytes: Uint8Array) =>
+      [...bytes].map((b) => `\\x${b.toString(16).padStart(2, "0")}`);
+    assert.equal(
+      get.split("\n")[1],
+      hex(binary).join(""),
+      "a value as \\x escapes, lowercase, two digits",
+    );
+    assert.doesNotMatch(get, /llo/);
+    await same(["get", "--prefix", root, "--hex", "--print-value-only"]);
+    await same(["get", "--prefix", root, "--hex", "--keys-only"]);
+    assert.equal(
+      await ours(["get", "--prefix", root, "--hex", "-w", "json"]),
+      await ours(["get", "--prefix", root, "-w", "json"]),
+    );
+    await same(["get", "--prefix", root, "--hex", "-w", "json"]);
+    const put = await ours(["put", `${root}text`, "v2", "--prev-kv", "--hex"]);
+    assert.equal(
+      put,
+      `OK\n${hex(Buffer.from(`${root}text`)).join("")}\n${hex(Buffer.from("hé llo")).join("")}\n`,
+    );
+    assert.equal(
+      await ours(["put", `${root}text`, "v3", "--prev-kv", "--hex"]),
+      (await theirs(["put", `${root}text`, "v2", "--prev-kv", "--hex"])).replace(
+        "\\x76\\x33",
+        "\\x76\\x32",
+      ),
+    );
+    const txn = `\nput ${root}t x\nget ${root}bin\n\n\n`;
+    await same(["--hex", "txn"], txn);
+    await etcd.put(`${root}gone`, binary);
+    const del = await ours(["--hex", "del", `${root}gone`, "--prev-kv"]);
+    await etcd.put(`${root}gone`, binary);
+    assert.equal(del, await theirs(["--hex", "del", `${root}gone`, "--prev-kv"]));
+    assert.match(del, /^1\n(\\x[0-9a-f]{2})+\n(\\x[0-9a-f]{2})+\n$/);
+  });
+
+  test("watch --hex replays the same lines as etcdctl's", async () => {
+    const key = `${root}w`;
+    const first = await etcd.put(key, binary);
+    await etcd.put(key, "second");
+    await etcd.delete(key);
+    const args = ["--hex", "watch", key, `--rev=${first.revision}`, "--prev-kv"];
+    const ourWatch = new CliProcess(fx.endpoints, args);
+    const theirWatch = spawnEtcdctl(fx.endpoints, args);
+    try {
+      // PUT, key, value; PUT, prev key, prev value, key, value; DELETE, prev key+value, key, "".
+      const lines = 3 + 5 + 5;
+      const ourLines = await ourWatch.waitLines(lines);
+      assert.deepEqual(ourLines, await theirWatch.waitLines(lines));
+      assert.equal(ourLines[2], "\\x00\\x01\\x7f\\x80\\xff\\x0a");
+    } finally {
+      await theirWatch.stop();
+      await ourWatch.stop();
+    }
+  });
+});
