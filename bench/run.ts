@@ -268,12 +268,18 @@ function updateReadme(markdown: string): void {
     process.stdout.write("README has no benchmark markers; left as is\n");
     return;
   }
-  const body = markdown
+  // The summary, then the floor and facade sections one level down; the details stay in
+  // RESULTS.md.
+  const [head = "", ...sections] = markdown
     .replace(/^# Benchmark results\n\n/, "")
     .replace("](chart.svg)", "](bench/chart.svg)")
-    .replace("## Summary\n\n", "")
-    .split("\n## Details")[0]
-    ?.trimEnd();
+    .split("\n## ");
+  const kept = sections
+    .filter((section) => !section.startsWith("Details"))
+    .map((section) =>
+      section.startsWith("Summary\n\n") ? section.slice("Summary\n\n".length) : `### ${section}`,
+    );
+  const body = [head.trimEnd(), ...kept.map((section) => section.trimEnd())].join("\n\n");
   writeFileSync(
     path,
     `${readme.slice(0, from + start.length)}\n${body}\n\nFull tables: [bench/RESULTS.md](bench/RESULTS.md).\n${readme.slice(to)}`,
