@@ -12,8 +12,8 @@ import {
   isStaleTokenError,
   type PoolTransport,
 } from "../connection/pool-transport.ts";
+import { PushQueue } from "../connection/push-queue.ts";
 import { LeaseLostError, toEtcdError } from "../errors.ts";
-import { PushQueue } from "./push-queue.ts";
 
 /** What the keep-alive machinery needs from the client. */
 export interface KeepAliveHost {

@@ -4,6 +4,7 @@ import {
   Lease as LeaseService,
 } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { connectOptions } from "../call-options.ts";
+import { PushQueue } from "../connection/push-queue.ts";
 import { neverLeft } from "../connection/retry-policy.ts";
 import {
   EtcdError,
@@ -18,7 +19,6 @@ import { type Int64, toInt64 } from "../numbers.ts";
 import type { CallOptions } from "../options.ts";
 import { type KeepAliveHost, type KeepAliveStats, sharedKeepAlive } from "./keep-alive.ts";
 import { Lease } from "./lease.ts";
-import { PushQueue } from "./push-queue.ts";
 
 /**
  * Options of `grant`.

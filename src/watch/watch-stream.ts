@@ -8,6 +8,7 @@ import {
 } from "../../gen/etcdserverpb/rpc_pb.ts";
 import type { Event as WireEvent } from "../../gen/mvccpb/kv_pb.ts";
 import { isStaleTokenError, type TokenProvider } from "../connection/pool-transport.ts";
+import { PushQueue } from "../connection/push-queue.ts";
 import {
   AuthFailedError,
   ClientClosedError,
@@ -23,7 +24,6 @@ import {
 import { toHeader } from "../key-value.ts";
 import { type KeyOrRange, toKeyRange } from "../keys.ts";
 import type { Keyspace } from "../keyspace.ts";
-import { PushQueue } from "../lease/push-queue.ts";
 import { toInt64 } from "../numbers.ts";
 import { progressBatch, toBatches } from "./events.ts";
 import { type WatchSpec, WatchState } from "./watch-state.ts";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { sessionKey, withSlash } from "../../src/concurrency/mutex.ts";
-import { PushQueue } from "../../src/lease/push-queue.ts";
+import { PushQueue } from "../../src/connection/push-queue.ts";
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString("latin1");
 
