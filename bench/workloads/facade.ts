@@ -56,36 +56,7 @@ export const facadeCost: Workload = {
       get: (i: number) => pair.get(`${base}${i % KEYS}`),
       rawGet: (i: number) => pair.rawGet(`${base}${i % KEYS}`),
     };
-    type Name = keyof typeof variants;
-    const measure = async (name: Name, warmup: number) =>
-      (await closedLoop(variants[name], { total: slice, concurrency: 200, warmup })).cpuUsPerOp;
-    const per: Record<Name | "putDiff" | "getDiff", number[]> = {
-      put: [],
-      rawPut: [],
-      get: [],
-      rawGet: [],
-      putDiff: [],
-      getDiff: [],
-    };
-    for (let s = 0; s < slices; s++) {
-      // Each pair runs back to back, in alternating order; the median of the pairs' differences
-      // shrugs off the slices that another process disturbed.
-      for (const [facade, raw, diff] of [
-        ["put", "rawPut", "putDiff"],
-        ["get", "rawGet", "getDiff"],
-      ] as const) {
-        const warmup = s === 0 ? slice : 100;
-        const first = s % 2 === 0 ? facade : raw;
-        const second = s % 2 === 0 ? raw : facade;
-        const a = await measure(first, warmup);
-        const b = await measure(second, warmup);
-        const f = first === facade ? a : b;
-        const r = first === facade ? b : a;
-        per[facade].push(f);
-        per[raw].push(r);
-        per[diff].push(f - r);
-      }
-    }
+    const wire = await pairedSlices(variants, slice, slices, 100);
     const isolated =
       client.name === "ours"
         ? await replayed(
@@ -104,24 +75,18 @@ export const facadeCost: Workload = {
             ctx.scale(15, 2),
           )
         : {};
-    const cpu = {
-      put: median(per.put),
-      rawPut: median(per.rawPut),
-      get: median(per.get),
-      rawGet: median(per.rawGet),
-    };
     return {
       ops: slice * slices * 4,
       wallMs: Number.NaN,
       opsPerSec: Number.NaN,
-      cpuUsPerOp: (cpu.put + cpu.get) / 2,
+      cpuUsPerOp: (wire.put + wire.get) / 2,
       extra: {
-        putUs: cpu.put,
-        rawPutUs: cpu.rawPut,
-        putDiffUs: median(per.putDiff),
-        getUs: cpu.get,
-        rawGetUs: cpu.rawGet,
-        getDiffUs: median(per.getDiff),
+        putUs: wire.put,
+        rawPutUs: wire.rawPut,
+        putDiffUs: wire.putDiff,
+        getUs: wire.get,
+        rawGetUs: wire.rawGet,
+        getDiffUs: wire.getDiff,
         ...isolated,
       },
     };
@@ -161,44 +126,66 @@ async function replayed(
       get: () => etcd.get(key),
       rawGet: () => etcd.raw.kv.range({ key: enc.encode(key) }),
     };
-    type Name = keyof typeof variants;
-    const per: Record<string, number[]> = {
-      put: [],
-      rawPut: [],
-      get: [],
-      rawGet: [],
-      putDiff: [],
-      getDiff: [],
-    };
-    for (let s = 0; s < slices; s++) {
-      for (const [facade, raw] of [
-        ["put", "rawPut"],
-        ["get", "rawGet"],
-      ] as const) {
-        const order: Name[] = s % 2 === 0 ? [facade, raw] : [raw, facade];
-        const cpu: Partial<Record<Name, number>> = {};
-        for (const name of order) {
-          const sample = await closedLoop(variants[name], {
-            total: slice,
-            concurrency: 200,
-            warmup: s === 0 ? slice : 200,
-          });
-          cpu[name] = sample.cpuUsPerOp;
-          per[name]?.push(sample.cpuUsPerOp);
-        }
-        per[`${facade}Diff`]?.push((cpu[facade] as number) - (cpu[raw] as number));
-      }
-    }
-    const m = (name: string) => median(per[name] ?? []);
+    const replay = await pairedSlices(variants, slice, slices, 200);
     return {
-      replayPutUs: m("put"),
-      replayRawPutUs: m("rawPut"),
-      replayPutDiffUs: m("putDiff"),
-      replayGetUs: m("get"),
-      replayRawGetUs: m("rawGet"),
-      replayGetDiffUs: m("getDiff"),
+      replayPutUs: replay.put,
+      replayRawPutUs: replay.rawPut,
+      replayPutDiffUs: replay.putDiff,
+      replayGetUs: replay.get,
+      replayRawGetUs: replay.rawGet,
+      replayGetDiffUs: replay.getDiff,
     };
   } finally {
     await etcd.close();
   }
+}
+
+type Variant = "put" | "rawPut" | "get" | "rawGet";
+
+/**
+ * Facade and raw calls in `slices` pairs of `slice` calls each, 200 in flight, each pair back to
+ * back in alternating order: the medians of client CPU per call and of the pairs' differences
+ * (which shrug off the slices another process disturbed). The first slice of each variant warms
+ * up with a whole slice, the others with `warmup` calls.
+ */
+async function pairedSlices(
+  variants: Record<Variant, (i: number) => Promise<unknown>>,
+  slice: number,
+  slices: number,
+  warmup: number,
+): Promise<Record<Variant | "putDiff" | "getDiff", number>> {
+  const per: Record<Variant | "putDiff" | "getDiff", number[]> = {
+    put: [],
+    rawPut: [],
+    get: [],
+    rawGet: [],
+    putDiff: [],
+    getDiff: [],
+  };
+  for (let s = 0; s < slices; s++) {
+    for (const [facade, raw, diff] of [
+      ["put", "rawPut", "putDiff"],
+      ["get", "rawGet", "getDiff"],
+    ] as const) {
+      const cpu: Partial<Record<Variant, number>> = {};
+      for (const name of s % 2 === 0 ? [facade, raw] : [raw, facade]) {
+        const sample = await closedLoop(variants[name], {
+          total: slice,
+          concurrency: 200,
+          warmup: s === 0 ? slice : warmup,
+        });
+        cpu[name] = sample.cpuUsPerOp;
+        per[name].push(sample.cpuUsPerOp);
+      }
+      per[diff].push((cpu[facade] as number) - (cpu[raw] as number));
+    }
+  }
+  return {
+    put: median(per.put),
+    rawPut: median(per.rawPut),
+    get: median(per.get),
+    rawGet: median(per.rawGet),
+    putDiff: median(per.putDiff),
+    getDiff: median(per.getDiff),
+  };
 }
