@@ -1,4 +1,5 @@
 import type { Command } from "./command.ts";
+import { alarmCommands } from "./commands/alarm.ts";
 import { authCommands } from "./commands/auth.ts";
 import { compactionCommand } from "./commands/compaction.ts";
 import { defragCommand } from "./commands/defrag.ts";
@@ -34,6 +35,7 @@ export const commands: readonly Command[] = [
   electCommand,
   ...memberCommands,
   ...endpointCommands,
+  ...alarmCommands,
   snapshotSaveCommand,
   defragCommand,
   ...authCommands,

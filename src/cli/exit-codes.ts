@@ -13,6 +13,8 @@ export const ExitCode = {
   BadConnection: 2,
   /** The input (stdin, a file) could not be understood. */
   InvalidInput: 3,
+  /** The output format asked for is not one this command prints (such as `-w table`). */
+  BadFeature: 4,
   /** Interrupted by a signal (Ctrl-C) before the command finished. */
   Interrupted: 5,
   /** Reading or writing a local file failed. */

@@ -21,8 +21,8 @@ export function generalHelp(commands: readonly Command[]): string {
     flagLines(globalFlags),
     "",
     "Environment: ETCD_ENDPOINTS (default endpoints).",
-    "Exit codes: 0 ok, 1 error, 2 no connection, 3 bad input, 5 interrupted, 6 file error,",
-    "128 bad arguments.",
+    "Exit codes: 0 ok, 1 error, 2 no connection, 3 bad input, 4 output format not supported,",
+    "5 interrupted, 6 file error, 128 bad arguments.",
     "Run 'etcd-connect <command> --help' for a command's flags.",
   ].join("\n");
 }

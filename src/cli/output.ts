@@ -1,3 +1,5 @@
+import { CliError } from "./cli-error.ts";
+import { ExitCode } from "./exit-codes.ts";
 import { type GoJsonValue, goJson } from "./go-json.ts";
 import { table } from "./table.ts";
 
@@ -81,5 +83,17 @@ export class Output {
   /** Text on stderr (progress, notices). */
   note(text: string): void {
     this.#stderr.write(text);
+  }
+}
+
+/**
+ * Fails like etcdctl (exit 4) when `-w table` is asked of a command that has no table.
+ *
+ * @example
+ * rejectTable(ctx.out);
+ */
+export function rejectTable(out: Output): void {
+  if (out.format === "table") {
+    throw new CliError("table not supported as output format", ExitCode.BadFeature);
   }
 }

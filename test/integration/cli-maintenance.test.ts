@@ -1,0 +1,120 @@
+/**
+ * The `etcd-connect` maintenance commands that need a cluster (alarm list and disarm) against a
+ * real 3-member etcd, side by side with etcdctl: the same bytes on stdout where the formats
+ * overlap, and the same exit codes.
+ */
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { AlarmRequest_AlarmAction, AlarmType } from "../../gen/etcdserverpb/rpc_pb.ts";
+import { Etcd } from "../../src/index.ts";
+import { runCli } from "../support/cli.ts";
+import { etcdctl, testClientOptions, uniquePrefix, useEtcd } from "../support/index.ts";
+
+const fx = useEtcd({ size: 3 });
+let client: Etcd | undefined;
+
+function etcd(): Etcd {
+  client ??= new Etcd({ ...testClientOptions(), endpoints: fx.endpoints });
+  return client;
+}
+
+after(async () => {
+  await client?.close();
+});
+
+/** Both tools on the same endpoints and arguments: stdout, stderr and exit codes. */
+async function both(args: string[], endpoints = fx.endpoints) {
+  const ours = await runCli(endpoints, args);
+  const theirs = await etcdctl(endpoints, args, { allowFailure: true });
+  return {
+    ours: { out: ours.stdout.toString(), err: ours.stderr, code: ours.code },
+    theirs: { out: theirs.stdout.toString(), code: theirs.code },
+  };
+}
+
+/** Our command's stdout; fails the test on a non-zero exit. */
+async function ours(args: string[], endpoints = fx.endpoints): Promise<string> {
+  const run = await runCli(endpoints, args);
+  assert.equal(run.code, 0, `etcd-connect ${args.join(" ")} exited ${run.code}: ${run.stderr}`);
+  return run.stdout.toString();
+}
+
+async function memberIds(): Promise<{ ids: bigint[]; leader: bigint }> {
+  const statuses = await etcd().maintenance.statusAll();
+  const ids = statuses.map((s) => s.status?.memberId ?? 0n);
+  const leader = statuses.find((s) => s.status?.isLeader)?.status?.memberId;
+  assert.ok(leader !== undefined && !ids.includes(0n), "every member answers, one leads");
+  return { ids, leader };
+}
+
+async function raiseNoSpace(memberID: bigint): Promise<void> {
+  await etcd().raw.maintenance.alarm({
+    action: AlarmRequest_AlarmAction.ACTIVATE,
+    memberID,
+    alarm: AlarmType.NOSPACE,
+  });
+}
+
+const sortedLines = (text: string) => text.split("\n").filter(Boolean).sort();
+
+test("alarm list and alarm disarm print etcdctl's lines and JSON, with its exit codes", async () => {
+  const one = [fx.endpoints[0] ?? ""];
+  const { ids } = await memberIds();
+  const [a = 0n, b = 0n] = ids;
+  try {
+    let run = await both(["alarm", "list"]);
+    assert.deepEqual([run.ours.out, run.ours.code], ["", 0]);
+    assert.deepEqual([run.theirs.out, run.theirs.code], ["", 0]);
+    run = await both(["alarm", "list", "-w", "json"], one);
+    assert.equal(run.ours.out, run.theirs.out);
+    assert.doesNotMatch(run.ours.out, /alarms/);
+
+    await raiseNoSpace(a);
+    run = await both(["alarm", "list"]);
+    assert.equal(run.ours.out, `memberID:${a} alarm:NOSPACE \n`);
+    assert.equal(run.ours.out, run.theirs.out);
+    run = await both(["alarm", "list", "-w", "json"], one);
+    assert.equal(run.ours.out, run.theirs.out);
+    assert.deepEqual(JSON.parse(run.ours.out).alarms, [{ memberID: Number(a), alarm: 1 }]);
+    const put = await runCli(fx.endpoints, ["put", `${uniquePrefix("cli-alarm")}k`, "v"]);
+    assert.equal(put.code, 1);
+    assert.match(put.stderr, /^Error: [^\n]*database space exceeded\n$/);
+
+    // Two alarms: etcd lists them in no fixed order (a Go map), so compare the sets.
+    await raiseNoSpace(b);
+    run = await both(["alarm", "list"]);
+    assert.deepEqual(sortedLines(run.ours.out), sortedLines(run.theirs.out));
+    assert.equal(sortedLines(run.ours.out).length, 2);
+    const disarmed = await ours(["alarm", "disarm"]);
+    assert.deepEqual(sortedLines(disarmed), sortedLines(run.ours.out));
+    assert.equal(await ours(["alarm", "list"]), "");
+    await ours(["put", `${uniquePrefix("cli-alarm")}k`, "writable again"]);
+
+    await raiseNoSpace(a);
+    await raiseNoSpace(b);
+    const theirs = await etcdctl(fx.endpoints, ["alarm", "disarm"]);
+    assert.deepEqual(sortedLines(theirs.stdout.toString()), sortedLines(disarmed));
+    await raiseNoSpace(a);
+    assert.equal(
+      await ours(["alarm", "disarm", "-w", "json"]),
+      `{"alarms":[{"memberID":${a},"alarm":1}]}\n`,
+    );
+    run = await both(["alarm", "disarm", "-w", "json"]);
+    assert.deepEqual([run.ours.out, run.theirs.out], ["{}\n", "{}\n"]);
+    run = await both(["alarm", "disarm"]);
+    assert.deepEqual([run.ours.out, run.theirs.out], ["", ""]);
+
+    for (const args of [
+      ["alarm", "list", "-w", "table"],
+      ["alarm", "disarm", "-w", "table"],
+    ]) {
+      run = await both(args);
+      assert.deepEqual([run.ours.code, run.theirs.code], [4, 4], args.join(" "));
+      assert.equal(run.ours.err, "Error: table not supported as output format\n");
+    }
+    run = await both(["alarm", "list", "extra"]);
+    assert.deepEqual([run.ours.code, run.theirs.code], [128, 128]);
+  } finally {
+    await etcd().maintenance.alarmDisarm();
+  }
+});
