@@ -10,6 +10,7 @@ import { getCommand } from "./commands/get.ts";
 import { leaseCommands } from "./commands/lease.ts";
 import { lockCommand } from "./commands/lock.ts";
 import { memberCommands } from "./commands/member.ts";
+import { moveLeaderCommand } from "./commands/move-leader.ts";
 import { putCommand } from "./commands/put.ts";
 import { roleCommands } from "./commands/role.ts";
 import { snapshotSaveCommand } from "./commands/snapshot.ts";
@@ -35,6 +36,7 @@ export const commands: readonly Command[] = [
   electCommand,
   ...memberCommands,
   ...endpointCommands,
+  moveLeaderCommand,
   ...alarmCommands,
   snapshotSaveCommand,
   defragCommand,

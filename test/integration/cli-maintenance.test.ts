@@ -1,7 +1,7 @@
 /**
- * The `etcd-connect` maintenance commands that need a cluster (alarm list and disarm) against a
- * real 3-member etcd, side by side with etcdctl: the same bytes on stdout where the formats
- * overlap, and the same exit codes.
+ * The `etcd-connect` maintenance commands that need a cluster (alarm list/disarm, move-leader)
+ * against a real 3-member etcd, side by side with etcdctl: the same bytes on
+ * stdout where the formats overlap, and the same exit codes.
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
@@ -117,4 +117,58 @@ test("alarm list and alarm disarm print etcdctl's lines and JSON, with its exit 
   } finally {
     await etcd().maintenance.alarmDisarm();
   }
+});
+
+test("move-leader hands leadership over and prints etcdctl's line; errors exit as etcdctl's", async () => {
+  const hex = (id: bigint) => id.toString(16);
+  const { ids, leader } = await memberIds();
+  const follower = ids.find((id) => id !== leader) ?? 0n;
+  assert.equal(
+    await ours(["move-leader", hex(follower)]),
+    `Leadership transferred from ${hex(leader)} to ${hex(follower)}\n`,
+  );
+  // The old leader has seen the transfer before answering; wait for every member to agree.
+  for (;;) {
+    const now = await memberIds();
+    if (now.leader === follower) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const back = await etcdctl(fx.endpoints, ["move-leader", hex(leader)]);
+  assert.equal(
+    back.stdout.toString(),
+    `Leadership transferred from ${hex(follower)} to ${hex(leader)}\n`,
+  );
+  for (;;) {
+    const now = await memberIds();
+    if (now.leader === leader) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // To the leader itself: nothing moves; the answer has no header.
+  let run = await both(["move-leader", hex(leader), "-w", "json"]);
+  assert.deepEqual([run.ours.out, run.ours.code], ["{}\n", 0]);
+  assert.deepEqual([run.theirs.out, run.theirs.code], ["{}\n", 0]);
+
+  const followerUrl = (await etcd().maintenance.statusAll()).find(
+    (s) => s.status?.memberId === follower,
+  )?.endpoint;
+  assert.ok(followerUrl);
+  const viaFollower = fx.endpoints.find((e) => followerUrl.endsWith(e.replace(/^\w+:\/\//, "")));
+  run = await both(["move-leader", hex(leader)], [viaFollower ?? followerUrl]);
+  assert.deepEqual([run.ours.code, run.theirs.code], [128, 128]);
+  assert.equal(
+    run.ours.err,
+    `Error: no leader endpoint given at [${viaFollower ?? followerUrl}]\n`,
+  );
+  for (const args of [["move-leader"], ["move-leader", "zz"], ["move-leader", "1", "2"]]) {
+    run = await both(args);
+    assert.deepEqual([run.ours.code, run.theirs.code], [128, 128], args.join(" "));
+    assert.match(run.ours.err, /^Error: [^\n]+\n$/);
+  }
+  run = await both(["move-leader", "1234"]);
+  assert.deepEqual([run.ours.code, run.theirs.code], [1, 1]);
+  assert.match(run.ours.err, /bad leader transferee/);
+  // etcdctl moves, then refuses to print a table (exit 4); we refuse before moving.
+  run = await both(["move-leader", hex(leader), "-w", "table"]);
+  assert.deepEqual([run.ours.code, run.theirs.code], [4, 4]);
+  assert.equal((await memberIds()).leader, leader);
 });
