@@ -1,6 +1,6 @@
 /**
- * The `etcd-connect` maintenance commands that need a cluster (alarm list/disarm, move-leader)
- * against a real 3-member etcd, side by side with etcdctl: the same bytes on
+ * The `etcd-connect` maintenance commands that need a cluster (alarm list/disarm, move-leader,
+ * endpoint hashkv) against a real 3-member etcd, side by side with etcdctl: the same bytes on
  * stdout where the formats overlap, and the same exit codes.
  */
 import assert from "node:assert/strict";
@@ -171,4 +171,37 @@ test("move-leader hands leadership over and prints etcdctl's line; errors exit a
   run = await both(["move-leader", hex(leader), "-w", "table"]);
   assert.deepEqual([run.ours.code, run.theirs.code], [4, 4]);
   assert.equal((await memberIds()).leader, leader);
+});
+
+test("endpoint hashkv: every member's hash, as etcdctl prints it in simple, json and table", async () => {
+  const root = uniquePrefix("cli-hashkv");
+  await etcd().put(`${root}a`, "1");
+  const { revision } = await etcd().put(`${root}b`, "2");
+  await etcd().put(`${root}a`, "3");
+  for (const args of [
+    ["endpoint", "hashkv"],
+    ["endpoint", "hashkv", "--cluster"],
+    ["endpoint", "hashkv", `--rev=${revision}`, "-w", "json"],
+    ["endpoint", "hashkv", "--rev", String(revision), "-w", "table"],
+  ]) {
+    const run = await both(args);
+    assert.equal(run.ours.code, 0, run.ours.err);
+    assert.equal(run.ours.out, run.theirs.out, args.join(" "));
+  }
+  const lines = (await ours(["endpoint", "hashkv", `--rev=${revision}`])).trimEnd().split("\n");
+  assert.deepEqual(
+    lines.map((l) => l.split(", ")[0]),
+    fx.endpoints,
+  );
+  const hashes = new Set(lines.map((l) => l.split(", ")[1]));
+  assert.equal(hashes.size, 1, "members agree at a revision");
+  const latest = await ours(["endpoint", "hashkv", "--cluster"]);
+  assert.ok(!latest.includes(`, ${[...hashes][0]}\n`), "a later revision hashes differently");
+
+  const future = await both(["endpoint", "hashkv", `--rev=${revision + 1000n}`]);
+  assert.deepEqual([future.ours.code, future.theirs.code], [1, 1]);
+  assert.match(
+    future.ours.err,
+    /^Failed to get the hash of endpoint \S+ \(etcdserver: mvcc: required revision is a future revision\)\n/,
+  );
 });

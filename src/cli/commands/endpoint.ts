@@ -202,5 +202,67 @@ function message(error: unknown): string {
     : String(error);
 }
 
+/**
+ * `etcd-connect endpoint hashkv`: each member's hash of its key-value history up to `--rev`
+ * (default: all of it). Members that agree on the data give the same hash at the same revision.
+ *
+ * @example
+ * // etcd-connect endpoint hashkv --cluster --rev 1000
+ */
+export const endpointHashKvCommand: Command = {
+  path: "endpoint hashkv",
+  usage: "",
+  summary: "Prints the KV history hash for each endpoint in --endpoints",
+  flags: {
+    ...clusterFlag,
+    rev: { type: "string", description: "highest revision to hash (default: all revisions)" },
+  },
+  async run(ctx) {
+    const revision = ctx.flags.int("rev") ?? 0n;
+    const endpoints = await targetEndpoints(ctx);
+    const results = await Promise.all(
+      endpoints.map(async (endpoint) => {
+        try {
+          const etcd = await ctx.etcdAt(endpoint);
+          return {
+            endpoint,
+            hash: await etcd.maintenance.hashKV({ revision, signal: ctx.signal }),
+          };
+        } catch (error) {
+          ctx.out.note(`Failed to get the hash of endpoint ${endpoint} (${message(error)})\n`);
+          return { endpoint, hash: undefined };
+        }
+      }),
+    );
+    const ok = results.flatMap((r) => (r.hash ? [{ endpoint: r.endpoint, hash: r.hash }] : []));
+    if (ctx.out.format === "json") {
+      ctx.out.json(
+        ok.map(({ endpoint, hash }) => ({
+          Endpoint: kept(endpoint),
+          HashKV: {
+            header: headerJson(hash.header),
+            hash: hash.hash,
+            compact_revision: hash.compactRevision,
+          },
+        })),
+      );
+    } else if (ctx.out.format === "table") {
+      ctx.out.table(
+        ["Endpoint", "Hash"],
+        ok.map((r) => [r.endpoint, String(r.hash.hash)]),
+      );
+    } else {
+      for (const r of ok) ctx.out.line(`${r.endpoint}, ${r.hash.hash}`);
+    }
+    if (ok.length < results.length) {
+      throw new CliError("some endpoints did not answer", ExitCode.Error);
+    }
+  },
+};
+
 /** The endpoint commands. @example commands.push(...endpointCommands) */
-export const endpointCommands: readonly Command[] = [endpointStatusCommand, endpointHealthCommand];
+export const endpointCommands: readonly Command[] = [
+  endpointStatusCommand,
+  endpointHealthCommand,
+  endpointHashKvCommand,
+];
