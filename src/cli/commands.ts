@@ -13,7 +13,7 @@ import { memberCommands } from "./commands/member.ts";
 import { moveLeaderCommand } from "./commands/move-leader.ts";
 import { putCommand } from "./commands/put.ts";
 import { roleCommands } from "./commands/role.ts";
-import { snapshotSaveCommand } from "./commands/snapshot.ts";
+import { snapshotSaveCommand, snapshotStatusCommand } from "./commands/snapshot.ts";
 import { txnCommand } from "./commands/txn.ts";
 import { userCommands } from "./commands/user.ts";
 import { watchCommand } from "./commands/watch.ts";
@@ -39,6 +39,7 @@ export const commands: readonly Command[] = [
   moveLeaderCommand,
   ...alarmCommands,
   snapshotSaveCommand,
+  snapshotStatusCommand,
   defragCommand,
   ...authCommands,
   ...userCommands,

@@ -5,7 +5,7 @@
  * and etcd's message, with etcdctl's exit codes.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -630,4 +630,42 @@ describe("--hex prints keys and values as etcdctl --hex does", () => {
       await ourWatch.stop();
     }
   });
+});
+
+test("snapshot status reads a saved snapshot as etcdctl does: hash, revision, keys, size", async () => {
+  const root = uniquePrefix("cli-snapshot-status");
+  // Enough data for branch pages, and a value spanning overflow pages.
+  const value = "v".repeat(1000);
+  for (let i = 0; i < 300; i += 50) {
+    await Promise.all(Array.from({ length: 50 }, (_, j) => etcd.put(`${root}${i + j}`, value)));
+  }
+  await etcd.put(`${root}big`, new Uint8Array(200_000).fill(7));
+  await etcd.delete(prefix(`${root}1`));
+  const path = join(dir, "status.db");
+  await ours(["snapshot", "save", path]);
+  for (const format of ["simple", "json", "table"]) {
+    await same(["snapshot", "status", path, "-w", format]);
+  }
+  const [hash, revision, keys] = (await ours(["snapshot", "status", path])).split(", ");
+  assert.match(hash ?? "", /^[0-9a-f]+$/);
+  assert.equal(revision, String((await etcd.range(prefix(root))).header.revision));
+  assert.ok(Number(keys) > 300);
+
+  const junk = join(dir, "junk.db");
+  writeFileSync(junk, "not a database\n".repeat(1000));
+  for (const args of [
+    ["snapshot", "status", junk],
+    ["snapshot", "status", join(dir, "none.db")],
+  ]) {
+    const run = await runCli([], args);
+    const ctl = await etcdctl(fx.endpoints, args, { allowFailure: true });
+    assert.deepEqual([run.code, ctl.code], [1, 1], args.join(" "));
+    assert.match(run.stderr, /^Error: [^\n]+\n$/);
+  }
+  assert.equal(
+    (await runCli([], ["snapshot", "status", junk])).stderr,
+    "Error: invalid database\n",
+  );
+  assert.equal((await runCli([], ["snapshot", "status"])).code, 128);
+  await etcd.delete(prefix(root));
 });

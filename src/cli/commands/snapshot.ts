@@ -1,6 +1,9 @@
 import { usageError } from "../cli-error.ts";
 import type { Command } from "../command.ts";
+import { kept } from "../go-json.ts";
+import { humanBytes } from "../humanize.ts";
 import { ProgressBar } from "../progress-bar.ts";
+import { snapshotFileStatus } from "../snapshot-file.ts";
 
 /**
  * `etcd-connect snapshot save <file>`: streams one member's database to a file (written to
@@ -33,5 +36,40 @@ export const snapshotSaveCommand: Command = {
       bar.finish();
     }
     ctx.out.line(`Snapshot saved at ${path}`);
+  },
+};
+
+/**
+ * `etcd-connect snapshot status <file>`: the hash, revision, key count and size of a saved
+ * snapshot (or of a member's `member/snap/db` while the member is stopped), as `etcdutl snapshot
+ * status` prints them. Reads the file only; no etcd is contacted.
+ *
+ * @example
+ * // etcd-connect snapshot status backup.db -w table
+ */
+export const snapshotStatusCommand: Command = {
+  path: "snapshot status",
+  usage: "<filename>",
+  summary: "Gets backend snapshot status of a given file",
+  async run(ctx) {
+    ctx.expectArgs(1, 1, "snapshot status requires exactly one argument");
+    const status = snapshotFileStatus(ctx.args[0] ?? "");
+    const hash = status.hash.toString(16);
+    const row = [
+      hash,
+      String(status.revision),
+      String(status.totalKey),
+      humanBytes(status.totalSize),
+    ];
+    if (ctx.out.format === "json") {
+      ctx.out.json({
+        hash: kept(status.hash),
+        revision: kept(status.revision),
+        totalKey: kept(status.totalKey),
+        totalSize: kept(status.totalSize),
+      });
+    } else if (ctx.out.format === "table") {
+      ctx.out.table(["Hash", "Revision", "Total Keys", "Total Size"], [row]);
+    } else ctx.out.line(row.join(", "));
   },
 };
