@@ -38,6 +38,12 @@ export interface TlsOptions {
   key?: string | Uint8Array;
   /** Host name to verify the server certificate against, when it differs from the URL's. */
   servername?: string;
+  /**
+   * Accept any server certificate: no CA check, no host name check (a client certificate is
+   * still sent). For tests and throwaway setups only: anyone on the path can read and change
+   * the traffic.
+   */
+  insecureSkipVerify?: boolean;
 }
 
 /**

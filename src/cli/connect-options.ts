@@ -15,6 +15,7 @@ export interface ConnectFlags {
   cacert?: string | undefined;
   cert?: string | undefined;
   key?: string | undefined;
+  "insecure-skip-tls-verify"?: boolean | undefined;
   user?: string | undefined;
   password?: string | undefined;
 }
@@ -48,7 +49,8 @@ export async function connectOptions(
   env: NodeJS.ProcessEnv,
   askPassword: (user: string) => Promise<string>,
 ): Promise<EtcdOptions> {
-  const tlsWanted = flags.cacert !== undefined || flags.cert !== undefined;
+  const insecure = flags["insecure-skip-tls-verify"] === true;
+  const tlsWanted = flags.cacert !== undefined || flags.cert !== undefined || insecure;
   if ((flags.cert === undefined) !== (flags.key === undefined)) {
     throw usageError("--cert and --key go together");
   }
@@ -68,6 +70,7 @@ export async function connectOptions(
       ...(flags.cacert === undefined ? {} : { ca: await readFile(flags.cacert) }),
       ...(flags.cert === undefined ? {} : { cert: await readFile(flags.cert) }),
       ...(flags.key === undefined ? {} : { key: await readFile(flags.key) }),
+      ...(insecure ? { insecureSkipVerify: true } : {}),
     };
   }
   if (flags.user !== undefined) {

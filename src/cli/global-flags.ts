@@ -20,6 +20,10 @@ export const globalFlags = {
   cacert: { type: "string", description: "trust the CA certificates in this PEM file" },
   cert: { type: "string", description: "client certificate PEM file, for --client-cert-auth" },
   key: { type: "string", description: "private key PEM file of --cert" },
+  "insecure-skip-tls-verify": {
+    type: "boolean",
+    description: "accept any server certificate (no CA or host name check): for tests only",
+  },
   user: { type: "string", description: "user name[:password] for etcd authentication" },
   password: { type: "string", description: "password of --user (prompted for when missing)" },
   hex: { type: "boolean", description: "print keys and values as \\x hex escapes (simple output)" },

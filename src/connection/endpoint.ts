@@ -62,6 +62,7 @@ export function createSession(config: EndpointConfig): Http2SessionManager {
         ...(tls.cert === undefined ? {} : { cert: toPem(tls.cert) }),
         ...(tls.key === undefined ? {} : { key: toPem(tls.key) }),
         ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+        ...(tls.insecureSkipVerify === true ? { rejectUnauthorized: false } : {}),
       }
     : {};
   return new EtcdSessionManager(

@@ -69,6 +69,17 @@ test("--cacert, --cert and --key reach an etcd that requires client certificates
   const noCa = await runCli(cluster.endpoints, ["get", key, "--dial-timeout=2s"]);
   assert.equal(noCa.code, 2);
   assert.match(noCa.stderr, /^Error: TlsError \(Unavailable\): [^\n]+\n$/);
+  // No CA, but told to accept any server certificate: the call goes through.
+  const insecure = await runCli(endpoints, [
+    "--insecure-skip-tls-verify",
+    `--cert=${certs.client.certFile}`,
+    `--key=${certs.client.keyFile}`,
+    "get",
+    key,
+    "--print-value-only",
+  ]);
+  assert.equal(insecure.code, 0, insecure.stderr);
+  assert.equal(insecure.stdout.toString(), "over tls\n");
   const missingFile = await runCli(endpoints, ["--cacert=/nonexistent/ca.pem", "get", key]);
   assert.equal(missingFile.code, 6);
   assert.match(missingFile.stderr, /^Error: ENOENT[^\n]*\n$/);

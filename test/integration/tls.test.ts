@@ -169,6 +169,32 @@ describe("TLS", { skip }, () => {
     assert.match(error.message, /127\.0\.0\.1/);
   });
 
+  test("insecureSkipVerify accepts an untrusted server certificate for another host name", async () => {
+    // Without it, the same settings fail: untrusted-server-certificate and hostname-mismatch
+    // above.
+    const named = client(otherHost.endpoints, { insecureSkipVerify: true });
+    const mutual = client(mtls.endpoints, {
+      insecureSkipVerify: true,
+      cert: pki.client.cert,
+      key: pki.client.key,
+    });
+    try {
+      const k = `${uniquePrefix("tls")}insecure`;
+      await named.put(k, "1");
+      assert.equal((await named.get(k))?.text, "1");
+      // The client certificate still goes out: the mutual-TLS member serves the call.
+      await mutual.put(k, "2");
+      assert.equal((await mutual.get(k))?.text, "2");
+    } finally {
+      await named.close();
+      await mutual.close();
+    }
+    await expectTlsError(
+      client(mtls.endpoints, { insecureSkipVerify: true }),
+      "client-certificate-required",
+    );
+  });
+
   test("TLS errors tell which endpoint when several fail the same way", async () => {
     const endpoints = [...mtls.endpoints, ...otherHost.endpoints];
     const etcd = client(endpoints, { ca: otherPki.ca.cert });
