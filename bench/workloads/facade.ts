@@ -119,10 +119,10 @@ async function replayed(
   });
   try {
     const key = "facade/replayed";
-    const value = enc.encode(VALUE);
     const variants = {
       put: () => etcd.put(key, VALUE),
-      rawPut: () => etcd.raw.kv.put({ key: enc.encode(key), value }),
+      // As on the wire: the raw call encodes its strings too, so the difference is the facade's.
+      rawPut: () => etcd.raw.kv.put({ key: enc.encode(key), value: enc.encode(VALUE) }),
       get: () => etcd.get(key),
       rawGet: () => etcd.raw.kv.range({ key: enc.encode(key) }),
     };
