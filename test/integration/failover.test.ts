@@ -116,13 +116,19 @@ describe("failover", () => {
 
   test("a hung member costs a call at most its deadline; later calls go elsewhere", async () => {
     const counter = requestCounter();
-    await using etcd = client(cluster.endpoints, { interceptors: [counter.interceptor] });
+    // Hang a follower: a hung leader also stalls the others' reads until they elect a new one,
+    // which on a loaded machine can outlast the reads' deadlines below.
+    const leader = await cluster.leader();
+    const hung = cluster.members.find((m) => m !== leader) as Member;
+    const others = cluster.members.filter((m) => m !== hung).map((m) => m.clientUrl);
+    await using etcd = client([hung.clientUrl, ...others], {
+      interceptors: [counter.interceptor],
+    });
     const k = `${uniquePrefix("hung")}k`;
     await etcd.put(k, "v");
-    // Warm every connection, so the hung member's looks established; the next pick is m0.
+    // Warm every connection, so the hung member's looks established; the next pick is `hung`.
     await etcd.get(k);
     await etcd.get(k);
-    const hung = cluster.members[0] as Member;
     hung.pause();
     try {
       const before = counter.count(hung, "Range");
