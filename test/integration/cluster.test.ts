@@ -12,7 +12,7 @@ import {
   MembershipError,
   UnhealthyClusterError,
 } from "../../src/index.ts";
-import { type MemberSpec, testClientOptions, useEtcd } from "../support/index.ts";
+import { etcdVersion, type MemberSpec, testClientOptions, useEtcd } from "../support/index.ts";
 
 const fx = useEtcd({ size: 3 });
 
@@ -164,8 +164,21 @@ describe("cluster membership", () => {
     try {
       const updated = await etcd.cluster.memberUpdate(member.id, [second.peerUrl]);
       assert.deepEqual(updated.members.find((m) => m.id === member.id)?.peerUrls, [second.peerUrl]);
-      const { members } = await etcd.cluster.memberList({ linearizable: true });
-      assert.deepEqual(members.find((m) => m.id === member.id)?.peerUrls, [second.peerUrl]);
+      const listed = async () =>
+        (await etcd.cluster.memberList({ linearizable: true })).members.find(
+          (m) => m.id === member.id,
+        )?.peerUrls;
+      if (etcdVersion().startsWith("3.4.")) {
+        // etcd 3.4 has no linearizable MemberList: a member that has not applied the change yet
+        // lists the old URL. Wait until three lists in a row (every member, round robin) agree.
+        const deadline = Date.now() + 10_000;
+        for (let agreeing = 0; agreeing < 3 && Date.now() < deadline; ) {
+          const urls = await listed();
+          agreeing = urls?.length === 1 && urls[0] === second.peerUrl ? agreeing + 1 : 0;
+          if (agreeing === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+      assert.deepEqual(await listed(), [second.peerUrl]);
     } finally {
       await etcd.cluster.memberRemove(member.id);
     }
