@@ -5,14 +5,14 @@ export {
   type PermissionType,
   type Role,
   type User,
-} from "./auth.ts";
-export { type Closable, type CloseContext, Etcd, type RawClients } from "./client.ts";
+} from "./auth/auth.ts";
+export { type Closable, type CloseContext, Etcd, type RawClients } from "./client/etcd.ts";
 export {
   ClusterClient,
   type Member,
   type MemberAddResult,
   type MemberListResult,
-} from "./cluster.ts";
+} from "./cluster/cluster.ts";
 export { Election, ElectionObserver } from "./concurrency/election.ts";
 export { ElectionService, type LeaderKey } from "./concurrency/election-service.ts";
 export { LockService, type ServerLock } from "./concurrency/lock-service.ts";
@@ -48,9 +48,9 @@ export {
   PoolTransport,
   type TokenProvider,
 } from "./connection/pool-transport.ts";
-export type { TlsFailure, TlsFailureReason } from "./connection/tls-errors.ts";
-export * from "./errors.ts";
-export { KeyValue, type ResponseHeader } from "./key-value.ts";
+export type { TlsFailure, TlsFailureReason } from "./core/tls-errors.ts";
+export * from "./core/errors.ts";
+export { KeyValue, type ResponseHeader } from "./kv/key-value.ts";
 export {
   all,
   type Bytes,
@@ -64,8 +64,8 @@ export {
   toBytes,
   toKeyRange,
   toText,
-} from "./keys.ts";
-export { type GetOptions, KV, type ListOptions } from "./kv.ts";
+} from "./core/keys.ts";
+export { type GetOptions, KV, type ListOptions } from "./kv/kv.ts";
 export type { KeepAliveStats } from "./lease/keep-alive.ts";
 export { Lease, type LeaseState } from "./lease/lease.ts";
 export {
@@ -87,11 +87,11 @@ export {
   type SnapshotProgress,
   type SnapshotResult,
   type SnapshotTarget,
-} from "./maintenance.ts";
-export { Namespace } from "./namespace.ts";
-export type { Int64 } from "./numbers.ts";
-export type { CallOptions, EtcdOptions, TlsOptions } from "./options.ts";
-export type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
+} from "./maintenance/maintenance.ts";
+export { Namespace } from "./client/namespace.ts";
+export type { Int64 } from "./core/numbers.ts";
+export type { CallOptions, EtcdOptions, TlsOptions } from "./client/options.ts";
+export type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./kv/results.ts";
 export {
   type Compare,
   type CompareOperator,
@@ -103,7 +103,7 @@ export {
   type PutOptions,
   type RangeOptions,
   type TxnRequest,
-} from "./txn.ts";
+} from "./kv/txn.ts";
 export type { WatchBatch, WatchEvent } from "./watch/events.ts";
 export { DEFAULT_MAX_BUFFERED_EVENTS, WatchStream } from "./watch/watch-stream.ts";
 export { Watcher, type WatchOptions } from "./watch/watcher.ts";

@@ -1,4 +1,4 @@
-import { all, fromKey, type KeyOrRange, prefix, range } from "../keys.ts";
+import { all, fromKey, type KeyOrRange, prefix, range } from "../core/keys.ts";
 import { usageError } from "./cli-error.ts";
 
 /**

@@ -1,5 +1,5 @@
-import type { KeyValue, ResponseHeader } from "../key-value.ts";
-import type { DeleteResult, PutResult, RangeResult, TxnResult } from "../results.ts";
+import type { KeyValue, ResponseHeader } from "../kv/key-value.ts";
+import type { DeleteResult, PutResult, RangeResult, TxnResult } from "../kv/results.ts";
 import type { GoJsonValue } from "./go-json.ts";
 import type { Output } from "./output.ts";
 

@@ -1,9 +1,9 @@
-import { NotLeaderError, toEtcdError } from "../errors.ts";
-import type { KeyValue, ResponseHeader } from "../key-value.ts";
-import { type Bytes, prefix as prefixRange, toBytes, toText } from "../keys.ts";
-import type { CallOptions } from "../options.ts";
-import type { RangeResult, TxnResult } from "../results.ts";
-import { type Compare, compare, op, type TxnRequest } from "../txn.ts";
+import { NotLeaderError, toEtcdError } from "../core/errors.ts";
+import type { KeyValue, ResponseHeader } from "../kv/key-value.ts";
+import { type Bytes, prefix as prefixRange, toBytes, toText } from "../core/keys.ts";
+import type { CallOptions } from "../client/options.ts";
+import type { RangeResult, TxnResult } from "../kv/results.ts";
+import { type Compare, compare, op, type TxnRequest } from "../kv/txn.ts";
 import { sessionKey, withSlash } from "./mutex.ts";
 import { deleteOwnKey, removeOwnKey } from "./own-key.ts";
 import { operationSignal, retrying, sleep } from "./retry.ts";

@@ -1,9 +1,9 @@
-import { LockReleasedError, toEtcdError } from "../errors.ts";
-import type { ResponseHeader } from "../key-value.ts";
-import { type Bytes, prefix as prefixRange, toBytes, toText } from "../keys.ts";
-import type { CallOptions } from "../options.ts";
-import type { RangeResult, TxnResult } from "../results.ts";
-import { type Compare, compare, op, type TxnRequest } from "../txn.ts";
+import { LockReleasedError, toEtcdError } from "../core/errors.ts";
+import type { ResponseHeader } from "../kv/key-value.ts";
+import { type Bytes, prefix as prefixRange, toBytes, toText } from "../core/keys.ts";
+import type { CallOptions } from "../client/options.ts";
+import type { RangeResult, TxnResult } from "../kv/results.ts";
+import { type Compare, compare, op, type TxnRequest } from "../kv/txn.ts";
 import { deleteOwnKey, removeOwnKey } from "./own-key.ts";
 import { operationSignal, retrying } from "./retry.ts";
 import { FIRST_CREATED, type Waiting, waitDeletes } from "./scope.ts";

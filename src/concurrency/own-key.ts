@@ -1,4 +1,4 @@
-import { compare, op } from "../txn.ts";
+import { compare, op } from "../kv/txn.ts";
 import { operationSignal, retrying } from "./retry.ts";
 import type { Waiting } from "./scope.ts";
 import type { Session } from "./session.ts";

@@ -9,8 +9,8 @@ import {
   TooManyRequestsError,
   toEtcdError,
   UnavailableError,
-} from "../errors.ts";
-import type { CallOptions } from "../options.ts";
+} from "../core/errors.ts";
+import type { CallOptions } from "../client/options.ts";
 
 const MIN_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 1_000;

@@ -1,11 +1,11 @@
-import type { Etcd } from "../client.ts";
-import type { EtcdError } from "../errors.ts";
-import type { KeyValue } from "../key-value.ts";
-import { prefix } from "../keys.ts";
-import type { Keyspace } from "../keyspace.ts";
-import type { KV } from "../kv.ts";
-import type { RangeResult } from "../results.ts";
-import type { RangeOptions } from "../txn.ts";
+import type { Etcd } from "../client/etcd.ts";
+import type { EtcdError } from "../core/errors.ts";
+import type { KeyValue } from "../kv/key-value.ts";
+import { prefix } from "../core/keys.ts";
+import type { Keyspace } from "../kv/keyspace.ts";
+import type { KV } from "../kv/kv.ts";
+import type { RangeResult } from "../kv/results.ts";
+import type { RangeOptions } from "../kv/txn.ts";
 import { isTransient, retrying, sleep } from "./retry.ts";
 
 /**

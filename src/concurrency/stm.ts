@@ -1,11 +1,11 @@
-import { CompactedError, InvalidArgumentError, StmConflictError, toEtcdError } from "../errors.ts";
-import type { KeyValue, ResponseHeader } from "../key-value.ts";
-import { type Bytes, toBytes, toText } from "../keys.ts";
-import type { KV } from "../kv.ts";
-import { type Int64, toInt64 } from "../numbers.ts";
-import type { CallOptions } from "../options.ts";
-import type { RangeResult } from "../results.ts";
-import { type Compare, compare, type Op, op, type RangeOptions } from "../txn.ts";
+import { CompactedError, InvalidArgumentError, StmConflictError, toEtcdError } from "../core/errors.ts";
+import type { KeyValue, ResponseHeader } from "../kv/key-value.ts";
+import { type Bytes, toBytes, toText } from "../core/keys.ts";
+import type { KV } from "../kv/kv.ts";
+import { type Int64, toInt64 } from "../core/numbers.ts";
+import type { CallOptions } from "../client/options.ts";
+import type { RangeResult } from "../kv/results.ts";
+import { type Compare, compare, type Op, op, type RangeOptions } from "../kv/txn.ts";
 import { operationSignal } from "./retry.ts";
 
 /**

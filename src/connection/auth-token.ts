@@ -1,4 +1,4 @@
-import { AuthNotEnabledError, toEtcdError } from "../errors.ts";
+import { AuthNotEnabledError, toEtcdError } from "../core/errors.ts";
 import type { TokenProvider } from "./pool-transport.ts";
 
 /**

@@ -1,6 +1,6 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createGrpcTransport, type Http2SessionManager } from "@connectrpc/connect-node";
-import type { TlsOptions } from "../options.ts";
+import type { TlsOptions } from "../client/options.ts";
 import { createLeanTransport } from "./lean-transport.ts";
 import { EtcdSessionManager } from "./session.ts";
 

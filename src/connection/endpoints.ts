@@ -1,4 +1,4 @@
-import { InvalidArgumentError, NoEndpointsError } from "../errors.ts";
+import { InvalidArgumentError, NoEndpointsError } from "../core/errors.ts";
 
 /**
  * Checks and normalizes endpoint URLs: "host:port" becomes "http://host:port", a trailing slash

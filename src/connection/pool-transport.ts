@@ -14,12 +14,12 @@ import {
   type UnaryResponse,
 } from "@connectrpc/connect";
 import { Maintenance } from "../../gen/etcdserverpb/rpc_pb.ts";
-import { ClientClosedError, InvalidArgumentError } from "../errors.ts";
+import { ClientClosedError, InvalidArgumentError } from "../core/errors.ts";
 import { normalizeEndpoints } from "./endpoints.ts";
 import type { EndpointPool, PooledEndpoint } from "./pool.ts";
 import { isEndpointFailure, shouldRetry, toCallError } from "./retry-policy.ts";
 import { EtcdSessionManager } from "./session.ts";
-import { findTlsFailure, withTlsFailure } from "./tls-errors.ts";
+import { findTlsFailure, withTlsFailure } from "../core/tls-errors.ts";
 
 /**
  * Supplies the auth token for each call. `refresh` is asked after etcd rejected `rejected`; it

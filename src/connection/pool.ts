@@ -1,4 +1,4 @@
-import { NoEndpointsError } from "../errors.ts";
+import { NoEndpointsError } from "../core/errors.ts";
 import type { EndpointConfig, EndpointTransport, TransportFactory } from "./endpoint.ts";
 
 const MIN_BACKOFF_MS = 100;

@@ -5,7 +5,7 @@ import {
   type LeaseKeepAliveResponse,
   Lease as LeaseService,
 } from "../../gen/etcdserverpb/rpc_pb.ts";
-import type { Closable, CloseContext } from "../client.ts";
+import type { Closable, CloseContext } from "../client/etcd.ts";
 import type { PooledEndpoint } from "../connection/pool.ts";
 import {
   endpointKey,
@@ -13,7 +13,7 @@ import {
   type PoolTransport,
 } from "../connection/pool-transport.ts";
 import { PushQueue } from "../connection/push-queue.ts";
-import { LeaseLostError, toEtcdError } from "../errors.ts";
+import { LeaseLostError, toEtcdError } from "../core/errors.ts";
 
 /** What the keep-alive machinery needs from the client. */
 export interface KeepAliveHost {

@@ -3,7 +3,7 @@ import {
   type LeaseKeepAliveResponse,
   Lease as LeaseService,
 } from "../../gen/etcdserverpb/rpc_pb.ts";
-import { connectOptions } from "../call-options.ts";
+import { connectOptions } from "../connection/connect-options.ts";
 import { PushQueue } from "../connection/push-queue.ts";
 import { neverLeft } from "../connection/retry-policy.ts";
 import {
@@ -12,11 +12,11 @@ import {
   LeaseNotFoundError,
   toEtcdError,
   UnavailableError,
-} from "../errors.ts";
-import { type ResponseHeader, toHeader } from "../key-value.ts";
-import type { Keyspace } from "../keyspace.ts";
-import { type Int64, toInt64 } from "../numbers.ts";
-import type { CallOptions } from "../options.ts";
+} from "../core/errors.ts";
+import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
+import type { Keyspace } from "../kv/keyspace.ts";
+import { type Int64, toInt64 } from "../core/numbers.ts";
+import type { CallOptions } from "../client/options.ts";
 import { type KeepAliveHost, type KeepAliveStats, sharedKeepAlive } from "./keep-alive.ts";
 import { Lease } from "./lease.ts";
 

@@ -1,5 +1,5 @@
-import { CanceledError, ClientClosedError, LeaseLostError, LeaseNotFoundError } from "../errors.ts";
-import type { CallOptions } from "../options.ts";
+import { CanceledError, ClientClosedError, LeaseLostError, LeaseNotFoundError } from "../core/errors.ts";
+import type { CallOptions } from "../client/options.ts";
 import type { KeepAliveOwner, LeaseKeepAlive } from "./keep-alive.ts";
 import type { LeaseClient, LeaseRenewal, LeaseTimeToLive } from "./lease-client.ts";
 

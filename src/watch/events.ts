@@ -1,7 +1,7 @@
 import { Event_EventType, type Event as WireEvent } from "../../gen/mvccpb/kv_pb.ts";
-import type { ResponseHeader } from "../key-value.ts";
-import { type KeyValue, toKeyValue } from "../key-value.ts";
-import type { Keyspace } from "../keyspace.ts";
+import type { ResponseHeader } from "../kv/key-value.ts";
+import { type KeyValue, toKeyValue } from "../kv/key-value.ts";
+import type { Keyspace } from "../kv/keyspace.ts";
 
 /**
  * One change to one key. `kv.modRevision` is the revision of the change (for a delete, the

@@ -1,5 +1,5 @@
 import type { WatchCreateRequest_FilterType } from "../../gen/etcdserverpb/rpc_pb.ts";
-import type { Keyspace } from "../keyspace.ts";
+import type { Keyspace } from "../kv/keyspace.ts";
 import type { WatchBatch } from "./events.ts";
 
 /** What a watcher asks etcd for, without the start revision (that moves as events arrive). */

@@ -20,11 +20,11 @@ import {
   UnavailableError,
   UserEmptyError,
   WatchCompactedError,
-} from "../errors.ts";
-import { toHeader } from "../key-value.ts";
-import { type KeyOrRange, toKeyRange } from "../keys.ts";
-import type { Keyspace } from "../keyspace.ts";
-import { toInt64 } from "../numbers.ts";
+} from "../core/errors.ts";
+import { toHeader } from "../kv/key-value.ts";
+import { type KeyOrRange, toKeyRange } from "../core/keys.ts";
+import type { Keyspace } from "../kv/keyspace.ts";
+import { toInt64 } from "../core/numbers.ts";
 import { progressBatch, toBatches } from "./events.ts";
 import { type WatchSpec, WatchState } from "./watch-state.ts";
 import { Watcher, type WatchOptions } from "./watcher.ts";

@@ -1,5 +1,5 @@
-import { CanceledError } from "../errors.ts";
-import type { Int64 } from "../numbers.ts";
+import { CanceledError } from "../core/errors.ts";
+import type { Int64 } from "../core/numbers.ts";
 import type { WatchBatch, WatchEvent } from "./events.ts";
 import type { WatchState } from "./watch-state.ts";
 import type { WatchStream } from "./watch-stream.ts";

@@ -1,4 +1,4 @@
-import type { EtcdOptions } from "../../src/options.ts";
+import type { EtcdOptions } from "../../src/client/options.ts";
 
 type TestClientOptions = Pick<EtcdOptions, "transport">;
 

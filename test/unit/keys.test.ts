@@ -14,9 +14,9 @@ import {
   toKeyRange,
   toText,
 } from "../../src/index.ts";
-import { Keyspace } from "../../src/keyspace.ts";
-import { deleteRequest, putRequest, rangeRequest, txnRequest } from "../../src/kv-wire.ts";
-import { compare, op } from "../../src/txn.ts";
+import { Keyspace } from "../../src/kv/keyspace.ts";
+import { deleteRequest, putRequest, rangeRequest, txnRequest } from "../../src/kv/kv-wire.ts";
+import { compare, op } from "../../src/kv/txn.ts";
 
 const enc = new TextEncoder();
 const b = (...bytes: number[]) => new Uint8Array(bytes);

@@ -3,10 +3,10 @@ import { describe, test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import { RangeResponseSchema } from "../../gen/etcdserverpb/rpc_pb.ts";
-import { Keyspace } from "../../src/keyspace.ts";
-import { toRangeResult } from "../../src/kv-wire.ts";
-import { RangeResultDecoder } from "../../src/range-result-decoder.ts";
-import type { RangeResult } from "../../src/results.ts";
+import { Keyspace } from "../../src/kv/keyspace.ts";
+import { toRangeResult } from "../../src/kv/kv-wire.ts";
+import { RangeResultDecoder } from "../../src/kv/range-result-decoder.ts";
+import type { RangeResult } from "../../src/kv/results.ts";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

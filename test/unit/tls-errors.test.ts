@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { findTlsFailure, withTlsFailure } from "../../src/connection/tls-errors.ts";
+import { findTlsFailure, withTlsFailure } from "../../src/core/tls-errors.ts";
 import { TlsError, toEtcdError } from "../../src/index.ts";
 
 function nodeError(code: string, message = code): Error {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { type ResponseHeader, WatchCompactedError } from "../../src/index.ts";
-import { Keyspace } from "../../src/keyspace.ts";
+import { Keyspace } from "../../src/kv/keyspace.ts";
 import type { WatchBatch } from "../../src/watch/events.ts";
 import { WatchState } from "../../src/watch/watch-state.ts";
 

@@ -1,7 +1,7 @@
 import { AlarmRequest_AlarmAction } from "../../../gen/etcdserverpb/rpc_pb.ts";
-import { toEtcdError } from "../../errors.ts";
-import { toHeader } from "../../key-value.ts";
-import type { AlarmKind } from "../../maintenance.ts";
+import { toEtcdError } from "../../core/errors.ts";
+import { toHeader } from "../../kv/key-value.ts";
+import type { AlarmKind } from "../../maintenance/maintenance.ts";
 import { usageError } from "../cli-error.ts";
 import type { Command } from "../command.ts";
 import type { CommandContext } from "../context.ts";

@@ -1,5 +1,5 @@
-import type { KeyOrRange } from "../../keys.ts";
-import type { DeleteOptions } from "../../txn.ts";
+import type { KeyOrRange } from "../../core/keys.ts";
+import type { DeleteOptions } from "../../kv/txn.ts";
 import type { Command, FlagSpec } from "../command.ts";
 import type { Flags } from "../flags.ts";
 import { keyTarget } from "../key-target.ts";

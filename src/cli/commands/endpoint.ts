@@ -1,5 +1,5 @@
-import { PermissionDeniedError } from "../../errors.ts";
-import type { MemberStatus } from "../../maintenance.ts";
+import { PermissionDeniedError } from "../../core/errors.ts";
+import type { MemberStatus } from "../../maintenance/maintenance.ts";
 import { CliError } from "../cli-error.ts";
 import type { Command } from "../command.ts";
 import type { CommandContext } from "../context.ts";

@@ -1,5 +1,5 @@
-import { toEtcdError } from "../../errors.ts";
-import { toHeader } from "../../key-value.ts";
+import { toEtcdError } from "../../core/errors.ts";
+import { toHeader } from "../../kv/key-value.ts";
 import { CliError, usageError } from "../cli-error.ts";
 import type { Command } from "../command.ts";
 import { reportError } from "../error-report.ts";

@@ -1,5 +1,5 @@
-import type { Bytes } from "../../keys.ts";
-import type { PutOptions } from "../../txn.ts";
+import type { Bytes } from "../../core/keys.ts";
+import type { PutOptions } from "../../kv/txn.ts";
 import { usageError } from "../cli-error.ts";
 import type { Command, FlagSpec } from "../command.ts";
 import type { Flags } from "../flags.ts";

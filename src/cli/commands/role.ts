@@ -1,5 +1,5 @@
-import type { PermissionType } from "../../auth.ts";
-import { toKeyRange } from "../../keys.ts";
+import type { PermissionType } from "../../auth/auth.ts";
+import { toKeyRange } from "../../core/keys.ts";
 import { usageError } from "../cli-error.ts";
 import type { Command } from "../command.ts";
 import type { CommandContext } from "../context.ts";

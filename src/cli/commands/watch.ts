@@ -1,4 +1,4 @@
-import { CanceledError } from "../../errors.ts";
+import { CanceledError } from "../../core/errors.ts";
 import type { WatchBatch } from "../../watch/events.ts";
 import type { Command } from "../command.ts";
 import { kept } from "../go-json.ts";

@@ -15,12 +15,12 @@ import {
   type ResponseOp,
   type TxnRequestSchema,
   type TxnResponse,
-} from "../gen/etcdserverpb/rpc_pb.ts";
-import { InvalidArgumentError } from "./errors.ts";
+} from "../../gen/etcdserverpb/rpc_pb.ts";
+import { InvalidArgumentError } from "../core/errors.ts";
 import { toHeader, toKeyValue } from "./key-value.ts";
-import { type Bytes, type KeyOrRange, toBytes, toKeyRange } from "./keys.ts";
+import { type Bytes, type KeyOrRange, toBytes, toKeyRange } from "../core/keys.ts";
 import type { Keyspace } from "./keyspace.ts";
-import { toInt64 } from "./numbers.ts";
+import { toInt64 } from "../core/numbers.ts";
 import type { DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
 import type {
   Compare,

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { findTlsFailure, type TlsFailureReason } from "./connection/tls-errors.ts";
+import { findTlsFailure, type TlsFailureReason } from "./tls-errors.ts";
 
 export { Code } from "@connectrpc/connect";
 

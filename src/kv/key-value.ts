@@ -1,6 +1,6 @@
-import type { ResponseHeader as WireHeader } from "../gen/etcdserverpb/rpc_pb.ts";
-import type { KeyValue as WireKeyValue } from "../gen/mvccpb/kv_pb.ts";
-import { toText } from "./keys.ts";
+import type { ResponseHeader as WireHeader } from "../../gen/etcdserverpb/rpc_pb.ts";
+import type { KeyValue as WireKeyValue } from "../../gen/mvccpb/kv_pb.ts";
+import { toText } from "../core/keys.ts";
 import type { Keyspace } from "./keyspace.ts";
 
 /**

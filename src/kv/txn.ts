@@ -1,5 +1,5 @@
-import type { Bytes, KeyOrRange } from "./keys.ts";
-import type { Int64 } from "./numbers.ts";
+import type { Bytes, KeyOrRange } from "../core/keys.ts";
+import type { Int64 } from "../core/numbers.ts";
 
 /**
  * The comparison a `Compare` makes: etcd's EQUAL, NOT_EQUAL, GREATER and LESS.

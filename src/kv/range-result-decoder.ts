@@ -1,4 +1,4 @@
-import type { PieceDecoder } from "./connection/piece-decoder.ts";
+import type { PieceDecoder } from "../connection/piece-decoder.ts";
 import { KeyValue, type ResponseHeader } from "./key-value.ts";
 import type { Keyspace } from "./keyspace.ts";
 import type { RangeResult } from "./results.ts";

@@ -1,4 +1,4 @@
-import { KeyRange, prefixEnd } from "./keys.ts";
+import { KeyRange, prefixEnd } from "../core/keys.ts";
 
 const ZERO = new Uint8Array([0]);
 

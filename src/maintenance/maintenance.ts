@@ -13,20 +13,20 @@ import {
   AlarmType,
   type Maintenance as MaintenanceService,
   type StatusResponse,
-} from "../gen/etcdserverpb/rpc_pb.ts";
-import { connectOptions } from "./call-options.ts";
-import { toMemberId } from "./cluster.ts";
-import { endpointKey } from "./connection/pool-transport.ts";
+} from "../../gen/etcdserverpb/rpc_pb.ts";
+import { connectOptions } from "../connection/connect-options.ts";
+import { toMemberId } from "../cluster/cluster.ts";
+import { endpointKey } from "../connection/pool-transport.ts";
 import {
   type EtcdError,
   InvalidArgumentError,
   NoEndpointsError,
   SnapshotError,
   toEtcdError,
-} from "./errors.ts";
-import { type ResponseHeader, toHeader } from "./key-value.ts";
-import { type Int64, toInt64 } from "./numbers.ts";
-import type { CallOptions } from "./options.ts";
+} from "../core/errors.ts";
+import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
+import { type Int64, toInt64 } from "../core/numbers.ts";
+import type { CallOptions } from "../client/options.ts";
 
 /**
  * Options of calls that concern one member: `endpoint` sends the call to that endpoint of the

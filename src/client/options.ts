@@ -1,5 +1,5 @@
 import type { Interceptor } from "@connectrpc/connect";
-import type { TransportFactory } from "./connection/endpoint.ts";
+import type { TransportFactory } from "../connection/endpoint.ts";
 
 /**
  * Options every call accepts.

@@ -1,10 +1,10 @@
 import type { Client, CallOptions as ConnectCallOptions } from "@connectrpc/connect";
-import { Permission_Type } from "../gen/authpb/auth_pb.ts";
-import type { Auth as AuthService } from "../gen/etcdserverpb/rpc_pb.ts";
-import { connectOptions } from "./call-options.ts";
-import { InvalidArgumentError, toEtcdError } from "./errors.ts";
-import { type KeyOrRange, KeyRange, toKeyRange } from "./keys.ts";
-import type { CallOptions } from "./options.ts";
+import { Permission_Type } from "../../gen/authpb/auth_pb.ts";
+import type { Auth as AuthService } from "../../gen/etcdserverpb/rpc_pb.ts";
+import { connectOptions } from "../connection/connect-options.ts";
+import { InvalidArgumentError, toEtcdError } from "../core/errors.ts";
+import { type KeyOrRange, KeyRange, toKeyRange } from "../core/keys.ts";
+import type { CallOptions } from "../client/options.ts";
 
 /**
  * What a role may do on a key range.

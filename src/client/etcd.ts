@@ -12,41 +12,41 @@ import {
   Lease,
   Maintenance,
   Watch,
-} from "../gen/etcdserverpb/rpc_pb.ts";
-import { Election } from "../gen/v3electionpb/v3election_pb.ts";
-import { Lock } from "../gen/v3lockpb/v3lock_pb.ts";
-import { AuthClient } from "./auth.ts";
-import { ClusterClient } from "./cluster.ts";
-import { ElectionObserver } from "./concurrency/election.ts";
-import { ElectionService } from "./concurrency/election-service.ts";
-import { LockService } from "./concurrency/lock-service.ts";
-import { openSession, type Session, type SessionOptions } from "./concurrency/session.ts";
-import { runStm, type StmOptions, type StmResult, type StmTransaction } from "./concurrency/stm.ts";
-import { PasswordAuth, StaticToken } from "./connection/auth-token.ts";
+} from "../../gen/etcdserverpb/rpc_pb.ts";
+import { Election } from "../../gen/v3electionpb/v3election_pb.ts";
+import { Lock } from "../../gen/v3lockpb/v3lock_pb.ts";
+import { AuthClient } from "../auth/auth.ts";
+import { ClusterClient } from "../cluster/cluster.ts";
+import { ElectionObserver } from "../concurrency/election.ts";
+import { ElectionService } from "../concurrency/election-service.ts";
+import { LockService } from "../concurrency/lock-service.ts";
+import { openSession, type Session, type SessionOptions } from "../concurrency/session.ts";
+import { runStm, type StmOptions, type StmResult, type StmTransaction } from "../concurrency/stm.ts";
+import { PasswordAuth, StaticToken } from "../connection/auth-token.ts";
 import {
   createConnectEndpointTransport,
   createLeanEndpointTransport,
   type TransportFactory,
-} from "./connection/endpoint.ts";
-import { normalizeEndpoints } from "./connection/endpoints.ts";
-import { MemberSync } from "./connection/member-sync.ts";
-import { EndpointPool } from "./connection/pool.ts";
-import { noAuthKey, PoolTransport } from "./connection/pool-transport.ts";
-import { ClientClosedError, InvalidArgumentError } from "./errors.ts";
-import type { KeyValue } from "./key-value.ts";
-import { type Bytes, type KeyOrRange, toBytes } from "./keys.ts";
-import { Keyspace } from "./keyspace.ts";
-import { type GetOptions, KV, type ListOptions } from "./kv.ts";
-import { LeaseClient } from "./lease/lease-client.ts";
-import { MaintenanceClient } from "./maintenance.ts";
+} from "../connection/endpoint.ts";
+import { normalizeEndpoints } from "../connection/endpoints.ts";
+import { MemberSync } from "../connection/member-sync.ts";
+import { EndpointPool } from "../connection/pool.ts";
+import { noAuthKey, PoolTransport } from "../connection/pool-transport.ts";
+import { ClientClosedError, InvalidArgumentError } from "../core/errors.ts";
+import type { KeyValue } from "../kv/key-value.ts";
+import { type Bytes, type KeyOrRange, toBytes } from "../core/keys.ts";
+import { Keyspace } from "../kv/keyspace.ts";
+import { type GetOptions, KV, type ListOptions } from "../kv/kv.ts";
+import { LeaseClient } from "../lease/lease-client.ts";
+import { MaintenanceClient } from "../maintenance/maintenance.ts";
 import { Namespace } from "./namespace.ts";
-import type { Int64 } from "./numbers.ts";
+import type { Int64 } from "../core/numbers.ts";
 import type { CallOptions, EtcdOptions } from "./options.ts";
-import { ReadCoalescer } from "./read-coalescer.ts";
-import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
-import type { DeleteOptions, PutOptions, RangeOptions, TxnRequest } from "./txn.ts";
-import { WatchStream } from "./watch/watch-stream.ts";
-import type { Watcher, WatchOptions } from "./watch/watcher.ts";
+import { ReadCoalescer } from "../kv/read-coalescer.ts";
+import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "../kv/results.ts";
+import type { DeleteOptions, PutOptions, RangeOptions, TxnRequest } from "../kv/txn.ts";
+import { WatchStream } from "../watch/watch-stream.ts";
+import type { Watcher, WatchOptions } from "../watch/watcher.ts";
 
 const DEFAULT_DIAL_TIMEOUT_MS = 5_000;
 const DEFAULT_KEEPALIVE_INTERVAL_MS = 30_000;

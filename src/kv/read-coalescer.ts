@@ -4,8 +4,8 @@ import type {
   KV as KVService,
   RangeRequestSchema,
   RangeResponse,
-} from "../gen/etcdserverpb/rpc_pb.ts";
-import type { CallOptions } from "./options.ts";
+} from "../../gen/etcdserverpb/rpc_pb.ts";
+import type { CallOptions } from "../client/options.ts";
 
 /** etcd's default limit of operations in one txn (`--max-txn-ops`). */
 export const MAX_COALESCED = 128;

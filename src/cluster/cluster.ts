@@ -2,12 +2,12 @@ import type { Client } from "@connectrpc/connect";
 import type {
   Cluster as ClusterService,
   Member as WireMember,
-} from "../gen/etcdserverpb/rpc_pb.ts";
-import { connectOptions } from "./call-options.ts";
-import { InvalidArgumentError, toEtcdError } from "./errors.ts";
-import { type ResponseHeader, toHeader } from "./key-value.ts";
-import { type Int64, toInt64 } from "./numbers.ts";
-import type { CallOptions } from "./options.ts";
+} from "../../gen/etcdserverpb/rpc_pb.ts";
+import { connectOptions } from "../connection/connect-options.ts";
+import { InvalidArgumentError, toEtcdError } from "../core/errors.ts";
+import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
+import { type Int64, toInt64 } from "../core/numbers.ts";
+import type { CallOptions } from "../client/options.ts";
 
 /**
  * A member of the cluster. `name` and `clientUrls` are empty until an added member has started.
