@@ -7,6 +7,8 @@ export {
   type User,
 } from "./auth/auth.ts";
 export { type Closable, type CloseContext, Etcd, type RawClients } from "./client/etcd.ts";
+export { Namespace } from "./client/namespace.ts";
+export type { EtcdOptions } from "./client/options.ts";
 export {
   ClusterClient,
   type Member,
@@ -48,9 +50,9 @@ export {
   PoolTransport,
   type TokenProvider,
 } from "./connection/pool-transport.ts";
-export type { TlsFailure, TlsFailureReason } from "./core/tls-errors.ts";
+export type { TlsOptions } from "./connection/tls-options.ts";
+export type { CallOptions } from "./core/call-options.ts";
 export * from "./core/errors.ts";
-export { KeyValue, type ResponseHeader } from "./kv/key-value.ts";
 export {
   all,
   type Bytes,
@@ -65,7 +67,29 @@ export {
   toKeyRange,
   toText,
 } from "./core/keys.ts";
+export type { Int64 } from "./core/numbers.ts";
+export type { TlsFailure, TlsFailureReason } from "./core/tls-errors.ts";
+export { KeyValue, type ResponseHeader } from "./kv/key-value.ts";
 export { type GetOptions, KV, type ListOptions } from "./kv/kv.ts";
+export type {
+  CompactResult,
+  DeleteResult,
+  PutResult,
+  RangeResult,
+  TxnResult,
+} from "./kv/results.ts";
+export {
+  type Compare,
+  type CompareOperator,
+  type CompareTarget,
+  compare,
+  type DeleteOptions,
+  type Op,
+  op,
+  type PutOptions,
+  type RangeOptions,
+  type TxnRequest,
+} from "./kv/txn.ts";
 export type { KeepAliveStats } from "./lease/keep-alive.ts";
 export { Lease, type LeaseState } from "./lease/lease.ts";
 export {
@@ -88,22 +112,6 @@ export {
   type SnapshotResult,
   type SnapshotTarget,
 } from "./maintenance/maintenance.ts";
-export { Namespace } from "./client/namespace.ts";
-export type { Int64 } from "./core/numbers.ts";
-export type { CallOptions, EtcdOptions, TlsOptions } from "./client/options.ts";
-export type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./kv/results.ts";
-export {
-  type Compare,
-  type CompareOperator,
-  type CompareTarget,
-  compare,
-  type DeleteOptions,
-  type Op,
-  op,
-  type PutOptions,
-  type RangeOptions,
-  type TxnRequest,
-} from "./kv/txn.ts";
 export type { WatchBatch, WatchEvent } from "./watch/events.ts";
 export { DEFAULT_MAX_BUFFERED_EVENTS, WatchStream } from "./watch/watch-stream.ts";
 export { Watcher, type WatchOptions } from "./watch/watcher.ts";

@@ -2,9 +2,9 @@ import type { Client, CallOptions as ConnectCallOptions } from "@connectrpc/conn
 import { Permission_Type } from "../../gen/authpb/auth_pb.ts";
 import type { Auth as AuthService } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { connectOptions } from "../connection/connect-options.ts";
+import type { CallOptions } from "../core/call-options.ts";
 import { InvalidArgumentError, toEtcdError } from "../core/errors.ts";
 import { type KeyOrRange, KeyRange, toKeyRange } from "../core/keys.ts";
-import type { CallOptions } from "../client/options.ts";
 
 /**
  * What a role may do on a key range.

@@ -21,7 +21,12 @@ import { ElectionObserver } from "../concurrency/election.ts";
 import { ElectionService } from "../concurrency/election-service.ts";
 import { LockService } from "../concurrency/lock-service.ts";
 import { openSession, type Session, type SessionOptions } from "../concurrency/session.ts";
-import { runStm, type StmOptions, type StmResult, type StmTransaction } from "../concurrency/stm.ts";
+import {
+  runStm,
+  type StmOptions,
+  type StmResult,
+  type StmTransaction,
+} from "../concurrency/stm.ts";
 import { PasswordAuth, StaticToken } from "../connection/auth-token.ts";
 import {
   createConnectEndpointTransport,
@@ -32,21 +37,28 @@ import { normalizeEndpoints } from "../connection/endpoints.ts";
 import { MemberSync } from "../connection/member-sync.ts";
 import { EndpointPool } from "../connection/pool.ts";
 import { noAuthKey, PoolTransport } from "../connection/pool-transport.ts";
+import type { CallOptions } from "../core/call-options.ts";
 import { ClientClosedError, InvalidArgumentError } from "../core/errors.ts";
-import type { KeyValue } from "../kv/key-value.ts";
 import { type Bytes, type KeyOrRange, toBytes } from "../core/keys.ts";
+import type { Int64 } from "../core/numbers.ts";
+import type { KeyValue } from "../kv/key-value.ts";
 import { Keyspace } from "../kv/keyspace.ts";
 import { type GetOptions, KV, type ListOptions } from "../kv/kv.ts";
+import { ReadCoalescer } from "../kv/read-coalescer.ts";
+import type {
+  CompactResult,
+  DeleteResult,
+  PutResult,
+  RangeResult,
+  TxnResult,
+} from "../kv/results.ts";
+import type { DeleteOptions, PutOptions, RangeOptions, TxnRequest } from "../kv/txn.ts";
 import { LeaseClient } from "../lease/lease-client.ts";
 import { MaintenanceClient } from "../maintenance/maintenance.ts";
-import { Namespace } from "./namespace.ts";
-import type { Int64 } from "../core/numbers.ts";
-import type { CallOptions, EtcdOptions } from "./options.ts";
-import { ReadCoalescer } from "../kv/read-coalescer.ts";
-import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "../kv/results.ts";
-import type { DeleteOptions, PutOptions, RangeOptions, TxnRequest } from "../kv/txn.ts";
 import { WatchStream } from "../watch/watch-stream.ts";
 import type { Watcher, WatchOptions } from "../watch/watcher.ts";
+import { Namespace } from "./namespace.ts";
+import type { EtcdOptions } from "./options.ts";
 
 const DEFAULT_DIAL_TIMEOUT_MS = 5_000;
 const DEFAULT_KEEPALIVE_INTERVAL_MS = 30_000;

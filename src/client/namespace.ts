@@ -1,20 +1,31 @@
-import type { Etcd } from "./etcd.ts";
 import { ElectionObserver } from "../concurrency/election.ts";
 import { ElectionService } from "../concurrency/election-service.ts";
 import { LockService } from "../concurrency/lock-service.ts";
 import { openSession, type Session, type SessionOptions } from "../concurrency/session.ts";
-import { runStm, type StmOptions, type StmResult, type StmTransaction } from "../concurrency/stm.ts";
+import {
+  runStm,
+  type StmOptions,
+  type StmResult,
+  type StmTransaction,
+} from "../concurrency/stm.ts";
+import type { CallOptions } from "../core/call-options.ts";
 import { InvalidArgumentError } from "../core/errors.ts";
-import type { KeyValue } from "../kv/key-value.ts";
 import { type Bytes, type KeyOrRange, toBytes, toText } from "../core/keys.ts";
+import type { Int64 } from "../core/numbers.ts";
+import type { KeyValue } from "../kv/key-value.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
 import type { GetOptions, KV, ListOptions } from "../kv/kv.ts";
-import { LeaseClient } from "../lease/lease-client.ts";
-import type { Int64 } from "../core/numbers.ts";
-import type { CallOptions } from "./options.ts";
-import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "../kv/results.ts";
+import type {
+  CompactResult,
+  DeleteResult,
+  PutResult,
+  RangeResult,
+  TxnResult,
+} from "../kv/results.ts";
 import type { DeleteOptions, PutOptions, RangeOptions, TxnRequest } from "../kv/txn.ts";
+import { LeaseClient } from "../lease/lease-client.ts";
 import type { Watcher, WatchOptions } from "../watch/watcher.ts";
+import type { Etcd } from "./etcd.ts";
 
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 

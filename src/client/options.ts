@@ -1,50 +1,7 @@
 import type { Interceptor } from "@connectrpc/connect";
 import type { TransportFactory } from "../connection/endpoint.ts";
 
-/**
- * Options every call accepts.
- *
- * @example
- * await etcd.get("k", { timeoutMs: 500, signal: AbortSignal.timeout(1000) });
- */
-export interface CallOptions {
-  /**
-   * Aborts the call (and its retries) when it fires: a `CanceledError`, or a `TimeoutError`
-   * when it is a deadline from `AbortSignal.timeout()`.
-   */
-  signal?: AbortSignal;
-  /** Deadline for the whole call, retries included, in milliseconds; 0 means none. */
-  timeoutMs?: number;
-  /**
-   * false: send the call once, to one endpoint, with no retry at all (not even of a write that
-   * provably never left). Default true: reads are retried on another endpoint while members are
-   * unavailable, writes only when they never reached etcd.
-   */
-  retry?: boolean;
-}
-
-/**
- * TLS settings for https endpoints. PEM strings or buffers.
- *
- * @example
- * new Etcd({ endpoints: ["https://10.0.0.1:2379"], tls: { ca: readFileSync("ca.pem") } });
- */
-export interface TlsOptions {
-  /** Certificate authority to trust instead of the system's. */
-  ca?: string | Uint8Array;
-  /** Client certificate, for etcd started with --client-cert-auth. */
-  cert?: string | Uint8Array;
-  /** Private key of the client certificate. */
-  key?: string | Uint8Array;
-  /** Host name to verify the server certificate against, when it differs from the URL's. */
-  servername?: string;
-  /**
-   * Accept any server certificate: no CA check, no host name check (a client certificate is
-   * still sent). For tests and throwaway setups only: anyone on the path can read and change
-   * the traffic.
-   */
-  insecureSkipVerify?: boolean;
-}
+import type { TlsOptions } from "../connection/tls-options.ts";
 
 /**
  * How the client reaches etcd.

@@ -4,10 +4,10 @@ import type {
   Member as WireMember,
 } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { connectOptions } from "../connection/connect-options.ts";
+import type { CallOptions } from "../core/call-options.ts";
 import { InvalidArgumentError, toEtcdError } from "../core/errors.ts";
-import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
 import { type Int64, toInt64 } from "../core/numbers.ts";
-import type { CallOptions } from "../client/options.ts";
+import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
 
 /**
  * A member of the cluster. `name` and `clientUrls` are empty until an added member has started.

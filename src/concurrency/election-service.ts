@@ -1,14 +1,14 @@
 import { type Client, createClient } from "@connectrpc/connect";
 import { Election, type LeaderKey as WireLeaderKey } from "../../gen/v3electionpb/v3election_pb.ts";
-import { connectOptions } from "../connection/connect-options.ts";
 import type { Etcd } from "../client/etcd.ts";
+import { connectOptions } from "../connection/connect-options.ts";
+import type { CallOptions } from "../core/call-options.ts";
 import { ElectionNoLeaderError, InvalidArgumentError, toEtcdError } from "../core/errors.ts";
-import { type KeyValue, type ResponseHeader, toHeader, toKeyValue } from "../kv/key-value.ts";
 import { type Bytes, toBytes } from "../core/keys.ts";
+import type { Int64 } from "../core/numbers.ts";
+import { type KeyValue, type ResponseHeader, toHeader, toKeyValue } from "../kv/key-value.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
 import type { Lease } from "../lease/lease.ts";
-import type { Int64 } from "../core/numbers.ts";
-import type { CallOptions } from "../client/options.ts";
 import { leaseIdOf } from "./lock-service.ts";
 import type { Session } from "./session.ts";
 

@@ -1,7 +1,7 @@
+import type { CallOptions } from "../core/call-options.ts";
 import { NotLeaderError, toEtcdError } from "../core/errors.ts";
-import type { KeyValue, ResponseHeader } from "../kv/key-value.ts";
 import { type Bytes, prefix as prefixRange, toBytes, toText } from "../core/keys.ts";
-import type { CallOptions } from "../client/options.ts";
+import type { KeyValue, ResponseHeader } from "../kv/key-value.ts";
 import type { RangeResult, TxnResult } from "../kv/results.ts";
 import { type Compare, compare, op, type TxnRequest } from "../kv/txn.ts";
 import { sessionKey, withSlash } from "./mutex.ts";

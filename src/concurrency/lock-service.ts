@@ -1,14 +1,14 @@
 import { type Client, createClient } from "@connectrpc/connect";
 import { Lock } from "../../gen/v3lockpb/v3lock_pb.ts";
-import { connectOptions } from "../connection/connect-options.ts";
 import type { Etcd } from "../client/etcd.ts";
+import { connectOptions } from "../connection/connect-options.ts";
+import type { CallOptions } from "../core/call-options.ts";
 import { InvalidArgumentError, toEtcdError } from "../core/errors.ts";
-import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
 import { type Bytes, toBytes } from "../core/keys.ts";
+import { type Int64, toInt64 } from "../core/numbers.ts";
+import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
 import { Lease } from "../lease/lease.ts";
-import { type Int64, toInt64 } from "../core/numbers.ts";
-import type { CallOptions } from "../client/options.ts";
 import { Session } from "./session.ts";
 
 /**

@@ -1,4 +1,5 @@
 import { Code } from "@connectrpc/connect";
+import type { CallOptions } from "../core/call-options.ts";
 import {
   CanceledError,
   ClientClosedError,
@@ -10,7 +11,6 @@ import {
   toEtcdError,
   UnavailableError,
 } from "../core/errors.ts";
-import type { CallOptions } from "../client/options.ts";
 
 const MIN_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 1_000;

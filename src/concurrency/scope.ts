@@ -1,7 +1,7 @@
 import type { Etcd } from "../client/etcd.ts";
 import type { EtcdError } from "../core/errors.ts";
-import type { KeyValue } from "../kv/key-value.ts";
 import { prefix } from "../core/keys.ts";
+import type { KeyValue } from "../kv/key-value.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
 import type { KV } from "../kv/kv.ts";
 import type { RangeResult } from "../kv/results.ts";

@@ -1,8 +1,13 @@
-import { ClientClosedError, EtcdError, LeaseLostError, SessionExpiredError } from "../core/errors.ts";
+import type { CallOptions } from "../core/call-options.ts";
+import {
+  ClientClosedError,
+  EtcdError,
+  LeaseLostError,
+  SessionExpiredError,
+} from "../core/errors.ts";
 import type { Bytes } from "../core/keys.ts";
-import { Lease } from "../lease/lease.ts";
 import { type Int64, toInt64 } from "../core/numbers.ts";
-import type { CallOptions } from "../client/options.ts";
+import { Lease } from "../lease/lease.ts";
 import { Election } from "./election.ts";
 import { Mutex } from "./mutex.ts";
 import type { ConcurrencyScope } from "./scope.ts";

@@ -1,9 +1,14 @@
-import { CompactedError, InvalidArgumentError, StmConflictError, toEtcdError } from "../core/errors.ts";
-import type { KeyValue, ResponseHeader } from "../kv/key-value.ts";
+import type { CallOptions } from "../core/call-options.ts";
+import {
+  CompactedError,
+  InvalidArgumentError,
+  StmConflictError,
+  toEtcdError,
+} from "../core/errors.ts";
 import { type Bytes, toBytes, toText } from "../core/keys.ts";
-import type { KV } from "../kv/kv.ts";
 import { type Int64, toInt64 } from "../core/numbers.ts";
-import type { CallOptions } from "../client/options.ts";
+import type { KeyValue, ResponseHeader } from "../kv/key-value.ts";
+import type { KV } from "../kv/kv.ts";
 import type { RangeResult } from "../kv/results.ts";
 import { type Compare, compare, type Op, op, type RangeOptions } from "../kv/txn.ts";
 import { operationSignal } from "./retry.ts";

@@ -1,7 +1,7 @@
 import { type CallOptions as ConnectCallOptions, createContextValues } from "@connectrpc/connect";
+import type { CallOptions } from "../core/call-options.ts";
 import { type PieceDecoder, pieceDecoderKey } from "./piece-decoder.ts";
 import { noRetryKey } from "./pool-transport.ts";
-import type { CallOptions } from "../client/options.ts";
 
 /**
  * The options Connect's generated clients take for a facade call: `signal` and `timeoutMs` as

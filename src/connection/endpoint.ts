@@ -1,8 +1,8 @@
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createGrpcTransport, type Http2SessionManager } from "@connectrpc/connect-node";
-import type { TlsOptions } from "../client/options.ts";
 import { createLeanTransport } from "./lean-transport.ts";
 import { EtcdSessionManager } from "./session.ts";
+import type { TlsOptions } from "./tls-options.ts";
 
 /**
  * What a transport factory gets to build the transport for one endpoint.

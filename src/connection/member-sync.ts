@@ -1,8 +1,8 @@
 import type { Client } from "@connectrpc/connect";
 import type { Cluster } from "../../gen/etcdserverpb/rpc_pb.ts";
-import { connectOptions } from "./connect-options.ts";
+import type { CallOptions } from "../core/call-options.ts";
 import { InvalidArgumentError, toEtcdError } from "../core/errors.ts";
-import type { CallOptions } from "../client/options.ts";
+import { connectOptions } from "./connect-options.ts";
 import { normalizeEndpoints } from "./endpoints.ts";
 import type { EndpointPool } from "./pool.ts";
 

@@ -15,11 +15,11 @@ import {
 } from "@connectrpc/connect";
 import { Maintenance } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { ClientClosedError, InvalidArgumentError } from "../core/errors.ts";
+import { findTlsFailure, withTlsFailure } from "../core/tls-errors.ts";
 import { normalizeEndpoints } from "./endpoints.ts";
 import type { EndpointPool, PooledEndpoint } from "./pool.ts";
 import { isEndpointFailure, shouldRetry, toCallError } from "./retry-policy.ts";
 import { EtcdSessionManager } from "./session.ts";
-import { findTlsFailure, withTlsFailure } from "../core/tls-errors.ts";
 
 /**
  * Supplies the auth token for each call. `refresh` is asked after etcd rejected `rejected`; it

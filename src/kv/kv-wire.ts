@@ -17,10 +17,10 @@ import {
   type TxnResponse,
 } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { InvalidArgumentError } from "../core/errors.ts";
-import { toHeader, toKeyValue } from "./key-value.ts";
 import { type Bytes, type KeyOrRange, toBytes, toKeyRange } from "../core/keys.ts";
-import type { Keyspace } from "./keyspace.ts";
 import { toInt64 } from "../core/numbers.ts";
+import { toHeader, toKeyValue } from "./key-value.ts";
+import type { Keyspace } from "./keyspace.ts";
 import type { DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
 import type {
   Compare,

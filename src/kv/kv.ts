@@ -1,10 +1,12 @@
 import type { Client } from "@connectrpc/connect";
 import type { KV as KVService, RangeResponse } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { connectOptions } from "../connection/connect-options.ts";
+import type { CallOptions } from "../core/call-options.ts";
 import { InvalidArgumentError, toEtcdError } from "../core/errors.ts";
+import { type Bytes, type KeyOrRange, KeyRange, toKeyRange } from "../core/keys.ts";
+import { type Int64, toInt64 } from "../core/numbers.ts";
 import type { KeyValue } from "./key-value.ts";
 import { toHeader } from "./key-value.ts";
-import { type Bytes, type KeyOrRange, KeyRange, toKeyRange } from "../core/keys.ts";
 import type { Keyspace } from "./keyspace.ts";
 import {
   deleteRequest,
@@ -16,8 +18,6 @@ import {
   toTxnResult,
   txnRequest,
 } from "./kv-wire.ts";
-import { type Int64, toInt64 } from "../core/numbers.ts";
-import type { CallOptions } from "../client/options.ts";
 import { RangeResultDecoder } from "./range-result-decoder.ts";
 import type { ReadCoalescer } from "./read-coalescer.ts";
 import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";

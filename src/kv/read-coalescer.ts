@@ -5,7 +5,7 @@ import type {
   RangeRequestSchema,
   RangeResponse,
 } from "../../gen/etcdserverpb/rpc_pb.ts";
-import type { CallOptions } from "../client/options.ts";
+import type { CallOptions } from "../core/call-options.ts";
 
 /** etcd's default limit of operations in one txn (`--max-txn-ops`). */
 export const MAX_COALESCED = 128;

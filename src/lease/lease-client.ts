@@ -6,6 +6,7 @@ import {
 import { connectOptions } from "../connection/connect-options.ts";
 import { PushQueue } from "../connection/push-queue.ts";
 import { neverLeft } from "../connection/retry-policy.ts";
+import type { CallOptions } from "../core/call-options.ts";
 import {
   EtcdError,
   InvalidArgumentError,
@@ -13,10 +14,9 @@ import {
   toEtcdError,
   UnavailableError,
 } from "../core/errors.ts";
+import { type Int64, toInt64 } from "../core/numbers.ts";
 import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
-import { type Int64, toInt64 } from "../core/numbers.ts";
-import type { CallOptions } from "../client/options.ts";
 import { type KeepAliveHost, type KeepAliveStats, sharedKeepAlive } from "./keep-alive.ts";
 import { Lease } from "./lease.ts";
 

@@ -1,5 +1,10 @@
-import { CanceledError, ClientClosedError, LeaseLostError, LeaseNotFoundError } from "../core/errors.ts";
-import type { CallOptions } from "../client/options.ts";
+import type { CallOptions } from "../core/call-options.ts";
+import {
+  CanceledError,
+  ClientClosedError,
+  LeaseLostError,
+  LeaseNotFoundError,
+} from "../core/errors.ts";
 import type { KeepAliveOwner, LeaseKeepAlive } from "./keep-alive.ts";
 import type { LeaseClient, LeaseRenewal, LeaseTimeToLive } from "./lease-client.ts";
 

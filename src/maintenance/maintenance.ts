@@ -14,9 +14,10 @@ import {
   type Maintenance as MaintenanceService,
   type StatusResponse,
 } from "../../gen/etcdserverpb/rpc_pb.ts";
-import { connectOptions } from "../connection/connect-options.ts";
 import { toMemberId } from "../cluster/cluster.ts";
+import { connectOptions } from "../connection/connect-options.ts";
 import { endpointKey } from "../connection/pool-transport.ts";
+import type { CallOptions } from "../core/call-options.ts";
 import {
   type EtcdError,
   InvalidArgumentError,
@@ -24,9 +25,8 @@ import {
   SnapshotError,
   toEtcdError,
 } from "../core/errors.ts";
-import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
 import { type Int64, toInt64 } from "../core/numbers.ts";
-import type { CallOptions } from "../client/options.ts";
+import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
 
 /**
  * Options of calls that concern one member: `endpoint` sends the call to that endpoint of the

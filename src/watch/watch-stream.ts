@@ -21,10 +21,10 @@ import {
   UserEmptyError,
   WatchCompactedError,
 } from "../core/errors.ts";
-import { toHeader } from "../kv/key-value.ts";
 import { type KeyOrRange, toKeyRange } from "../core/keys.ts";
-import type { Keyspace } from "../kv/keyspace.ts";
 import { toInt64 } from "../core/numbers.ts";
+import { toHeader } from "../kv/key-value.ts";
+import type { Keyspace } from "../kv/keyspace.ts";
 import { progressBatch, toBatches } from "./events.ts";
 import { type WatchSpec, WatchState } from "./watch-state.ts";
 import { Watcher, type WatchOptions } from "./watcher.ts";
