@@ -2,7 +2,7 @@
  * Turns benchmark results into the Markdown tables and the SVG chart (hand-written SVG, no
  * dependencies).
  */
-import { type ClientName, clientLabels } from "./lib/clients.ts";
+import { type ClientName, clientLabels } from "./lib/bench-client.ts";
 import type { Sample } from "./lib/measure.ts";
 
 /** The machine and software a run measured. */

@@ -1,57 +1,34 @@
-export {
+// The application API of etcd-connect. Transport-level parts are in "etcd-connect/transport",
+// the generated descriptors and messages in "etcd-connect/proto".
+export type {
   AuthClient,
-  type AuthStatus,
-  type Permission,
-  type PermissionType,
-  type Role,
-  type User,
+  AuthStatus,
+  Permission,
+  PermissionType,
+  Role,
+  User,
 } from "./auth/auth.ts";
-export { type Closable, type CloseContext, Etcd, type RawClients } from "./client/etcd.ts";
-export { Namespace } from "./client/namespace.ts";
+export { Etcd } from "./client/etcd.ts";
+export type { KeyspaceView } from "./client/keyspace-view.ts";
+export type { Namespace } from "./client/namespace.ts";
 export type { EtcdOptions } from "./client/options.ts";
-export {
+export type { RawClients } from "./client/raw-clients.ts";
+export type {
   ClusterClient,
-  type Member,
-  type MemberAddResult,
-  type MemberListResult,
+  Member,
+  MemberAddResult,
+  MemberListResult,
 } from "./cluster/cluster.ts";
-export { Election, ElectionObserver } from "./concurrency/election.ts";
-export { ElectionService, type LeaderKey } from "./concurrency/election-service.ts";
-export { LockService, type ServerLock } from "./concurrency/lock-service.ts";
-export { Mutex } from "./concurrency/mutex.ts";
-export {
-  DEFAULT_SESSION_TTL,
-  openSession,
-  Session,
-  type SessionOptions,
-} from "./concurrency/session.ts";
-export {
-  type Isolation,
-  runStm,
-  type StmOptions,
-  type StmResult,
-  type StmTransaction,
-} from "./concurrency/stm.ts";
-export { type Authenticate, PasswordAuth, StaticToken } from "./connection/auth-token.ts";
-export {
-  createConnectEndpointTransport,
-  createLeanEndpointTransport,
-  createSession,
-  type EndpointConfig,
-  type EndpointTransport,
-  type TransportFactory,
-} from "./connection/endpoint.ts";
-export { createLeanTransport, type LeanTransportOptions } from "./connection/lean-transport.ts";
-export {
-  endpointKey,
-  isStaleTokenError,
-  noAuthKey,
-  noRetryKey,
-  PoolTransport,
-  type TokenProvider,
-} from "./connection/pool-transport.ts";
+export type { Election, ElectionObserver } from "./concurrency/election.ts";
+export type { ElectionService, LeaderKey } from "./concurrency/election-service.ts";
+export type { LockService, ServerLock } from "./concurrency/lock-service.ts";
+export type { Mutex } from "./concurrency/mutex.ts";
+export { DEFAULT_SESSION_TTL, type Session, type SessionOptions } from "./concurrency/session.ts";
+export type { SessionHandle } from "./concurrency/session-handle.ts";
+export type { Isolation, StmOptions, StmResult, StmTransaction } from "./concurrency/stm.ts";
 export type { TlsOptions } from "./connection/tls-options.ts";
 export type { CallOptions } from "./core/call-options.ts";
+export type { Closable, CloseContext } from "./core/closable.ts";
 export * from "./core/errors.ts";
 export {
   all,
@@ -64,13 +41,12 @@ export {
   prefixEnd,
   range,
   toBytes,
-  toKeyRange,
   toText,
 } from "./core/keys.ts";
 export type { Int64 } from "./core/numbers.ts";
 export type { TlsFailure, TlsFailureReason } from "./core/tls-errors.ts";
-export { KeyValue, type ResponseHeader } from "./kv/key-value.ts";
-export { type GetOptions, KV, type ListOptions } from "./kv/kv.ts";
+export type { KeyValue, ResponseHeader } from "./kv/key-value.ts";
+export type { CompactOptions, GetOptions, KV, ListOptions } from "./kv/kv.ts";
 export type {
   CompactResult,
   DeleteResult,
@@ -91,27 +67,23 @@ export {
   type TxnRequest,
 } from "./kv/txn.ts";
 export type { KeepAliveStats } from "./lease/keep-alive.ts";
-export { Lease, type LeaseState } from "./lease/lease.ts";
-export {
-  type GrantOptions,
-  LeaseClient,
-  type LeaseRenewal,
-  type LeaseTimeToLive,
-} from "./lease/lease-client.ts";
-export {
-  type Alarm,
-  type AlarmKind,
-  type EndpointOptions,
-  type EndpointStatus,
-  type HashKVResult,
-  type HashResult,
+export type { Lease, LeaseState } from "./lease/lease.ts";
+export type { GrantOptions, LeaseClient } from "./lease/lease-client.ts";
+export type { LeaseRenewal, LeaseTimeToLive } from "./lease/results.ts";
+export type {
+  Alarm,
+  AlarmKind,
+  EndpointOptions,
+  EndpointStatus,
+  HashKVResult,
+  HashResult,
   MaintenanceClient,
-  type MemberStatus,
-  type SnapshotOptions,
-  type SnapshotProgress,
-  type SnapshotResult,
-  type SnapshotTarget,
+  MemberStatus,
+  SnapshotOptions,
+  SnapshotProgress,
+  SnapshotResult,
+  SnapshotTarget,
 } from "./maintenance/maintenance.ts";
 export type { WatchBatch, WatchEvent } from "./watch/events.ts";
-export { DEFAULT_MAX_BUFFERED_EVENTS, WatchStream } from "./watch/watch-stream.ts";
-export { Watcher, type WatchOptions } from "./watch/watcher.ts";
+export { DEFAULT_MAX_BUFFERED_EVENTS } from "./watch/watch-stream.ts";
+export type { Watcher, WatchOptions } from "./watch/watcher.ts";

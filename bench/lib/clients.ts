@@ -10,53 +10,8 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Etcd3 } from "etcd3";
 import { Compare_CompareResult, Compare_CompareTarget, KV } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { compare, Etcd, key, op, prefix, prefixEnd } from "../../src/index.ts";
+import type { BenchClient, ClientName } from "./bench-client.ts";
 import { h2FloorClient } from "./h2-floor.ts";
-
-/** Which client a result belongs to. */
-export type ClientName =
-  | "ours"
-  | "ours+coalesce"
-  | "ours.raw"
-  | "connect"
-  | "connect.raw"
-  | "etcd3"
-  | "h2.floor";
-
-/** How each client is described in the report. */
-export const clientLabels: Record<ClientName, string> = {
-  ours: "etcd-connect (lean)",
-  "ours+coalesce": "etcd-connect, coalesceReads",
-  "ours.raw": "etcd-connect raw client (etcd.raw.kv, lean)",
-  connect: "etcd-connect on stock connect-node",
-  "connect.raw": "stock connect-node (createGrpcTransport + generated client)",
-  etcd3: "etcd3 (grpc-js)",
-  "h2.floor": "node:http2 floor (hand-written call, response not decoded)",
-};
-
-/** The operations a workload may ask of a client; a client without one skips that row. */
-export interface BenchClient {
-  readonly name: ClientName;
-  put?(key: string, value: string): Promise<unknown>;
-  get?(key: string): Promise<unknown>;
-  /** Reads every key under the prefix; resolves with how many came back. */
-  rangePrefix?(prefix: string): Promise<number>;
-  /** compare value(k) = v; success: put k v, get other; failure: get k. */
-  txn?(key: string, value: string, other: string): Promise<unknown>;
-  /** Watches the prefix from `fromRevision` until `count` events arrived. */
-  watchEvents?(prefix: string, fromRevision: bigint, count: number): Promise<void>;
-  /** Opens `n` watchers on distinct keys and waits until etcd created them all. */
-  idleWatchers?(keyPrefix: string, n: number): Promise<() => Promise<void>>;
-  /** Grants `n` leases and keeps them alive. Resolves when all are granted. */
-  keepLeases?(n: number, ttlSeconds: number): Promise<() => Promise<void>>;
-  /** The facade and the raw generated client of one client instance (same transport). */
-  facadeAndRaw?: {
-    put(key: string, value: string): Promise<unknown>;
-    rawPut(key: string, value: string): Promise<unknown>;
-    get(key: string): Promise<unknown>;
-    rawGet(key: string): Promise<unknown>;
-  };
-  close(): Promise<void>;
-}
 
 const enc = new TextEncoder();
 

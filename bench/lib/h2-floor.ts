@@ -9,7 +9,7 @@ import { type ClientHttp2Session, connect } from "node:http2";
 import { create, type DescMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { PutRequestSchema, RangeRequestSchema } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { prefixEnd } from "../../src/index.ts";
-import type { BenchClient } from "./clients.ts";
+import type { BenchClient } from "./bench-client.ts";
 
 const enc = new TextEncoder();
 

@@ -3,7 +3,7 @@
  * which number heads its row.
  */
 import type { Etcd } from "../../src/index.ts";
-import type { BenchClient, ClientName } from "./clients.ts";
+import type { BenchClient, ClientName } from "./bench-client.ts";
 import type { Sample } from "./measure.ts";
 
 /** Shared by every workload of one benchmark run. */

@@ -23,9 +23,9 @@ export interface EtcdOptions {
   /** How long to wait for a connection to a member, in milliseconds. Default 5000. */
   dialTimeoutMs?: number;
   /** HTTP/2 ping interval to detect hung members, at least 10000 (etcd's floor is 5 s). Default 30000. */
-  keepAliveIntervalMs?: number;
+  pingIntervalMs?: number;
   /** How long a ping may go unanswered before the connection is dropped. Default 10000. */
-  keepAliveTimeoutMs?: number;
+  pingTimeoutMs?: number;
   /** User name for etcd authentication (with `password`); the token is fetched and refreshed. */
   username?: string;
   /** Password for `username`. Never printed, logged or put in errors. */
@@ -36,7 +36,10 @@ export interface EtcdOptions {
   tls?: TlsOptions;
   /** Connect interceptors applied to every call. */
   interceptors?: Interceptor[];
-  /** Largest response accepted, in bytes. Default 2 MiB like Go's client... raised for big ranges: 64 MiB. */
+  /**
+   * Largest response accepted, in bytes. Default 64 MiB: room for big ranges, still a guard
+   * against a runaway one (Go's client accepts up to 2 GiB, math.MaxInt32).
+   */
   maxReceiveBytes?: number;
   /** Largest request sent, in bytes. Default 2 MiB (etcd accepts 1.5 MiB unless configured). */
   maxSendBytes?: number;

@@ -1,6 +1,6 @@
+import type { Transport } from "@connectrpc/connect";
 import { type Client, createClient } from "@connectrpc/connect";
 import { Election, type LeaderKey as WireLeaderKey } from "../../gen/v3electionpb/v3election_pb.ts";
-import type { Etcd } from "../client/etcd.ts";
 import { connectOptions } from "../connection/connect-options.ts";
 import type { CallOptions } from "../core/call-options.ts";
 import { ElectionNoLeaderError, InvalidArgumentError, toEtcdError } from "../core/errors.ts";
@@ -43,8 +43,9 @@ export class ElectionService {
   readonly #client: Client<typeof Election>;
   readonly #keyspace: Keyspace;
 
-  constructor(etcd: Etcd, keyspace: Keyspace) {
-    this.#client = createClient(Election, etcd.transport);
+  /** @internal */
+  constructor(transport: Transport, keyspace: Keyspace) {
+    this.#client = createClient(Election, transport);
     this.#keyspace = keyspace;
   }
 

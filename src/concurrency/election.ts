@@ -14,7 +14,7 @@ import {
   type Waiting,
   waitDeletes,
 } from "./scope.ts";
-import type { Session } from "./session.ts";
+import type { SessionHandle } from "./session-handle.ts";
 
 const OBSERVE_ATTEMPT_TIMEOUT_MS = 5_000;
 
@@ -139,7 +139,7 @@ export class ElectionObserver {
     waiting: Waiting,
     noDelete: boolean,
   ): AsyncGenerator<{ type: "put" | "delete"; kv: KeyValue } | "recheck", void, undefined> {
-    const watcher = this.#scope.etcd.watchStream.watch(
+    const watcher = this.#scope.watchStream.watch(
       target,
       { startRevision: fromRevision, signal: waiting.signal, ...(noDelete ? { noDelete } : {}) },
       this.#scope.keyspace,
@@ -190,13 +190,13 @@ export class ElectionObserver {
  * await election.resign();
  */
 export class Election extends ElectionObserver {
-  readonly session: Session;
+  readonly session: SessionHandle;
   #key: Uint8Array | undefined;
   #revision: bigint | undefined;
   #leading = false;
   #header: ResponseHeader | undefined;
 
-  constructor(session: Session, prefix: Bytes) {
+  constructor(session: SessionHandle, prefix: Bytes) {
     super(session.scope, prefix);
     this.session = session;
   }

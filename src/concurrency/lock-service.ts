@@ -1,6 +1,6 @@
+import type { Transport } from "@connectrpc/connect";
 import { type Client, createClient } from "@connectrpc/connect";
 import { Lock } from "../../gen/v3lockpb/v3lock_pb.ts";
-import type { Etcd } from "../client/etcd.ts";
 import { connectOptions } from "../connection/connect-options.ts";
 import type { CallOptions } from "../core/call-options.ts";
 import { InvalidArgumentError, toEtcdError } from "../core/errors.ts";
@@ -38,8 +38,9 @@ export class LockService {
   readonly #client: Client<typeof Lock>;
   readonly #keyspace: Keyspace;
 
-  constructor(etcd: Etcd, keyspace: Keyspace) {
-    this.#client = createClient(Lock, etcd.transport);
+  /** @internal */
+  constructor(transport: Transport, keyspace: Keyspace) {
+    this.#client = createClient(Lock, transport);
     this.#keyspace = keyspace;
   }
 

@@ -7,7 +7,7 @@ import { type Compare, compare, op, type TxnRequest } from "../kv/txn.ts";
 import { deleteOwnKey, removeOwnKey } from "./own-key.ts";
 import { operationSignal, retrying } from "./retry.ts";
 import { FIRST_CREATED, type Waiting, waitDeletes } from "./scope.ts";
-import type { Session } from "./session.ts";
+import type { SessionHandle } from "./session-handle.ts";
 
 const SLASH = 0x2f;
 
@@ -64,14 +64,14 @@ export function withSlash(prefix: Bytes): Uint8Array {
  * }
  */
 export class Mutex {
-  readonly session: Session;
+  readonly session: SessionHandle;
   /** The key prefix, "/" included, as stored (without any namespace prefix). */
   readonly prefix: Uint8Array;
   #key: Uint8Array | undefined;
   #revision: bigint | undefined;
   #header: ResponseHeader | undefined;
 
-  constructor(session: Session, prefix: Bytes) {
+  constructor(session: SessionHandle, prefix: Bytes) {
     this.session = session;
     this.prefix = withSlash(prefix);
   }

@@ -1,7 +1,7 @@
 import { compare, op } from "../kv/txn.ts";
 import { operationSignal, retrying } from "./retry.ts";
 import type { Waiting } from "./scope.ts";
-import type { Session } from "./session.ts";
+import type { SessionHandle } from "./session-handle.ts";
 
 /**
  * Deletes a session's own key (a mutex waiter or an election candidate) if it is still the one
@@ -12,7 +12,7 @@ import type { Session } from "./session.ts";
  * await deleteOwnKey(session, key, revision, waiting);
  */
 export async function deleteOwnKey(
-  session: Session,
+  session: SessionHandle,
   key: Uint8Array,
   revision: bigint,
   waiting: Waiting,
@@ -33,7 +33,7 @@ export async function deleteOwnKey(
  * await removeOwnKey(session, key, revision, "unlock");
  */
 export async function removeOwnKey(
-  session: Session,
+  session: SessionHandle,
   key: Uint8Array,
   revision: bigint,
   what: string,

@@ -1,4 +1,3 @@
-import type { Etcd } from "../client/etcd.ts";
 import type { EtcdError } from "../core/errors.ts";
 import { prefix } from "../core/keys.ts";
 import type { KeyValue } from "../kv/key-value.ts";
@@ -6,6 +5,8 @@ import type { Keyspace } from "../kv/keyspace.ts";
 import type { KV } from "../kv/kv.ts";
 import type { RangeResult } from "../kv/results.ts";
 import type { RangeOptions } from "../kv/txn.ts";
+import type { LeaseClient } from "../lease/lease-client.ts";
+import type { WatchStream } from "../watch/watch-stream.ts";
 import { isTransient, retrying, sleep } from "./retry.ts";
 
 /**
@@ -16,7 +17,10 @@ import { isTransient, retrying, sleep } from "./retry.ts";
  * const scope: ConcurrencyScope = { etcd, kv: ns.kv, keyspace: ns.keyspace };
  */
 export interface ConcurrencyScope {
-  readonly etcd: Etcd;
+  /** Leases of the client (sessions are kept alive on its shared stream). */
+  readonly lease: LeaseClient;
+  /** The client's shared Watch stream. */
+  readonly watchStream: WatchStream;
   readonly kv: KV;
   readonly keyspace: Keyspace;
 }
@@ -97,7 +101,7 @@ async function waitDelete(
 ): Promise<void> {
   const stop = new AbortController();
   const signal = AbortSignal.any([waiting.signal, stop.signal]);
-  const watcher = scope.etcd.watchStream.watch(
+  const watcher = scope.watchStream.watch(
     kv.key,
     { startRevision: fromRevision, noPut: true, signal },
     scope.keyspace,

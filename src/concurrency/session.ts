@@ -11,6 +11,7 @@ import { Lease } from "../lease/lease.ts";
 import { Election } from "./election.ts";
 import { Mutex } from "./mutex.ts";
 import type { ConcurrencyScope } from "./scope.ts";
+import type { SessionHandle } from "./session-handle.ts";
 
 /** Go's default session TTL, in seconds. @example await etcd.session({ ttl: DEFAULT_SESSION_TTL }) */
 export const DEFAULT_SESSION_TTL = 60;
@@ -49,7 +50,7 @@ export interface SessionOptions extends CallOptions {
  * const mutex = session.mutex("locks/job");
  * await mutex.lock();
  */
-export class Session {
+export class Session implements SessionHandle {
   /** The kept-alive lease. */
   readonly lease: Lease;
   /** Resolves with a `SessionExpiredError` if the lease is lost; never rejects. */
@@ -193,10 +194,10 @@ export async function openSession(
   if (options.lease instanceof Lease) {
     lease = options.lease.state === "alive" ? options.lease : options.lease.keepAlive();
   } else if (options.lease !== undefined) {
-    lease = await scope.etcd.lease.keepAlive(options.lease, call);
+    lease = await scope.lease.keepAlive(options.lease, call);
   } else {
     const ttl = toInt64(options.ttl ?? DEFAULT_SESSION_TTL, "ttl");
-    lease = await scope.etcd.lease.grant(ttl, { ...call, keepAlive: true });
+    lease = await scope.lease.grant(ttl, { ...call, keepAlive: true });
   }
   return new Session(scope, lease, options.attemptTimeoutMs);
 }

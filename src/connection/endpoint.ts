@@ -15,8 +15,8 @@ export interface EndpointConfig {
   url: string;
   tls: TlsOptions | undefined;
   interceptors: Interceptor[];
-  keepAliveIntervalMs: number;
-  keepAliveTimeoutMs: number;
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
   maxReceiveBytes: number;
   maxSendBytes: number;
 }
@@ -68,8 +68,8 @@ export function createSession(config: EndpointConfig): Http2SessionManager {
   return new EtcdSessionManager(
     config.url,
     {
-      pingIntervalMs: config.keepAliveIntervalMs,
-      pingTimeoutMs: config.keepAliveTimeoutMs,
+      pingIntervalMs: config.pingIntervalMs,
+      pingTimeoutMs: config.pingTimeoutMs,
       pingIdleConnection: false,
     },
     nodeOptions,
@@ -120,8 +120,8 @@ export function createLeanEndpointTransport(config: EndpointConfig): EndpointTra
     session,
     streams,
     interceptors: config.interceptors,
-    readMaxBytes: config.maxReceiveBytes,
-    writeMaxBytes: config.maxSendBytes,
+    maxReceiveBytes: config.maxReceiveBytes,
+    maxSendBytes: config.maxSendBytes,
   });
   return {
     url: config.url,

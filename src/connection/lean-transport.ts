@@ -58,9 +58,9 @@ export interface LeanTransportOptions {
   /** Connect interceptors, applied to unary calls here (the stream transport applies its own). */
   interceptors?: Interceptor[];
   /** Largest response message accepted, in bytes. */
-  readMaxBytes?: number;
+  maxReceiveBytes?: number;
   /** Largest request message sent, in bytes. */
-  writeMaxBytes?: number;
+  maxSendBytes?: number;
 }
 
 type AnyFn = Parameters<Interceptor>[0];
@@ -102,16 +102,16 @@ class LeanTransport implements Transport {
   readonly #baseUrl: string;
   readonly #session: Http2SessionManager;
   readonly #streams: Transport;
-  readonly #readMaxBytes: number;
-  readonly #writeMaxBytes: number;
+  readonly #maxReceiveBytes: number;
+  readonly #maxSendBytes: number;
   readonly #intercepted: ((req: UnaryRequest) => Promise<UnaryResponse>) | undefined;
 
   constructor(options: LeanTransportOptions) {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.#session = options.session;
     this.#streams = options.streams;
-    this.#readMaxBytes = options.readMaxBytes ?? 0xffffffff;
-    this.#writeMaxBytes = options.writeMaxBytes ?? 0xffffffff;
+    this.#maxReceiveBytes = options.maxReceiveBytes ?? 0xffffffff;
+    this.#maxSendBytes = options.maxSendBytes ?? 0xffffffff;
     const interceptors = options.interceptors ?? [];
     this.#intercepted =
       interceptors.length === 0
@@ -245,10 +245,10 @@ class LeanTransport implements Transport {
     let frame: Buffer;
     try {
       const body = toBinary(method.input, message);
-      if (body.byteLength > this.#writeMaxBytes) {
+      if (body.byteLength > this.#maxSendBytes) {
         return Promise.reject(
           new ConnectError(
-            `request message of ${body.byteLength} bytes exceeds maxSendBytes (${this.#writeMaxBytes})`,
+            `request message of ${body.byteLength} bytes exceeds maxSendBytes (${this.#maxSendBytes})`,
             Code.ResourceExhausted,
           ),
         );
@@ -263,7 +263,7 @@ class LeanTransport implements Transport {
         method,
         signal,
         timeout,
-        this.#readMaxBytes,
+        this.#maxReceiveBytes,
         decoder?.(),
         resolve,
         reject,
@@ -278,7 +278,7 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
   readonly #method: DescMethodUnary<I, O>;
   readonly #signal: AbortSignal | undefined;
   readonly #timeout: number;
-  readonly #readMaxBytes: number;
+  readonly #maxReceiveBytes: number;
   readonly #resolve: (response: UnaryResponse<I, O>) => void;
   readonly #reject: (error: ConnectError) => void;
   #stream: ClientHttp2Stream | undefined;
@@ -296,7 +296,7 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
     method: DescMethodUnary<I, O>,
     signal: AbortSignal | undefined,
     timeout: number,
-    readMaxBytes: number,
+    maxReceiveBytes: number,
     decoder: PieceDecoder<unknown> | undefined,
     resolve: (response: UnaryResponse<I, O>) => void,
     reject: (error: ConnectError) => void,
@@ -307,7 +307,7 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
     this.#method = method;
     this.#signal = signal;
     this.#timeout = timeout;
-    this.#readMaxBytes = readMaxBytes;
+    this.#maxReceiveBytes = maxReceiveBytes;
     this.#resolve = resolve;
     this.#reject = reject;
   }
@@ -382,10 +382,10 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
       return;
     }
     const size = Math.max(reader.declared, reader.received - FRAME_HEADER_BYTES);
-    if (size > this.#readMaxBytes) {
+    if (size > this.#maxReceiveBytes) {
       this.#fail(
         new ConnectError(
-          `response message of ${size} bytes exceeds maxReceiveBytes (${this.#readMaxBytes})`,
+          `response message of ${size} bytes exceeds maxReceiveBytes (${this.#maxReceiveBytes})`,
           Code.ResourceExhausted,
         ),
         H2.CANCEL,

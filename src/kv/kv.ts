@@ -45,6 +45,17 @@ export interface ListOptions extends CallOptions {
 }
 
 /**
+ * Options of `compact`.
+ *
+ * @example
+ * await etcd.compact(rev, { physical: true });
+ */
+export interface CompactOptions extends CallOptions {
+  /** Wait until the compaction is applied to the backend, not only recorded. */
+  physical?: boolean;
+}
+
+/**
  * Reads and writes keys: get, range, list, put, delete, txn, compact. `Etcd` exposes these
  * directly; a namespace has its own `KV` with keys prefixed.
  *
@@ -63,6 +74,7 @@ export class KV {
    * `reads` is the client's read coalescer (shared by every namespace of a client, so that their
    * gets batch together) and whether gets use it unless told otherwise.
    */
+  /** @internal */
   constructor(
     client: Client<typeof KVService>,
     keyspace: Keyspace,
@@ -75,13 +87,7 @@ export class KV {
     this.#rangeDecoder = () => new RangeResultDecoder(keyspace);
   }
 
-  /**
-   * The same operations over another keyspace, sharing this KV's client and read coalescer (so
-   * gets of a namespace batch with the client's own).
-   *
-   * @example
-   * const appKv = etcd.kv.withKeyspace(new Keyspace("app/"));
-   */
+  /** @internal The same calls with keys mapped through `keyspace` (namespaces). */
   withKeyspace(keyspace: Keyspace): KV {
     return new KV(
       this.#client,
@@ -237,10 +243,7 @@ export class KV {
    * @example
    * await etcd.compact(1000n, { physical: true });
    */
-  async compact(
-    revision: Int64,
-    options: { physical?: boolean } & CallOptions = {},
-  ): Promise<CompactResult> {
+  async compact(revision: Int64, options: CompactOptions = {}): Promise<CompactResult> {
     const rev = toInt64(revision, "revision");
     try {
       const response = await this.#client.compact(

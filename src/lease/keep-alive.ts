@@ -5,7 +5,6 @@ import {
   type LeaseKeepAliveResponse,
   Lease as LeaseService,
 } from "../../gen/etcdserverpb/rpc_pb.ts";
-import type { Closable, CloseContext } from "../client/etcd.ts";
 import type { PooledEndpoint } from "../connection/pool.ts";
 import {
   endpointKey,
@@ -13,6 +12,7 @@ import {
   type PoolTransport,
 } from "../connection/pool-transport.ts";
 import { PushQueue } from "../connection/push-queue.ts";
+import type { Closable, CloseContext } from "../core/closable.ts";
 import { LeaseLostError, toEtcdError } from "../core/errors.ts";
 
 /** What the keep-alive machinery needs from the client. */

@@ -19,6 +19,7 @@ import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
 import { type KeepAliveHost, type KeepAliveStats, sharedKeepAlive } from "./keep-alive.ts";
 import { Lease } from "./lease.ts";
+import type { LeaseRenewal, LeaseTimeToLive } from "./results.ts";
 
 /**
  * Options of `grant`.
@@ -31,36 +32,6 @@ export interface GrantOptions extends CallOptions {
   id?: Int64;
   /** Start keeping the lease alive right away (same as calling `keepAlive()` on it). */
   keepAlive?: boolean;
-}
-
-/**
- * What `timeToLive` returns.
- *
- * @example
- * const { ttl, grantedTtl, keys } = await etcd.lease.timeToLive(lease.id, { keys: true });
- */
-export interface LeaseTimeToLive {
-  header: ResponseHeader;
-  id: bigint;
-  /** Seconds left; -1n when the lease does not exist (expired or revoked). */
-  ttl: bigint;
-  /** The TTL the lease was granted (or last renewed) with, in seconds. */
-  grantedTtl: bigint;
-  /** With `keys: true`: the keys attached (inside a namespace, only its keys, prefix removed). */
-  keys: Uint8Array[];
-}
-
-/**
- * What a single renewal returns.
- *
- * @example
- * const { ttl } = await etcd.lease.keepAliveOnce(id);
- */
-export interface LeaseRenewal {
-  header: ResponseHeader;
-  id: bigint;
-  /** The TTL restarted by the renewal, in seconds. */
-  ttl: bigint;
 }
 
 /**

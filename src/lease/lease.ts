@@ -6,7 +6,14 @@ import {
   LeaseNotFoundError,
 } from "../core/errors.ts";
 import type { KeepAliveOwner, LeaseKeepAlive } from "./keep-alive.ts";
-import type { LeaseClient, LeaseRenewal, LeaseTimeToLive } from "./lease-client.ts";
+import type { LeaseRenewal, LeaseTimeToLive } from "./results.ts";
+
+/** @internal The lease calls a handle makes through its client (`LeaseClient` implements them). */
+export interface LeaseCalls {
+  revoke(id: bigint, options: CallOptions): Promise<unknown>;
+  keepAliveOnce(id: bigint, options: CallOptions): Promise<LeaseRenewal>;
+  timeToLive(id: bigint, options: { keys?: boolean } & CallOptions): Promise<LeaseTimeToLive>;
+}
 
 /**
  * Where a lease handle stands: `granted` (not renewed by this client), `alive` (kept alive),
@@ -46,7 +53,7 @@ export class Lease {
    * otherwise (it never rejects, so nothing goes unhandled).
    */
   readonly lost: Promise<LeaseLostError>;
-  readonly #client: LeaseClient;
+  readonly #client: LeaseCalls;
   readonly #keepAlive: LeaseKeepAlive;
   readonly #controller = new AbortController();
   readonly #listeners = new Set<(error: LeaseLostError) => void>();
@@ -58,7 +65,7 @@ export class Lease {
 
   /** Made by `etcd.lease.grant()` and `etcd.lease.keepAlive()`. */
   constructor(
-    client: LeaseClient,
+    client: LeaseCalls,
     keepAlive: LeaseKeepAlive,
     id: bigint,
     ttl: bigint,

@@ -27,7 +27,7 @@ import { toHeader } from "../kv/key-value.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
 import { progressBatch, toBatches } from "./events.ts";
 import { type WatchSpec, WatchState } from "./watch-state.ts";
-import { Watcher, type WatchOptions } from "./watcher.ts";
+import { type WatchControl, Watcher, type WatchOptions } from "./watcher.ts";
 
 type WatchRequestInit = MessageInitShape<typeof WatchRequestSchema>;
 
@@ -80,7 +80,7 @@ interface Connection {
  * const stream = new WatchStream(createClient(Watch, etcd.transport));
  * const watcher = stream.watch(prefix("cfg/"), {}, new Keyspace());
  */
-export class WatchStream {
+export class WatchStream implements WatchControl {
   readonly #client: Client<typeof Watch>;
   readonly #tokens: { readonly auth: TokenProvider | undefined } | undefined;
   readonly #watchers = new Set<WatchState>();

@@ -2,7 +2,6 @@ import { CanceledError } from "../core/errors.ts";
 import type { Int64 } from "../core/numbers.ts";
 import type { WatchBatch, WatchEvent } from "./events.ts";
 import type { WatchState } from "./watch-state.ts";
-import type { WatchStream } from "./watch-stream.ts";
 
 /**
  * Options of `etcd.watch()`.
@@ -42,6 +41,12 @@ export interface WatchOptions {
   maxBufferedEvents?: number;
 }
 
+/** @internal What a watcher asks of the stream that carries it (`WatchStream` implements it). */
+export interface WatchControl {
+  cancel(state: WatchState, error?: unknown): Promise<void>;
+  requestProgress(): void;
+}
+
 /**
  * A watch on a key or range, sharing the client's one Watch stream. Iterate it for batches (all
  * events of one revision, never split; bookmarks as `kind: "progress"`), or `events()` for single
@@ -61,11 +66,11 @@ export interface WatchOptions {
  */
 export class Watcher implements AsyncIterable<WatchBatch>, AsyncDisposable {
   readonly #state: WatchState;
-  readonly #stream: WatchStream;
+  readonly #stream: WatchControl;
   readonly #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
 
-  constructor(state: WatchState, stream: WatchStream, signal: AbortSignal | undefined) {
+  constructor(state: WatchState, stream: WatchControl, signal: AbortSignal | undefined) {
     this.#state = state;
     this.#stream = stream;
     this.#signal = signal;

@@ -88,8 +88,8 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
       endpoints: cluster.endpoints,
       timeoutMs: CALL_TIMEOUT_MS,
       dialTimeoutMs: DIAL_TIMEOUT_MS,
-      keepAliveIntervalMs: KEEPALIVE_INTERVAL_MS,
-      keepAliveTimeoutMs: KEEPALIVE_TIMEOUT_MS,
+      pingIntervalMs: KEEPALIVE_INTERVAL_MS,
+      pingTimeoutMs: KEEPALIVE_TIMEOUT_MS,
     });
     clients.push(etcd);
     return etcd;

@@ -63,8 +63,8 @@ function clientFor(cluster: Cluster, clients: Etcd[], endpoints = cluster.endpoi
     endpoints,
     timeoutMs: CALL_TIMEOUT_MS,
     dialTimeoutMs: DIAL_TIMEOUT_MS,
-    keepAliveIntervalMs: KEEPALIVE_INTERVAL_MS,
-    keepAliveTimeoutMs: KEEPALIVE_TIMEOUT_MS,
+    pingIntervalMs: KEEPALIVE_INTERVAL_MS,
+    pingTimeoutMs: KEEPALIVE_TIMEOUT_MS,
   });
   clients.push(etcd);
   return etcd;

@@ -98,8 +98,8 @@ test(`watch sees every revision exactly once through ${FAULTS} member faults`, {
   const watchClient = new Etcd({
     ...testClientOptions(),
     endpoints,
-    keepAliveIntervalMs: KEEPALIVE_INTERVAL_MS,
-    keepAliveTimeoutMs: KEEPALIVE_TIMEOUT_MS,
+    pingIntervalMs: KEEPALIVE_INTERVAL_MS,
+    pingTimeoutMs: KEEPALIVE_TIMEOUT_MS,
   });
   let stop = false;
   let writer: Promise<void> | undefined;

@@ -267,7 +267,7 @@ describe("auth", () => {
       const error = await rejection(withToken.get("shared/a"));
       assert.ok(error instanceof InvalidAuthTokenError, String(error));
       assert.ok(!calls.some((c) => c.startsWith("Authenticate")), calls.join(", "));
-      assert.equal(await withToken.transport.refreshAuth(), false);
+      assert.equal(await withToken.core.transport.refreshAuth(), false);
     } finally {
       await withToken.close();
     }
@@ -281,12 +281,12 @@ describe("auth", () => {
       await assert.rejects(etcd.get("private/a"), PermissionDeniedError); // logged in, token held
       const outputs = [
         inspect(etcd, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
-        inspect(etcd.transport, { depth: 8, showHidden: true }),
-        inspect(etcd.transport.auth, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
+        inspect(etcd.core.transport, { depth: 8, showHidden: true }),
+        inspect(etcd.core.transport.auth, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
         JSON.stringify(etcd),
-        JSON.stringify(etcd.transport.auth),
+        JSON.stringify(etcd.core.transport.auth),
         String(etcd),
-        `${etcd.transport.auth}`,
+        `${etcd.core.transport.auth}`,
       ];
       for (const output of outputs) assert.ok(!output.includes(secret), output);
       assert.match(outputs[0] ?? "", /leaky/);

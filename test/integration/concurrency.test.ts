@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { openSession } from "../../src/concurrency/session.ts";
 import {
   CanceledError,
   compare,
@@ -13,7 +14,6 @@ import {
   LockReleasedError,
   NotLeaderError,
   op,
-  openSession,
   prefix,
   SessionExpiredError,
   TimeoutError,
@@ -237,7 +237,10 @@ describe("concurrency", () => {
 
     test("in a namespace, keys are stored under the namespace and etcdctl contends there", async () => {
       const ns = etcd.namespace(uniquePrefix("ns"));
-      const session = await openSession({ etcd, kv: ns.kv, keyspace: ns.keyspace }, { ttl: 10 });
+      const session = await openSession(
+        { kv: ns.kv, keyspace: ns.keyspace, lease: ns.lease, watchStream: etcd.watchStream },
+        { ttl: 10 },
+      );
       try {
         const mutex = await session.mutex("jobs").lock();
         assert.equal(mutex.keyText, `jobs/${session.id.toString(16)}`);

@@ -20,7 +20,6 @@ import {
 } from "../../gen/etcdserverpb/rpc_pb.ts";
 import {
   CanceledError,
-  createLeanEndpointTransport,
   Etcd,
   type EtcdOptions,
   FutureRevisionError,
@@ -30,6 +29,7 @@ import {
   TimeoutError,
   UnavailableError,
 } from "../../src/index.ts";
+import { createLeanEndpointTransport } from "../../src/transport.ts";
 import { Cluster, testClientOptions, uniquePrefix, useEtcd } from "../support/index.ts";
 
 const fx = useEtcd();
@@ -271,8 +271,8 @@ describe("unary gRPC edge cases", () => {
         url: fx.endpoints[0] as string,
         tls: undefined,
         interceptors: [],
-        keepAliveIntervalMs: 30_000,
-        keepAliveTimeoutMs: 10_000,
+        pingIntervalMs: 30_000,
+        pingTimeoutMs: 10_000,
         maxReceiveBytes: 4 * MiB,
         maxSendBytes: 2 * MiB,
       });

@@ -9,13 +9,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { inspect } from "node:util";
 import { Code, ConnectError } from "@connectrpc/connect";
-import {
-  AuthFailedError,
-  CanceledError,
-  isStaleTokenError,
-  PasswordAuth,
-  StaticToken,
-} from "../../src/index.ts";
+import { AuthFailedError, CanceledError } from "../../src/index.ts";
+import { isStaleTokenError, PasswordAuth, StaticToken } from "../../src/transport.ts";
 
 const SECRET = "unit-secret-8812";
 

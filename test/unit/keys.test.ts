@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import { toKeyRange } from "../../src/core/keys.ts";
 import {
   all,
   fromKey,
@@ -11,7 +12,6 @@ import {
   prefixEnd,
   range,
   toBytes,
-  toKeyRange,
   toText,
 } from "../../src/index.ts";
 import { Keyspace } from "../../src/kv/keyspace.ts";

@@ -12,8 +12,8 @@ import { EndpointPool, type PooledEndpoint } from "../../src/connection/pool.ts"
 const config: Omit<EndpointConfig, "url"> = {
   tls: undefined,
   interceptors: [],
-  keepAliveIntervalMs: 30_000,
-  keepAliveTimeoutMs: 10_000,
+  pingIntervalMs: 30_000,
+  pingTimeoutMs: 10_000,
   maxReceiveBytes: 1 << 20,
   maxSendBytes: 1 << 20,
 };
