@@ -1,10 +1,15 @@
 import type { Client, CallOptions as ConnectCallOptions } from "@connectrpc/connect";
 import { Permission_Type } from "../../gen/authpb/auth_pb.ts";
-import type { Auth as AuthService } from "../../gen/etcdserverpb/rpc_pb.ts";
+import type {
+  Auth as AuthService,
+  ResponseHeader as WireHeader,
+} from "../../gen/etcdserverpb/rpc_pb.ts";
 import { connectOptions } from "../connection/connect-options.ts";
 import type { CallOptions } from "../core/call-options.ts";
 import { InvalidArgumentError, toEtcdError } from "../core/errors.ts";
 import { type KeyOrRange, KeyRange, toKeyRange } from "../core/keys.ts";
+import { toHeader } from "../kv/key-value.ts";
+import type { HeaderResult } from "../kv/results.ts";
 
 /**
  * What a role may do on a key range.
@@ -92,8 +97,8 @@ export class AuthClient {
    * @example
    * await etcd.auth.enable();
    */
-  async enable(options: CallOptions = {}): Promise<void> {
-    await this.#call((call) => this.#client.authEnable({}, call), options);
+  async enable(options: CallOptions = {}): Promise<HeaderResult> {
+    return headerOf(await this.#call((call) => this.#client.authEnable({}, call), options));
   }
 
   /**
@@ -102,8 +107,8 @@ export class AuthClient {
    * @example
    * await etcd.auth.disable();
    */
-  async disable(options: CallOptions = {}): Promise<void> {
-    await this.#call((call) => this.#client.authDisable({}, call), options);
+  async disable(options: CallOptions = {}): Promise<HeaderResult> {
+    return headerOf(await this.#call((call) => this.#client.authDisable({}, call), options));
   }
 
   /**
@@ -130,7 +135,7 @@ export class AuthClient {
     name: string,
     password: string | { noPassword: true },
     options: CallOptions = {},
-  ): Promise<void> {
+  ): Promise<HeaderResult> {
     checkName(name, "user name");
     let request: { name: string; password: string; options: { noPassword: boolean } };
     if (typeof password === "string") {
@@ -143,7 +148,7 @@ export class AuthClient {
     } else {
       throw new InvalidArgumentError("password must be a string or { noPassword: true }");
     }
-    await this.#call((call) => this.#client.userAdd(request, call), options);
+    return headerOf(await this.#call((call) => this.#client.userAdd(request, call), options));
   }
 
   /**
@@ -152,9 +157,9 @@ export class AuthClient {
    * @example
    * await etcd.auth.userDelete("app");
    */
-  async userDelete(name: string, options: CallOptions = {}): Promise<void> {
+  async userDelete(name: string, options: CallOptions = {}): Promise<HeaderResult> {
     checkName(name, "user name");
-    await this.#call((call) => this.#client.userDelete({ name }, call), options);
+    return headerOf(await this.#call((call) => this.#client.userDelete({ name }, call), options));
   }
 
   /**
@@ -167,12 +172,17 @@ export class AuthClient {
     name: string,
     password: string,
     options: CallOptions = {},
-  ): Promise<void> {
+  ): Promise<HeaderResult> {
     checkName(name, "user name");
     if (typeof password !== "string" || password.length === 0) {
       throw new InvalidArgumentError("password must be a non-empty string");
     }
-    await this.#call((call) => this.#client.userChangePassword({ name, password }, call), options);
+    return headerOf(
+      await this.#call(
+        (call) => this.#client.userChangePassword({ name, password }, call),
+        options,
+      ),
+    );
   }
 
   /**
@@ -181,10 +191,16 @@ export class AuthClient {
    * @example
    * await etcd.auth.userGrantRole("app", "reader");
    */
-  async userGrantRole(user: string, role: string, options: CallOptions = {}): Promise<void> {
+  async userGrantRole(
+    user: string,
+    role: string,
+    options: CallOptions = {},
+  ): Promise<HeaderResult> {
     checkName(user, "user name");
     checkName(role, "role name");
-    await this.#call((call) => this.#client.userGrantRole({ user, role }, call), options);
+    return headerOf(
+      await this.#call((call) => this.#client.userGrantRole({ user, role }, call), options),
+    );
   }
 
   /**
@@ -193,10 +209,16 @@ export class AuthClient {
    * @example
    * await etcd.auth.userRevokeRole("app", "reader");
    */
-  async userRevokeRole(user: string, role: string, options: CallOptions = {}): Promise<void> {
+  async userRevokeRole(
+    user: string,
+    role: string,
+    options: CallOptions = {},
+  ): Promise<HeaderResult> {
     checkName(user, "user name");
     checkName(role, "role name");
-    await this.#call((call) => this.#client.userRevokeRole({ name: user, role }, call), options);
+    return headerOf(
+      await this.#call((call) => this.#client.userRevokeRole({ name: user, role }, call), options),
+    );
   }
 
   /**
@@ -228,9 +250,9 @@ export class AuthClient {
    * @example
    * await etcd.auth.roleAdd("reader");
    */
-  async roleAdd(name: string, options: CallOptions = {}): Promise<void> {
+  async roleAdd(name: string, options: CallOptions = {}): Promise<HeaderResult> {
     checkName(name, "role name");
-    await this.#call((call) => this.#client.roleAdd({ name }, call), options);
+    return headerOf(await this.#call((call) => this.#client.roleAdd({ name }, call), options));
   }
 
   /**
@@ -239,9 +261,11 @@ export class AuthClient {
    * @example
    * await etcd.auth.roleDelete("reader");
    */
-  async roleDelete(name: string, options: CallOptions = {}): Promise<void> {
+  async roleDelete(name: string, options: CallOptions = {}): Promise<HeaderResult> {
     checkName(name, "role name");
-    await this.#call((call) => this.#client.roleDelete({ role: name }, call), options);
+    return headerOf(
+      await this.#call((call) => this.#client.roleDelete({ role: name }, call), options),
+    );
   }
 
   /**
@@ -256,7 +280,7 @@ export class AuthClient {
     keys: KeyOrRange,
     type: PermissionType,
     options: CallOptions = {},
-  ): Promise<void> {
+  ): Promise<HeaderResult> {
     checkName(role, "role name");
     const permType = permissionTypes[type];
     if (permType === undefined) {
@@ -265,13 +289,15 @@ export class AuthClient {
       );
     }
     const range = toKeyRange(keys);
-    await this.#call(
-      (call) =>
-        this.#client.roleGrantPermission(
-          { name: role, perm: { permType, key: range.key, rangeEnd: range.rangeEnd } },
-          call,
-        ),
-      options,
+    return headerOf(
+      await this.#call(
+        (call) =>
+          this.#client.roleGrantPermission(
+            { name: role, perm: { permType, key: range.key, rangeEnd: range.rangeEnd } },
+            call,
+          ),
+        options,
+      ),
     );
   }
 
@@ -285,13 +311,18 @@ export class AuthClient {
     role: string,
     keys: KeyOrRange,
     options: CallOptions = {},
-  ): Promise<void> {
+  ): Promise<HeaderResult> {
     checkName(role, "role name");
     const range = toKeyRange(keys);
-    await this.#call(
-      (call) =>
-        this.#client.roleRevokePermission({ role, key: range.key, rangeEnd: range.rangeEnd }, call),
-      options,
+    return headerOf(
+      await this.#call(
+        (call) =>
+          this.#client.roleRevokePermission(
+            { role, key: range.key, rangeEnd: range.rangeEnd },
+            call,
+          ),
+        options,
+      ),
     );
   }
 
@@ -339,6 +370,10 @@ export class AuthClient {
       throw toEtcdError(error, options);
     }
   }
+}
+
+function headerOf(response: { header?: WireHeader | undefined }): HeaderResult {
+  return { header: toHeader(response.header) };
 }
 
 function checkName(name: unknown, what: string): asserts name is string {

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import type { EtcdOptions } from "../client/options.ts";
+import type { EtcdOptions } from "../index.ts";
 import { usageError } from "./cli-error.ts";
 import { parseDuration } from "./duration.ts";
 

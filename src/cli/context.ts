@@ -1,4 +1,4 @@
-import type { Etcd } from "../client/etcd.ts";
+import type { Etcd } from "../index.ts";
 import { usageError } from "./cli-error.ts";
 import type { Flags } from "./flags.ts";
 import { lines } from "./lines.ts";

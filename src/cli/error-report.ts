@@ -1,4 +1,4 @@
-import { EtcdError, NoEndpointsError, TlsError, UnavailableError } from "../core/errors.ts";
+import { EtcdError, NoEndpointsError, TlsError, UnavailableError } from "../index.ts";
 import { CliError } from "./cli-error.ts";
 import { ExitCode } from "./exit-codes.ts";
 

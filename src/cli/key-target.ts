@@ -1,4 +1,4 @@
-import { all, fromKey, type KeyOrRange, prefix, range } from "../core/keys.ts";
+import { all, fromKey, type KeyOrRange, prefix, range } from "../index.ts";
 import { usageError } from "./cli-error.ts";
 
 /**

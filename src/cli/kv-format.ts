@@ -1,5 +1,11 @@
-import type { KeyValue, ResponseHeader } from "../kv/key-value.ts";
-import type { DeleteResult, PutResult, RangeResult, TxnResult } from "../kv/results.ts";
+import type {
+  DeleteResult,
+  KeyValue,
+  PutResult,
+  RangeResult,
+  ResponseHeader,
+  TxnResult,
+} from "../index.ts";
 import type { GoJsonValue } from "./go-json.ts";
 import type { Output } from "./output.ts";
 

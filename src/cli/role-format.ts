@@ -1,5 +1,5 @@
-import type { Permission, Role } from "../auth/auth.ts";
-import { prefixEnd } from "../core/keys.ts";
+import type { Permission, Role } from "../index.ts";
+import { prefixEnd } from "../index.ts";
 import type { GoJsonValue } from "./go-json.ts";
 import type { Output } from "./output.ts";
 

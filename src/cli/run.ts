@@ -1,5 +1,5 @@
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
-import { Etcd } from "../client/etcd.ts";
+import { Etcd } from "../index.ts";
 import { usageError } from "./cli-error.ts";
 import type { Command } from "./command.ts";
 import { commands } from "./commands.ts";

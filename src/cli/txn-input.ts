@@ -1,5 +1,5 @@
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
-import { type Compare, type CompareOperator, compare, type Op, op } from "../kv/txn.ts";
+import { type Compare, type CompareOperator, compare, type Op, op } from "../index.ts";
 import { argify } from "./argify.ts";
 import { CliError } from "./cli-error.ts";
 import { delFlags, delRequest } from "./commands/del.ts";

@@ -1,4 +1,4 @@
-import type { Session } from "../concurrency/session.ts";
+import type { Session } from "../index.ts";
 
 /**
  * Waits until the command is interrupted (resolves "interrupted") or the session's lease is

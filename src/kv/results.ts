@@ -74,3 +74,15 @@ export interface CompactResult {
   header: ResponseHeader;
   revision: bigint;
 }
+
+/**
+ * What a call returns when etcd's answer carries nothing but the header (auth changes,
+ * defragment, moveLeader). A header etcd left out (moveLeader on some lines) reads as zeros.
+ *
+ * @example
+ * const { header } = await etcd.auth.userAdd("reader", "secret");
+ * header.revision; // the auth store revision after the change
+ */
+export interface HeaderResult {
+  header: ResponseHeader;
+}

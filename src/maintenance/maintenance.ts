@@ -27,6 +27,7 @@ import {
 } from "../core/errors.ts";
 import { type Int64, toInt64 } from "../core/numbers.ts";
 import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
+import type { HeaderResult } from "../kv/results.ts";
 
 /**
  * Options of calls that concern one member: `endpoint` sends the call to that endpoint of the
@@ -100,6 +101,27 @@ export type AlarmKind = "nospace" | "corrupt" | "unknown";
 export interface Alarm {
   memberId: bigint;
   alarm: AlarmKind;
+}
+
+/**
+ * What `alarmList` and `alarmDisarm` return: the alarms (raised, or cleared) and the header.
+ *
+ * @example
+ * const { alarms } = await etcd.maintenance.alarmList();
+ */
+export interface AlarmListResult {
+  header: ResponseHeader;
+  alarms: Alarm[];
+}
+
+/**
+ * Options of `defragment`: the member to defragment is required.
+ *
+ * @example
+ * await etcd.maintenance.defragment({ endpoint: "http://10.0.0.1:2379", timeoutMs: 60_000 });
+ */
+export interface DefragmentOptions extends EndpointOptions {
+  endpoint: string;
 }
 
 /**
@@ -236,15 +258,19 @@ export class MaintenanceClient {
    * The alarms raised in the cluster.
    *
    * @example
-   * if ((await etcd.maintenance.alarmList()).some((a) => a.alarm === "nospace")) { ... }
+   * const { alarms } = await etcd.maintenance.alarmList();
+   * const full = alarms.some((a) => a.alarm === "nospace");
    */
-  async alarmList(options: CallOptions = {}): Promise<Alarm[]> {
+  async alarmList(options: CallOptions = {}): Promise<AlarmListResult> {
     try {
       const response = await this.#client.alarm(
         { action: AlarmRequest_AlarmAction.GET, memberID: 0n, alarm: AlarmType.NONE },
         connectOptions(options),
       );
-      return response.alarms.map((a) => ({ memberId: a.memberID, alarm: alarmKind(a.alarm) }));
+      return {
+        header: toHeader(response.header),
+        alarms: response.alarms.map((a) => ({ memberId: a.memberID, alarm: alarmKind(a.alarm) })),
+      };
     } catch (error) {
       throw toEtcdError(error, options);
     }
@@ -257,8 +283,10 @@ export class MaintenanceClient {
    * @example
    * await etcd.maintenance.alarmDisarm();
    */
-  async alarmDisarm(alarm?: Alarm, options: CallOptions = {}): Promise<Alarm[]> {
-    const targets = alarm ? [alarm] : await this.alarmList(options);
+  async alarmDisarm(alarm?: Alarm, options: CallOptions = {}): Promise<AlarmListResult> {
+    const listed = alarm ? undefined : await this.alarmList(options);
+    const targets = alarm ? [alarm] : (listed?.alarms ?? []);
+    let header = listed?.header;
     const cleared: Alarm[] = [];
     for (const target of targets) {
       const code = alarmCodes[target.alarm];
@@ -272,6 +300,7 @@ export class MaintenanceClient {
           },
           connectOptions(options),
         );
+        header = toHeader(response.header);
         for (const a of response.alarms) {
           cleared.push({ memberId: a.memberID, alarm: alarmKind(a.alarm) });
         }
@@ -279,7 +308,7 @@ export class MaintenanceClient {
         throw toEtcdError(error, options);
       }
     }
-    return cleared;
+    return { header: header ?? toHeader(undefined), alarms: cleared };
   }
 
   /**
@@ -287,14 +316,18 @@ export class MaintenanceClient {
    * does not serve requests meanwhile: do one member at a time.
    *
    * @example
-   * for (const endpoint of etcd.endpoints) await etcd.maintenance.defragment(endpoint);
+   * for (const endpoint of etcd.endpoints) await etcd.maintenance.defragment({ endpoint });
    */
-  async defragment(endpoint: string, options: CallOptions = {}): Promise<void> {
+  async defragment(options: DefragmentOptions): Promise<HeaderResult> {
+    const endpoint = options?.endpoint;
     if (typeof endpoint !== "string" || !endpoint) {
-      throw new InvalidArgumentError("defragment needs the endpoint of the member to defragment");
+      throw new InvalidArgumentError(
+        "defragment needs { endpoint }: the member to defragment, one at a time",
+      );
     }
     try {
-      await this.#client.defragment({}, callOptions({ ...options, endpoint }));
+      const response = await this.#client.defragment({}, callOptions(options));
+      return { header: toHeader(response.header) };
     } catch (error) {
       throw toEtcdError(error, options);
     }
@@ -348,7 +381,7 @@ export class MaintenanceClient {
    * const { members } = await etcd.cluster.memberList();
    * await etcd.maintenance.moveLeader(members[1].id);
    */
-  async moveLeader(targetId: Int64, options: CallOptions = {}): Promise<void> {
+  async moveLeader(targetId: Int64, options: CallOptions = {}): Promise<HeaderResult> {
     const target = toMemberId(targetId);
     const statuses = await this.statusAll(options);
     const leader = statuses.find((s) => s.status?.isLeader);
@@ -359,10 +392,11 @@ export class MaintenanceClient {
       );
     }
     try {
-      await this.#client.moveLeader(
+      const response = await this.#client.moveLeader(
         { targetID: target },
         callOptions({ ...options, endpoint: leader.endpoint }),
       );
+      return { header: toHeader(response.header) };
     } catch (error) {
       throw toEtcdError(error, options);
     }

@@ -242,12 +242,12 @@ describe("maintenance", () => {
     const before = await etcd.maintenance.status({ endpoint });
     const otherBefore = await etcd.maintenance.status({ endpoint: ep(0) });
     assert.ok(before.dbSizeInUse < before.dbSize, "compaction left free pages");
-    await etcd.maintenance.defragment(endpoint);
+    await etcd.maintenance.defragment({ endpoint });
     const after = await etcd.maintenance.status({ endpoint });
     assert.ok(after.dbSize < before.dbSize, `${after.dbSize} < ${before.dbSize}`);
     // Only the member asked was defragmented.
     const otherAfter = await etcd.maintenance.status({ endpoint: ep(0) });
     assert.ok(otherAfter.dbSize >= otherBefore.dbSize, "the other member kept its file");
-    await assert.rejects(etcd.maintenance.defragment(""), InvalidArgumentError);
+    await assert.rejects(etcd.maintenance.defragment({ endpoint: "" }), InvalidArgumentError);
   });
 });

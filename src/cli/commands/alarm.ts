@@ -1,7 +1,4 @@
-import { AlarmRequest_AlarmAction } from "../../../gen/etcdserverpb/rpc_pb.ts";
-import { toEtcdError } from "../../core/errors.ts";
-import { toHeader } from "../../kv/key-value.ts";
-import type { AlarmKind } from "../../maintenance/maintenance.ts";
+import type { AlarmKind } from "../../index.ts";
 import { usageError } from "../cli-error.ts";
 import type { Command } from "../command.ts";
 import type { CommandContext } from "../context.ts";
@@ -43,16 +40,15 @@ export const alarmListCommand: Command = {
     if (ctx.args.length > 0) throw usageError("alarm list command accepts no arguments");
     rejectTable(ctx.out);
     const etcd = await ctx.etcd();
-    // The raw call: etcdctl's JSON carries the response header, which the facade leaves out.
-    const response = await etcd.raw.maintenance
-      .alarm({ action: AlarmRequest_AlarmAction.GET }, { signal: ctx.signal })
-      .catch((error: unknown) => {
-        throw toEtcdError(error, { signal: ctx.signal });
-      });
-    const alarms = response.alarms.map((a) => ({ memberId: a.memberID, type: a.alarm }));
+    const listed = await etcd.maintenance.alarmList({ signal: ctx.signal });
+    const alarms = listed.alarms.map((a) => ({
+      memberId: a.memberId,
+      type: ALARM_NUMBERS[a.alarm],
+    }));
     if (ctx.out.format === "json") {
-      // etcd 3.4 sends no header when there is no alarm; etcdctl then prints none.
-      const header = response.header && headerJson(toHeader(response.header));
+      // etcd 3.4 sends no header when there is no alarm (it reads as zeros); etcdctl then
+      // prints none.
+      const header = listed.header.memberId === 0n ? undefined : headerJson(listed.header);
       ctx.out.json({ header, alarms: alarmsJson(alarms) });
     } else printAlarms(ctx, alarms);
   },
@@ -74,7 +70,10 @@ export const alarmDisarmCommand: Command = {
     rejectTable(ctx.out);
     const etcd = await ctx.etcd();
     const cleared = await etcd.maintenance.alarmDisarm(undefined, { signal: ctx.signal });
-    const alarms = cleared.map((a) => ({ memberId: a.memberId, type: ALARM_NUMBERS[a.alarm] }));
+    const alarms = cleared.alarms.map((a) => ({
+      memberId: a.memberId,
+      type: ALARM_NUMBERS[a.alarm],
+    }));
     // No header: etcdctl's disarm answer gathers one answer per alarm, without one.
     if (ctx.out.format === "json") ctx.out.json({ alarms: alarmsJson(alarms) });
     else printAlarms(ctx, alarms);

@@ -27,7 +27,7 @@ export const defragCommand: Command = {
       try {
         const etcd = await ctx.etcdAt(endpoint);
         const [normalized] = etcd.endpoints;
-        await etcd.maintenance.defragment(normalized ?? endpoint, { signal: ctx.signal });
+        await etcd.maintenance.defragment({ endpoint: normalized ?? endpoint, signal: ctx.signal });
         ctx.out.line(`Finished defragmenting etcd member[${endpoint}]`);
       } catch (error) {
         failed++;

@@ -1,5 +1,4 @@
-import type { KeyOrRange } from "../../core/keys.ts";
-import type { DeleteOptions } from "../../kv/txn.ts";
+import type { DeleteOptions, KeyOrRange } from "../../index.ts";
 import type { Command, FlagSpec } from "../command.ts";
 import type { Flags } from "../flags.ts";
 import { keyTarget } from "../key-target.ts";

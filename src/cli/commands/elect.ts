@@ -1,4 +1,4 @@
-import { CanceledError } from "../../core/errors.ts";
+import { CanceledError } from "../../index.ts";
 import { usageError } from "../cli-error.ts";
 import type { Command } from "../command.ts";
 import { parseInteger } from "../flags.ts";

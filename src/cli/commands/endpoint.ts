@@ -1,5 +1,5 @@
-import { PermissionDeniedError } from "../../core/errors.ts";
-import type { MemberStatus } from "../../maintenance/maintenance.ts";
+import type { MemberStatus } from "../../index.ts";
+import { PermissionDeniedError } from "../../index.ts";
 import { CliError } from "../cli-error.ts";
 import type { Command } from "../command.ts";
 import type { CommandContext } from "../context.ts";
@@ -181,8 +181,8 @@ async function checkHealth(ctx: CommandContext, endpoint: string): Promise<Healt
       if (!(error instanceof PermissionDeniedError)) throw error;
     }
     took = goDuration(process.hrtime.bigint() - started);
-    const alarms = await etcd.maintenance.alarmList({ signal: ctx.signal }).catch((error) => {
-      if (error instanceof PermissionDeniedError) return [];
+    const { alarms } = await etcd.maintenance.alarmList({ signal: ctx.signal }).catch((error) => {
+      if (error instanceof PermissionDeniedError) return { alarms: [] };
       throw error;
     });
     if (alarms.length > 0) {

@@ -1,5 +1,4 @@
-import type { KeyOrRange } from "../../core/keys.ts";
-import type { RangeOptions } from "../../kv/txn.ts";
+import type { KeyOrRange, RangeOptions } from "../../index.ts";
 import { usageError } from "../cli-error.ts";
 import type { Command, FlagSpec } from "../command.ts";
 import type { Flags } from "../flags.ts";

@@ -1,4 +1,4 @@
-import { LeaseNotFoundError } from "../../core/errors.ts";
+import { LeaseNotFoundError } from "../../index.ts";
 import type { Command } from "../command.ts";
 import type { CommandContext } from "../context.ts";
 import { parseInteger } from "../flags.ts";

@@ -1,4 +1,4 @@
-import type { Member } from "../../cluster/cluster.ts";
+import type { Member } from "../../index.ts";
 import { usageError } from "../cli-error.ts";
 import type { Command } from "../command.ts";
 import type { GoJsonValue } from "../go-json.ts";

@@ -1,5 +1,3 @@
-import { toEtcdError } from "../../core/errors.ts";
-import { toHeader } from "../../kv/key-value.ts";
 import { CliError, usageError } from "../cli-error.ts";
 import type { Command } from "../command.ts";
 import { reportError } from "../error-report.ts";
@@ -40,15 +38,10 @@ export const moveLeaderCommand: Command = {
       throw usageError(`no leader endpoint given at [${ctx.endpoints.join(" ")}]`);
     }
     const etcd = await ctx.etcdAt(leader.endpoint);
-    // The raw call: the facade's moveLeader finds the leader again and returns no header.
-    const response = await etcd.raw.maintenance
-      .moveLeader({ targetID: target }, { signal: ctx.signal })
-      .catch((error: unknown) => {
-        throw toEtcdError(error, { signal: ctx.signal });
-      });
+    const { header } = await etcd.maintenance.moveLeader(target, { signal: ctx.signal });
     if (ctx.out.format === "json") {
-      // etcd leaves this answer's header unset: etcdctl prints {}.
-      ctx.out.json({ header: response.header && headerJson(toHeader(response.header)) });
+      // etcd leaves this answer's header unset (it reads as zeros): etcdctl prints {}.
+      ctx.out.json({ header: header.memberId === 0n ? undefined : headerJson(header) });
     } else {
       ctx.out.line(
         `Leadership transferred from ${memberHex(leader.memberId)} to ${memberHex(target)}`,

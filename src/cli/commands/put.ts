@@ -1,5 +1,4 @@
-import type { Bytes } from "../../core/keys.ts";
-import type { PutOptions } from "../../kv/txn.ts";
+import type { Bytes, PutOptions } from "../../index.ts";
 import { usageError } from "../cli-error.ts";
 import type { Command, FlagSpec } from "../command.ts";
 import type { Flags } from "../flags.ts";

@@ -1,5 +1,5 @@
-import type { PermissionType } from "../../auth/auth.ts";
-import { toKeyRange } from "../../core/keys.ts";
+import type { PermissionType } from "../../index.ts";
+import { KeyRange, key } from "../../index.ts";
 import { usageError } from "../cli-error.ts";
 import type { Command } from "../command.ts";
 import type { CommandContext } from "../context.ts";
@@ -135,7 +135,7 @@ export const roleRevokePermissionCommand: Command = {
       ctx.out.json({});
       return;
     }
-    const range = toKeyRange(target);
+    const range = target instanceof KeyRange ? target : key(target);
     const text = (b: Uint8Array) => Buffer.from(b).toString("utf8");
     if (range.isSingleKey) {
       ctx.out.line(`Permission of key ${text(range.key)} is revoked from role ${role}`);

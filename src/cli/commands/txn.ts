@@ -1,4 +1,4 @@
-import type { Compare, Op } from "../../kv/txn.ts";
+import type { Compare, Op } from "../../index.ts";
 import type { Command } from "../command.ts";
 import { printTxn, txnJson } from "../kv-format.ts";
 import { lines } from "../lines.ts";

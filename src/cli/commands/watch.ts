@@ -1,5 +1,5 @@
-import { CanceledError } from "../../core/errors.ts";
-import type { WatchBatch } from "../../watch/events.ts";
+import type { WatchBatch } from "../../index.ts";
+import { CanceledError } from "../../index.ts";
 import type { Command } from "../command.ts";
 import { kept } from "../go-json.ts";
 import { keyTarget } from "../key-target.ts";
