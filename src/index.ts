@@ -26,6 +26,7 @@ export type { Mutex } from "./concurrency/mutex.ts";
 export { DEFAULT_SESSION_TTL, type Session, type SessionOptions } from "./concurrency/session.ts";
 export type { SessionHandle } from "./concurrency/session-handle.ts";
 export type { Isolation, StmOptions, StmResult, StmTransaction } from "./concurrency/stm.ts";
+export type { TransportFactory } from "./connection/endpoint.ts";
 export type { TlsOptions } from "./connection/tls-options.ts";
 export type { CallOptions } from "./core/call-options.ts";
 export type { Closable, CloseContext } from "./core/closable.ts";
@@ -50,6 +51,7 @@ export type { CompactOptions, GetOptions, KV, ListOptions } from "./kv/kv.ts";
 export type {
   CompactResult,
   DeleteResult,
+  HeaderResult,
   PutResult,
   RangeResult,
   TxnResult,
@@ -73,6 +75,8 @@ export type { LeaseRenewal, LeaseTimeToLive } from "./lease/results.ts";
 export type {
   Alarm,
   AlarmKind,
+  AlarmListResult,
+  DefragmentOptions,
   EndpointOptions,
   EndpointStatus,
   HashKVResult,

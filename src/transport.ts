@@ -20,6 +20,6 @@ export {
   isStaleTokenError,
   noAuthKey,
   noRetryKey,
-  type PoolTransport,
   type TokenProvider,
 } from "./connection/pool-transport.ts";
+export type { TlsOptions } from "./connection/tls-options.ts";

@@ -87,6 +87,7 @@ const permissionTypes: Record<PermissionType, Permission_Type> = {
 export class AuthClient {
   readonly #client: Client<typeof AuthService>;
 
+  /** @internal */
   constructor(client: Client<typeof AuthService>) {
     this.#client = client;
   }

@@ -64,6 +64,7 @@ export interface MemberAddResult extends MemberListResult {
 export class ClusterClient {
   readonly #client: Client<typeof ClusterService>;
 
+  /** @internal */
   constructor(client: Client<typeof ClusterService>) {
     this.#client = client;
   }

@@ -31,6 +31,7 @@ export class ElectionObserver {
   readonly prefix: Uint8Array;
   readonly #scope: ConcurrencyScope;
 
+  /** @internal */
   constructor(scope: ConcurrencyScope, prefix: Bytes) {
     this.#scope = scope;
     this.prefix = withSlash(prefix);
@@ -196,6 +197,7 @@ export class Election extends ElectionObserver {
   #leading = false;
   #header: ResponseHeader | undefined;
 
+  /** @internal */
   constructor(session: SessionHandle, prefix: Bytes) {
     super(session.scope, prefix);
     this.session = session;

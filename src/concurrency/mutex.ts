@@ -71,6 +71,7 @@ export class Mutex {
   #revision: bigint | undefined;
   #header: ResponseHeader | undefined;
 
+  /** @internal */
   constructor(session: SessionHandle, prefix: Bytes) {
     this.session = session;
     this.prefix = withSlash(prefix);

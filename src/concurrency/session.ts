@@ -62,6 +62,7 @@ export class Session implements SessionHandle {
   readonly #controller = new AbortController();
   #expired: SessionExpiredError | undefined;
 
+  /** @internal */
   constructor(
     scope: ConcurrencyScope,
     lease: Lease,

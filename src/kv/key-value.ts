@@ -26,6 +26,7 @@ export class KeyValue {
   /** The lease attached to the key, 0n for none. */
   readonly lease: bigint;
 
+  /** @internal */
   constructor(
     key: Uint8Array,
     value: Uint8Array,

@@ -47,6 +47,7 @@ export class LeaseClient {
   readonly #keyspace: Keyspace;
   readonly #client: Client<typeof LeaseService>;
 
+  /** @internal */
   constructor(host: KeepAliveHost, keyspace: Keyspace) {
     this.#host = host;
     this.#keyspace = keyspace;

@@ -8,7 +8,7 @@ import {
 import type { KeepAliveOwner, LeaseKeepAlive } from "./keep-alive.ts";
 import type { LeaseRenewal, LeaseTimeToLive } from "./results.ts";
 
-/** @internal The lease calls a handle makes through its client (`LeaseClient` implements them). */
+/** The lease calls a handle makes through its client (`LeaseClient` implements them). */
 export interface LeaseCalls {
   revoke(id: bigint, options: CallOptions): Promise<unknown>;
   keepAliveOnce(id: bigint, options: CallOptions): Promise<LeaseRenewal>;
@@ -63,7 +63,7 @@ export class Lease {
   #ttl: bigint;
   #deadline: number;
 
-  /** Made by `etcd.lease.grant()` and `etcd.lease.keepAlive()`. */
+  /** @internal Made by `etcd.lease.grant()` and `etcd.lease.keepAlive()`. */
   constructor(
     client: LeaseCalls,
     keepAlive: LeaseKeepAlive,

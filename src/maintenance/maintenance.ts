@@ -211,6 +211,7 @@ export class MaintenanceClient {
   readonly #client: Client<typeof MaintenanceService>;
   readonly #endpoints: () => readonly string[];
 
+  /** @internal */
   constructor(client: Client<typeof MaintenanceService>, endpoints: () => readonly string[]) {
     this.#client = client;
     this.#endpoints = endpoints;

@@ -41,7 +41,7 @@ export interface WatchOptions {
   maxBufferedEvents?: number;
 }
 
-/** @internal What a watcher asks of the stream that carries it (`WatchStream` implements it). */
+/** What a watcher asks of the stream that carries it (`WatchStream` implements it). */
 export interface WatchControl {
   cancel(state: WatchState, error?: unknown): Promise<void>;
   requestProgress(): void;
@@ -70,6 +70,7 @@ export class Watcher implements AsyncIterable<WatchBatch>, AsyncDisposable {
   readonly #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
 
+  /** @internal */
   constructor(state: WatchState, stream: WatchControl, signal: AbortSignal | undefined) {
     this.#state = state;
     this.#stream = stream;
