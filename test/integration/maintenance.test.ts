@@ -110,15 +110,14 @@ describe("maintenance", () => {
       alarm: AlarmType.NOSPACE,
     });
     try {
-      assert.deepEqual(await etcd.maintenance.alarmList(), [
-        { memberId: target, alarm: "nospace" },
-      ]);
+      const listed = await etcd.maintenance.alarmList();
+      assert.deepEqual(listed.alarms, [{ memberId: target, alarm: "nospace" }]);
       await assert.rejects(etcd.put("alarm/k", "v"), NoSpaceError);
     } finally {
       const cleared = await etcd.maintenance.alarmDisarm();
-      assert.deepEqual(cleared, [{ memberId: target, alarm: "nospace" }]);
+      assert.deepEqual(cleared.alarms, [{ memberId: target, alarm: "nospace" }]);
     }
-    assert.deepEqual(await etcd.maintenance.alarmList(), []);
+    assert.deepEqual((await etcd.maintenance.alarmList()).alarms, []);
     await etcd.put("alarm/k", "v");
   });
 
