@@ -23,6 +23,8 @@ blocks.forEach((block, index) => {
   test(`README example ${index + 1} runs: ${firstLine.trim().slice(0, 60)}`, async () => {
     const source = block
       .replaceAll('"etcd-connect"', JSON.stringify(join(root, "src/index.ts")))
+      .replaceAll('"etcd-connect/proto"', JSON.stringify(join(root, "src/proto.ts")))
+      .replaceAll('"etcd-connect/transport"', JSON.stringify(join(root, "src/transport.ts")))
       .replaceAll('"http://127.0.0.1:2379"', JSON.stringify(fixture.endpoints[0]));
     const file = join(dir, `example-${index + 1}.ts`);
     writeFileSync(file, source);

@@ -140,14 +140,20 @@ describe("the packed package", {
     writeFileSync(
       join(consumer, "check.ts"),
       [
-        'import { Etcd, EtcdError, type KeyValue, prefix } from "etcd-connect";',
+        'import { Etcd, EtcdError, type KeyValue, prefix, type TransportFactory } from "etcd-connect";',
+        'import { Maintenance } from "etcd-connect/proto";',
+        'import { createConnectEndpointTransport } from "etcd-connect/transport";',
         'const etcd = new Etcd({ endpoints: ["http://127.0.0.1:2379"] });',
         'const kv: KeyValue | undefined = await etcd.get("k");',
         "const rev: bigint | undefined = kv?.modRevision;",
         'const page = await etcd.range(prefix("a/"), { limit: 10 });',
         "const count: bigint = page.count;",
         "const isError = (e: unknown) => e instanceof EtcdError;",
-        "export { count, isError, rev };",
+        "const status = await etcd.client(Maintenance).status({});",
+        "const version: string = status.version;",
+        "const factory: TransportFactory = createConnectEndpointTransport;",
+        'const other = new Etcd({ endpoints: ["http://127.0.0.1:2379"], transport: factory });',
+        "export { count, isError, other, rev, version };",
         "",
       ].join("\n"),
     );
@@ -175,11 +181,17 @@ describe("the packed package", {
 
   const script = [
     'import { Etcd } from "etcd-connect";',
+    'import { KV } from "etcd-connect/proto";',
+    'import { createConnectEndpointTransport } from "etcd-connect/transport";',
     "const [endpoint, key] = process.argv.slice(2);",
     "const etcd = new Etcd({ endpoints: [endpoint] });",
     'await etcd.put(key, "hello from " + process.version);',
     "const kv = await etcd.get(key);",
     "console.log(kv?.text);",
+    "const raw = await etcd.client(KV).range({ key: kv?.key });",
+    "const stock = new Etcd({ endpoints: [endpoint], transport: createConnectEndpointTransport });",
+    'if (raw.count !== 1n || (await stock.get(key))?.text !== kv?.text) throw new Error("entry points disagree");',
+    "await stock.close();",
     "await etcd.close();",
     "",
   ].join("\n");
