@@ -150,7 +150,9 @@ export class Mutex {
    * and resolves false at once.
    *
    * @example
-   * if (await mutex.tryLock()) { ... }
+   * if (await mutex.tryLock()) {
+   *   try { await runNightlyJob(); } finally { await mutex.unlock(); }
+   * } else console.log("another instance runs the job");
    */
   async tryLock(options: CallOptions = {}): Promise<boolean> {
     const waiting = this.#waiting(options, "tryLock");

@@ -53,7 +53,11 @@ export interface DeleteResult {
  * What a transaction returns: which branch ran, and one result per operation of that branch.
  *
  * @example
- * const { succeeded, results } = await etcd.txn({ ... });
+ * const { succeeded, results } = await etcd.txn({
+ *   compare: [compare.value("cfg/mode", "=", "on")],
+ *   success: [op.get("cfg/limit")],
+ * });
+ * if (succeeded && results[0]?.kind === "range") console.log(results[0].kvs[0]?.text);
  */
 export interface TxnResult {
   kind: "txn";
