@@ -86,8 +86,8 @@ export type {
   SnapshotOptions,
   SnapshotProgress,
   SnapshotResult,
-  SnapshotTarget,
 } from "./maintenance/maintenance.ts";
+export type { SnapshotTarget } from "./maintenance/snapshot-sink.ts";
 export type { WatchBatch, WatchEvent } from "./watch/events.ts";
 export { DEFAULT_MAX_BUFFERED_EVENTS } from "./watch/watch-stream.ts";
 export type { Watcher, WatchOptions } from "./watch/watcher.ts";

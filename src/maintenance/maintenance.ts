@@ -1,8 +1,4 @@
 import { createHash } from "node:crypto";
-import { once } from "node:events";
-import { open, rename, rm } from "node:fs/promises";
-import type { Writable } from "node:stream";
-import { finished } from "node:stream/promises";
 import {
   type Client,
   type CallOptions as ConnectCallOptions,
@@ -28,6 +24,7 @@ import {
 import { type Int64, toInt64 } from "../core/numbers.ts";
 import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
 import type { HeaderResult } from "../kv/results.ts";
+import { openSink, type SnapshotTarget } from "./snapshot-sink.ts";
 
 /**
  * Options of calls that concern one member: `endpoint` sends the call to that endpoint of the
@@ -160,15 +157,6 @@ export interface SnapshotProgress {
   /** Bytes the server says are still to come. */
   remaining: number;
 }
-
-/**
- * Where a snapshot goes: a file path (written to `<path>.part`, then renamed), a Node `Writable`,
- * or a web `WritableStream`.
- *
- * @example
- * await etcd.maintenance.snapshot("/backups/etcd.db");
- */
-export type SnapshotTarget = string | Writable | NodeJS.WritableStream | WritableStream<Uint8Array>;
 
 /**
  * Options of `snapshot`.
@@ -483,91 +471,6 @@ export class MaintenanceClient {
   }
 }
 
-interface Sink {
-  ready(): Promise<void>;
-  write(chunk: Uint8Array): Promise<void>;
-  finish(): Promise<void>;
-  fail(error: unknown): Promise<void>;
-}
-
-function openSink(target: SnapshotTarget, end: boolean): Sink {
-  if (typeof target === "string") return fileSink(target);
-  if (typeof WritableStream !== "undefined" && target instanceof WritableStream) {
-    return webSink(target, end);
-  }
-  if (target && typeof (target as Writable).write === "function") {
-    return nodeSink(target as Writable, end);
-  }
-  throw new InvalidArgumentError(
-    "snapshot target must be a file path, a Node Writable or a WritableStream",
-  );
-}
-
-function fileSink(path: string): Sink {
-  if (!path) throw new InvalidArgumentError("snapshot path must not be empty");
-  const part = `${path}.part`;
-  let file: Awaited<ReturnType<typeof open>> | undefined;
-  return {
-    async ready() {
-      file = await open(part, "w", 0o600);
-    },
-    async write(chunk) {
-      await file?.write(chunk);
-    },
-    async finish() {
-      await file?.sync();
-      await file?.close();
-      file = undefined;
-      await rename(part, path);
-    },
-    async fail() {
-      await file?.close().catch(() => {});
-      file = undefined;
-      await rm(part, { force: true });
-    },
-  };
-}
-
-function nodeSink(writable: Writable, end: boolean): Sink {
-  return {
-    async ready() {},
-    async write(chunk) {
-      if (!writable.write(chunk)) await once(writable, "drain");
-    },
-    async finish() {
-      if (end) {
-        writable.end();
-        await finished(writable);
-      }
-    },
-    async fail(error) {
-      if (end) writable.destroy(error instanceof Error ? error : new Error(String(error)));
-    },
-  };
-}
-
-function webSink(stream: WritableStream<Uint8Array>, end: boolean): Sink {
-  const writer = stream.getWriter();
-  return {
-    async ready() {
-      await writer.ready;
-    },
-    async write(chunk) {
-      await writer.ready;
-      await writer.write(chunk);
-    },
-    async finish() {
-      if (end) await writer.close();
-      else writer.releaseLock();
-    },
-    async fail(error) {
-      if (end) await writer.abort(error).catch(() => {});
-      else writer.releaseLock();
-    },
-  };
-}
-
-/** `connectOptions`, plus the pin to `endpoint` when one is given. */
 function callOptions(options: EndpointOptions): ConnectCallOptions {
   const call = connectOptions(options);
   if (options.endpoint === undefined) return call;
