@@ -6,7 +6,9 @@ export type {
   Permission,
   PermissionType,
   Role,
+  RoleListResult,
   User,
+  UserListResult,
 } from "./auth/auth.ts";
 export { Etcd } from "./client/etcd.ts";
 export type { KeyspaceView } from "./client/keyspace-view.ts";
@@ -71,7 +73,7 @@ export {
 export type { KeepAliveStats } from "./lease/keep-alive.ts";
 export type { Lease, LeaseState } from "./lease/lease.ts";
 export type { GrantOptions, LeaseClient } from "./lease/lease-client.ts";
-export type { LeaseRenewal, LeaseTimeToLive } from "./lease/results.ts";
+export type { LeaseListResult, LeaseRenewal, LeaseTimeToLive } from "./lease/results.ts";
 export type {
   Alarm,
   AlarmKind,

@@ -8,7 +8,7 @@ import { connectOptions } from "../connection/connect-options.ts";
 import type { CallOptions } from "../core/call-options.ts";
 import { InvalidArgumentError, toEtcdError } from "../core/errors.ts";
 import { type KeyOrRange, KeyRange, toKeyRange } from "../core/keys.ts";
-import { toHeader } from "../kv/key-value.ts";
+import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
 import type { HeaderResult } from "../kv/results.ts";
 
 /**
@@ -39,6 +39,7 @@ export interface Permission {
  * const { roles } = await etcd.auth.userGet("app");
  */
 export interface User {
+  header: ResponseHeader;
   name: string;
   roles: string[];
 }
@@ -50,8 +51,31 @@ export interface User {
  * const role = await etcd.auth.roleGet("reader");
  */
 export interface Role {
+  header: ResponseHeader;
   name: string;
   permissions: Permission[];
+}
+
+/**
+ * What `userList` returns.
+ *
+ * @example
+ * const { users } = await etcd.auth.userList();
+ */
+export interface UserListResult {
+  header: ResponseHeader;
+  users: string[];
+}
+
+/**
+ * What `roleList` returns.
+ *
+ * @example
+ * const { roles } = await etcd.auth.roleList();
+ */
+export interface RoleListResult {
+  header: ResponseHeader;
+  roles: string[];
 }
 
 /**
@@ -62,6 +86,7 @@ export interface Role {
  * const { enabled } = await etcd.auth.status();
  */
 export interface AuthStatus {
+  header: ResponseHeader;
   enabled: boolean;
   authRevision: bigint;
 }
@@ -121,7 +146,11 @@ export class AuthClient {
    */
   async status(options: CallOptions = {}): Promise<AuthStatus> {
     const response = await this.#call((call) => this.#client.authStatus({}, call), options);
-    return { enabled: response.enabled, authRevision: response.authRevision };
+    return {
+      header: toHeader(response.header),
+      enabled: response.enabled,
+      authRevision: response.authRevision,
+    };
   }
 
   /**
@@ -231,18 +260,18 @@ export class AuthClient {
   async userGet(name: string, options: CallOptions = {}): Promise<User> {
     checkName(name, "user name");
     const response = await this.#call((call) => this.#client.userGet({ name }, call), options);
-    return { name, roles: [...response.roles] };
+    return { header: toHeader(response.header), name, roles: [...response.roles] };
   }
 
   /**
    * Every user name.
    *
    * @example
-   * const users = await etcd.auth.userList();
+   * const { users } = await etcd.auth.userList();
    */
-  async userList(options: CallOptions = {}): Promise<string[]> {
+  async userList(options: CallOptions = {}): Promise<UserListResult> {
     const response = await this.#call((call) => this.#client.userList({}, call), options);
-    return [...response.users];
+    return { header: toHeader(response.header), users: [...response.users] };
   }
 
   /**
@@ -340,6 +369,7 @@ export class AuthClient {
       options,
     );
     return {
+      header: toHeader(response.header),
       name,
       permissions: response.perm.map((p) => ({
         type:
@@ -357,11 +387,11 @@ export class AuthClient {
    * Every role name.
    *
    * @example
-   * const roles = await etcd.auth.roleList();
+   * const { roles } = await etcd.auth.roleList();
    */
-  async roleList(options: CallOptions = {}): Promise<string[]> {
+  async roleList(options: CallOptions = {}): Promise<RoleListResult> {
     const response = await this.#call((call) => this.#client.roleList({}, call), options);
-    return [...response.roles];
+    return { header: toHeader(response.header), roles: [...response.roles] };
   }
 
   async #call<T>(send: (call: ConnectCallOptions) => Promise<T>, options: CallOptions): Promise<T> {

@@ -17,9 +17,10 @@ import {
 import { type Int64, toInt64 } from "../core/numbers.ts";
 import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
+import type { HeaderResult } from "../kv/results.ts";
 import { type KeepAliveHost, type KeepAliveStats, sharedKeepAlive } from "./keep-alive.ts";
 import { Lease } from "./lease.ts";
-import type { LeaseRenewal, LeaseTimeToLive } from "./results.ts";
+import type { LeaseListResult, LeaseRenewal, LeaseTimeToLive } from "./results.ts";
 
 /**
  * Options of `grant`.
@@ -113,11 +114,11 @@ export class LeaseClient {
    * @example
    * await etcd.lease.revoke(id);
    */
-  async revoke(id: Int64 | Lease, options: CallOptions = {}): Promise<ResponseHeader> {
+  async revoke(id: Int64 | Lease, options: CallOptions = {}): Promise<HeaderResult> {
     const leaseId = id instanceof Lease ? id.id : toInt64(id, "lease id");
     try {
       const response = await this.#client.leaseRevoke({ ID: leaseId }, connectOptions(options));
-      return toHeader(response.header);
+      return { header: toHeader(response.header) };
     } catch (error) {
       throw toEtcdError(error, options);
     }
@@ -160,12 +161,12 @@ export class LeaseClient {
    * The IDs of every lease on the cluster (etcd 3.3+).
    *
    * @example
-   * const ids = await etcd.lease.list();
+   * const { leases } = await etcd.lease.list();
    */
-  async list(options: CallOptions = {}): Promise<bigint[]> {
+  async list(options: CallOptions = {}): Promise<LeaseListResult> {
     try {
       const response = await this.#client.leaseLeases({}, connectOptions(options));
-      return response.leases.map((l) => l.ID);
+      return { header: toHeader(response.header), leases: response.leases.map((l) => l.ID) };
     } catch (error) {
       throw toEtcdError(error, options);
     }

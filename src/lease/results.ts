@@ -29,3 +29,14 @@ export interface LeaseRenewal {
   /** The TTL restarted by the renewal, in seconds. */
   ttl: bigint;
 }
+
+/**
+ * What `lease.list()` returns: the IDs of every lease on the cluster.
+ *
+ * @example
+ * const { leases } = await etcd.lease.list();
+ */
+export interface LeaseListResult {
+  header: ResponseHeader;
+  leases: bigint[];
+}

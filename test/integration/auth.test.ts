@@ -107,7 +107,7 @@ describe("auth", () => {
       (await rejection(root.auth.userAdd("ops", "again"))) instanceof AlreadyExistsError,
       "adding a user twice is AlreadyExistsError",
     );
-    const users = await root.auth.userList();
+    const { users } = await root.auth.userList();
     for (const name of ["root", "reader", "ops", "svc"]) assert.ok(users.includes(name), name);
 
     await root.auth.roleAdd("ops");
@@ -126,7 +126,7 @@ describe("auth", () => {
         ["write", "flag", ""],
       ].sort(),
     );
-    assert.ok((await root.auth.roleList()).includes("ops"));
+    assert.ok((await root.auth.roleList()).roles.includes("ops"));
 
     await root.auth.userGrantRole("ops", "ops");
     assert.deepEqual((await root.auth.userGet("ops")).roles, ["ops"]);

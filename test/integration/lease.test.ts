@@ -73,7 +73,7 @@ describe("leases", () => {
       assert.deepEqual(ttl.keys.map((k) => Buffer.from(k).toString()).sort(), [`${p}a`, `${p}b`]);
       assert.deepEqual((await lease.timeToLive()).keys, [], "keys only when asked");
 
-      assert.ok((await etcd.lease.list()).includes(lease.id));
+      assert.ok((await etcd.lease.list()).leases.includes(lease.id));
 
       // etcdctl (Go's client) sees the same lease and its keys.
       // (etcdctl prints IDs zero-padded to 16 digits; the lock/election keys use plain %x.)
@@ -88,7 +88,7 @@ describe("leases", () => {
       assert.equal(await etcd.get(`${p}a`), undefined, "revoking deletes the lease's keys");
       assert.equal(await etcd.get(`${p}b`), undefined);
       assert.equal((await etcd.lease.timeToLive(lease.id)).ttl, -1n);
-      assert.ok(!(await etcd.lease.list()).includes(lease.id));
+      assert.ok(!(await etcd.lease.list()).leases.includes(lease.id));
 
       await lease.revoke(); // a handle's revoke is idempotent
       await assert.rejects(etcd.lease.revoke(lease.id), LeaseNotFoundError);

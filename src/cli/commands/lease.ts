@@ -38,7 +38,7 @@ export const leaseRevokeCommand: Command = {
   async run(ctx) {
     const id = leaseArg(ctx, "revoke");
     const etcd = await ctx.etcd();
-    const header = await etcd.lease.revoke(id, { signal: ctx.signal });
+    const { header } = await etcd.lease.revoke(id, { signal: ctx.signal });
     if (ctx.out.format === "json") ctx.out.json({ header: headerJson(header) });
     else ctx.out.line(`lease ${leaseHex(id)} revoked`);
   },
@@ -86,7 +86,7 @@ export const leaseListCommand: Command = {
   async run(ctx) {
     ctx.expectArgs(0, 0, "lease list command takes no arguments");
     const etcd = await ctx.etcd();
-    const ids = await etcd.lease.list({ signal: ctx.signal });
+    const { leases: ids } = await etcd.lease.list({ signal: ctx.signal });
     if (ctx.out.format === "json") {
       ctx.out.json({ leases: ids.map((id) => ({ id })) });
       return;

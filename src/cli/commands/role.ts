@@ -66,7 +66,7 @@ export const roleListCommand: Command = {
   async run(ctx) {
     ctx.expectArgs(0, 0, "role list command requires no arguments");
     const etcd = await ctx.etcd();
-    const roles = await etcd.auth.roleList({ signal: ctx.signal });
+    const { roles } = await etcd.auth.roleList({ signal: ctx.signal });
     if (ctx.out.format === "json") ctx.out.json({ roles });
     else for (const role of roles) ctx.out.line(role);
   },

@@ -94,7 +94,7 @@ export const userListCommand: Command = {
   async run(ctx) {
     ctx.expectArgs(0, 0, "user list command requires no arguments");
     const etcd = await ctx.etcd();
-    const users = await etcd.auth.userList({ signal: ctx.signal });
+    const { users } = await etcd.auth.userList({ signal: ctx.signal });
     if (ctx.out.format === "json") ctx.out.json({ users });
     else for (const user of users) ctx.out.line(user);
   },
