@@ -15,7 +15,7 @@ import {
   UnavailableError,
 } from "../core/errors.ts";
 import { type Int64, toInt64 } from "../core/numbers.ts";
-import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
+import { toHeader } from "../kv/key-value.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
 import type { HeaderResult } from "../kv/results.ts";
 import { type KeepAliveHost, type KeepAliveStats, sharedKeepAlive } from "./keep-alive.ts";
