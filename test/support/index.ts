@@ -15,6 +15,7 @@ export {
 export { etcdBinary, etcdctlBinary, etcdVersion } from "./etcd-binary.ts";
 export { etcdctl } from "./etcdctl.ts";
 export { EtcdctlProcess, spawnEtcdctl } from "./etcdctl-process.ts";
+export { type ExampleRun, type MarkdownBlock, runExample, tsBlocks } from "./markdown-examples.ts";
 
 /** Endpoints of an existing etcd to test against instead of spawning one (`ETCD_ENDPOINTS`). */
 export function externalEndpoints(): string[] | undefined {
