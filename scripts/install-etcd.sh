@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
-# Makes etcd binaries available for the tests, without touching the system's apt configuration
-# beyond installing Debian bookworm's own etcd packages.
+# Makes etcd binaries of every supported line available for the tests, without touching the
+# system's apt configuration beyond installing Debian bookworm's own etcd packages.
 #
-#   scripts/install-etcd.sh            install both lines (3.4 from apt, 3.5 from trixie's package)
-#   scripts/install-etcd.sh --print    print the path of the 3.5 etcd binary (installing if needed)
+#   scripts/install-etcd.sh                  install every line
+#   scripts/install-etcd.sh --print [LINE]   print the etcd binary of LINE (installing it if
+#                                            needed); LINE is 3.4.23, 3.5.16 (the default),
+#                                            3.5.30, 3.6.14 or 3.7.1. etcdctl sits beside it.
 #
 # etcd 3.4.23: `apt-get install etcd-server etcd-client` (bookworm), binaries on PATH.
-# etcd 3.5.x:  trixie's `etcd-server`/`etcd-client` .deb files fetched with `apt-get download`
-#              through a private sources list that reuses this machine's configured Debian mirror
-#              (read from the system's apt sources, never written here), unpacked with `dpkg -x`
-#              into .cache/etcd (git-ignored). The Go binaries run on bookworm.
+# etcd 3.5.16: trixie's `etcd-server`/`etcd-client` .deb files, and 3.5.30: sid's, fetched with
+#              `apt-get download` through a private sources list that reuses this machine's
+#              configured Debian mirror (read from the system's apt sources, never written here),
+#              unpacked with `dpkg -x` into .cache/etcd (git-ignored). The Go binaries run on
+#              bookworm.
+# etcd 3.6.14, 3.7.1: no Debian suite has them; the archives built from etcd's source sit beside
+#              the project (ETCD_ARCHIVES, default ../shared/etcd), checked against their
+#              SHA256SUMS and unpacked into .cache/etcd/<version>.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cache="$here/.cache/etcd"
 v35="$cache/3.5/usr/bin/etcd"
+v3530="$cache/3.5.30/usr/bin/etcd"
+archives="${ETCD_ARCHIVES:-$here/../shared/etcd}"
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 
@@ -42,34 +50,67 @@ mirror_uri() {
   echo "$uri"
 }
 
-install_35() {
-  if [ -x "$v35" ]; then return; fi
+install_deb() {
+  local suite="$1" dest="$2" binary="$3"
+  local packages=(${PACKAGES:-etcd-server etcd-client})
+  if [ -e "$binary" ]; then return; fi
   local uri
   uri=$(mirror_uri)
   [ -n "$uri" ] || { log "no Debian mirror found in the apt sources"; exit 1; }
-  local apt="$cache/apt"
-  mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$cache/debs"
-  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-  [ -f /usr/share/keyrings/debian-archive-trixie-stable.gpg ] && keyring=/usr/share/keyrings/debian-archive-trixie-stable.gpg
-  printf 'deb [signed-by=%s] %s trixie main\n' "$keyring" "$uri" >"$apt/sources.list"
+  local apt="$cache/apt-$suite"
+  mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$cache/debs-$suite"
+  local keyring="${4:-/usr/share/keyrings/debian-archive-keyring.gpg}"
+  [ -z "${4:-}" ] && [ -f /usr/share/keyrings/debian-archive-trixie-stable.gpg ] &&
+    keyring=/usr/share/keyrings/debian-archive-trixie-stable.gpg
+  printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$uri" "$suite" >"$apt/sources.list"
   local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o "Dir::Etc::SourceParts=-"
     -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt" -o "Dir::State::Status=/dev/null"
     -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root")
-  log "fetching etcd 3.5 from Debian trixie"
+  log "fetching etcd from Debian $suite"
   apt-get "${opts[@]}" -qq update
-  (cd "$cache/debs" && apt-get "${opts[@]}" -qq download etcd-server etcd-client)
-  mkdir -p "$cache/3.5"
-  for deb in "$cache"/debs/*.deb; do dpkg -x "$deb" "$cache/3.5"; done
+  (cd "$cache/debs-$suite" && apt-get "${opts[@]}" -qq download "${packages[@]}")
+  mkdir -p "$dest"
+  for deb in "$cache"/debs-"$suite"/*.deb; do dpkg -x "$deb" "$dest"; done
   rm -rf "$apt"
-  [ -x "$v35" ] || { log "etcd 3.5 binary missing after unpack"; exit 1; }
+  [ -e "$binary" ] || { log "$binary missing after unpacking $suite's packages"; exit 1; }
+}
+
+install_35() { install_deb trixie "$cache/3.5" "$v35"; }
+# sid is signed with keys newer than bookworm's keyring: take trixie's (verified) keyring package
+# first, and check sid with the keys it ships.
+install_3530() {
+  local keys="$cache/keyring/usr/share/keyrings/debian-archive-keyring.gpg"
+  [ -f "$keys" ] || PACKAGES=debian-archive-keyring install_deb trixie "$cache/keyring" "$keys"
+  install_deb sid "$cache/3.5.30" "$v3530" "$keys"
+}
+
+install_archive() {
+  local version="$1" archive="$archives/etcd-$1-linux-amd64.tar.xz"
+  if [ -x "$cache/$version/etcd" ]; then return; fi
+  [ -f "$archive" ] || { log "missing $archive (set ETCD_ARCHIVES)"; exit 1; }
+  (cd "$archives" && grep " etcd-$version-linux-amd64.tar.xz\$" SHA256SUMS | sha256sum --check --quiet) ||
+    { log "checksum mismatch for $archive"; exit 1; }
+  mkdir -p "$cache"
+  tar -xJf "$archive" -C "$cache"
+  (cd "$cache" && grep " $version/" "$archives/SHA256SUMS" | sha256sum --check --quiet) ||
+    { log "unpacked binaries of $version do not match SHA256SUMS"; exit 1; }
+}
+
+binary_of() {
+  case "$1" in
+    3.4.23) install_34; command -v etcd ;;
+    3.5.16 | 3.5) install_35; echo "$v35" ;;
+    3.5.30) install_3530; echo "$v3530" ;;
+    3.6.14 | 3.7.1) install_archive "$1"; echo "$cache/$1/etcd" ;;
+    *) log "unknown etcd line $1 (3.4.23, 3.5.16, 3.5.30, 3.6.14, 3.7.1)"; exit 2 ;;
+  esac
 }
 
 if [ "${1:-}" = "--print" ]; then
-  install_35
-  echo "$v35"
+  binary_of "${2:-3.5.16}"
   exit 0
 fi
-install_34
-install_35
-log "etcd 3.4: $(command -v etcd) ($(etcd --version | head -n 1))"
-log "etcd 3.5: $v35 ($("$v35" --version | head -n 1))"
+for line in 3.4.23 3.5.16 3.5.30 3.6.14 3.7.1; do
+  bin="$(binary_of "$line")"
+  log "etcd $line: $bin ($("$bin" --version | head -n 1))"
+done

@@ -21,7 +21,13 @@ import {
   type TxnRequest,
   type WatchBatch,
 } from "../../src/index.ts";
-import { Cluster, type Member, testClientOptions, uniquePrefix } from "../support/index.ts";
+import {
+  Cluster,
+  type Member,
+  progressNotifyFlag,
+  testClientOptions,
+  uniquePrefix,
+} from "../support/index.ts";
 import {
   historyFromSnapshots,
   type RecordedBatch,
@@ -91,7 +97,7 @@ test(`watch sees every revision exactly once through ${FAULTS} member faults`, {
   const rand = random(seed);
   const cluster = await Cluster.start({
     size: 3,
-    args: ["--experimental-watch-progress-notify-interval=1s"],
+    args: [progressNotifyFlag("1s")],
   });
   const endpoints = cluster.endpoints;
   const writerClient = new Etcd({ ...testClientOptions(), endpoints, timeoutMs: 3_000 });

@@ -24,11 +24,17 @@ import {
   WatchCompactedError,
   type Watcher,
 } from "../../src/index.ts";
-import { Cluster, testClientOptions, uniquePrefix, useEtcd } from "../support/index.ts";
+import {
+  Cluster,
+  progressNotifyFlag,
+  testClientOptions,
+  uniquePrefix,
+  useEtcd,
+} from "../support/index.ts";
 
 const WATCHERS = "etcd_debugging_mvcc_watcher_total";
 const STREAMS = "etcd_debugging_mvcc_watch_stream_total";
-const PROGRESS_INTERVAL = "--experimental-watch-progress-notify-interval=500ms";
+const PROGRESS_INTERVAL = progressNotifyFlag("500ms");
 
 const fx = useEtcd({ args: [PROGRESS_INTERVAL] });
 let etcd: Etcd;

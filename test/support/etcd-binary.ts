@@ -53,3 +53,20 @@ export function etcdVersion(): string {
   const out = execFileSync(etcdBinary(), ["--version"], { encoding: "utf8" });
   return /etcd Version: (\S+)/.exec(out)?.[1] ?? "unknown";
 }
+
+/** Whether the etcd under test is at least `major.minor` (e.g. `atLeast(3, 6)`). */
+export function etcdAtLeast(major: number, minor: number): boolean {
+  const [a = 0, b = 0] = etcdVersion().split(".").map(Number);
+  return a > major || (a === major && b >= minor);
+}
+
+/**
+ * The flag that makes etcd send watch progress notifications every `interval` (such as "1s"):
+ * 3.6 renamed etcd's `--experimental-*` flags and 3.7 removed the old names.
+ */
+export function progressNotifyFlag(interval: string): string {
+  const name = etcdAtLeast(3, 6)
+    ? "--watch-progress-notify-interval"
+    : "--experimental-watch-progress-notify-interval";
+  return `${name}=${interval}`;
+}

@@ -12,7 +12,13 @@ export {
   Member,
   type MemberSpec,
 } from "./cluster.ts";
-export { etcdBinary, etcdctlBinary, etcdVersion } from "./etcd-binary.ts";
+export {
+  etcdAtLeast,
+  etcdBinary,
+  etcdctlBinary,
+  etcdVersion,
+  progressNotifyFlag,
+} from "./etcd-binary.ts";
 export { etcdctl } from "./etcdctl.ts";
 export { EtcdctlProcess, spawnEtcdctl } from "./etcdctl-process.ts";
 export { type ExampleRun, type MarkdownBlock, runExample, tsBlocks } from "./markdown-examples.ts";
