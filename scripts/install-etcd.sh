@@ -21,7 +21,14 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 cache="$here/.cache/etcd"
 v35="$cache/3.5/usr/bin/etcd"
 v3530="$cache/3.5.30/usr/bin/etcd"
-archives="${ETCD_ARCHIVES:-$here/../shared/etcd}"
+# The archives of 3.6 and 3.7: ETCD_ARCHIVES, else the shared folder beside the checkout (or one
+# level further up, for a checkout inside a folder of checkouts).
+archives="${ETCD_ARCHIVES:-}"
+if [ -z "$archives" ]; then
+  for candidate in "$here/../shared/etcd" "$here/../../shared/etcd" /work/shared/etcd; do
+    if [ -f "$candidate/SHA256SUMS" ]; then archives="$candidate"; break; fi
+  done
+fi
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 
@@ -87,7 +94,7 @@ install_3530() {
 install_archive() {
   local version="$1" archive="$archives/etcd-$1-linux-amd64.tar.xz"
   if [ -x "$cache/$version/etcd" ]; then return; fi
-  [ -f "$archive" ] || { log "missing $archive (set ETCD_ARCHIVES)"; exit 1; }
+  [ -f "$archive" ] || { log "etcd-$1-linux-amd64.tar.xz not found (set ETCD_ARCHIVES)"; exit 1; }
   (cd "$archives" && grep " etcd-$version-linux-amd64.tar.xz\$" SHA256SUMS | sha256sum --check --quiet) ||
     { log "checksum mismatch for $archive"; exit 1; }
   mkdir -p "$cache"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole test matrix, as CI runs it: unit tests once; the integration suite on every supported
+# etcd line; the long fault suites on the oldest and the newest line; stock connect-node's
+# transport on one line. Each run starts its own etcd members on free loopback ports.
+#
+#   scripts/test-matrix.sh            (npm run test:matrix)
+#
+# etcdctl is the peer the interop and CLI tests compare with. The CLI's output follows etcdctl
+# 3.5.16, so the lines after it are tested against etcdctl 3.5.16 (it speaks to every line);
+# 3.4.23 is tested against its own etcdctl, whose formats are the same.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin() { bash scripts/install-etcd.sh --print "$1"; }
+node="node_modules/.bin/node"
+test_args=(--test --test-concurrency=1 --test-timeout=600000)
+ctl35="$(dirname "$(bin 3.5.16)")/etcdctl"
+
+run() {
+  local label="$1" etcd="$2" etcdctl="$3"
+  shift 3
+  local started=$SECONDS
+  printf '\n=== %s ===\n' "$label"
+  ETCD_BIN="$etcd" ETCDCTL_BIN="$etcdctl" "$node" "${test_args[@]}" "$@"
+  printf '=== %s: %d s ===\n' "$label" $((SECONDS - started))
+}
+
+integration="test/integration/**/*.test.ts"
+fault="test/fault/**/*.test.ts"
+
+printf '\n=== unit tests ===\n'
+"$node" --test "test/unit/**/*.test.ts"
+
+e34="$(bin 3.4.23)"
+run "etcd 3.4.23: integration and fault suites" "$e34" "$(dirname "$e34")/etcdctl" "$integration" "$fault"
+run "etcd 3.5.16: integration" "$(bin 3.5.16)" "$ctl35" "$integration"
+run "etcd 3.5.30: integration" "$(bin 3.5.30)" "$ctl35" "$integration"
+run "etcd 3.6.14: integration" "$(bin 3.6.14)" "$ctl35" "$integration"
+run "etcd 3.7.1: integration and fault suites" "$(bin 3.7.1)" "$ctl35" "$integration" "$fault"
+ETCD_CONNECT_TRANSPORT=connect run "stock connect-node transport, etcd 3.5.16: integration" \
+  "$(bin 3.5.16)" "$ctl35" "$integration"
