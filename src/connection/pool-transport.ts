@@ -15,6 +15,7 @@ import {
 } from "@connectrpc/connect";
 import { Maintenance } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { ClientClosedError, InvalidArgumentError } from "../core/errors.ts";
+import { STALE_TOKEN_MESSAGES } from "../core/etcd-messages.ts";
 import { findTlsFailure, withTlsFailure } from "../core/tls-errors.ts";
 import { normalizeEndpoints } from "./endpoints.ts";
 import type { EndpointPool, PooledEndpoint } from "./pool.ts";
@@ -69,12 +70,6 @@ const MAX_ATTEMPTS = 101;
 /** Go's clientv3: wait 25 ms (plus up to 10% jitter) after each sweep over a quorum of endpoints. */
 const SWEEP_BACKOFF_MS = 25;
 const SWEEP_JITTER = 0.1;
-
-const staleTokenMessages = new Set([
-  "etcdserver: invalid auth token",
-  "etcdserver: user name is empty",
-  "etcdserver: revision of auth store is old",
-]);
 
 /**
  * A Connect `Transport` over every endpoint of a client: it picks an endpoint per call
@@ -403,10 +398,10 @@ function dialTimeout(url: string, ms: number): Error {
  * if (isStaleTokenError(err) && (await etcd.transport.refreshAuth())) retry();
  */
 export function isStaleTokenError(error: unknown): boolean {
-  if (typeof error === "string") return staleTokenMessages.has(error);
-  if (error instanceof ConnectError) return staleTokenMessages.has(error.rawMessage);
+  if (typeof error === "string") return STALE_TOKEN_MESSAGES.has(error);
+  if (error instanceof ConnectError) return STALE_TOKEN_MESSAGES.has(error.rawMessage);
   const raw = (error as { rawMessage?: unknown } | null)?.rawMessage;
-  return typeof raw === "string" && staleTokenMessages.has(raw);
+  return typeof raw === "string" && STALE_TOKEN_MESSAGES.has(raw);
 }
 
 function withToken(header: HeadersInit | undefined, token: string): HeadersInit {

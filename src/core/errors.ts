@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { EtcdMessage } from "./etcd-messages.ts";
 import { findTlsFailure, type TlsFailureReason } from "./tls-errors.ts";
 
 export { Code } from "@connectrpc/connect";
@@ -222,59 +223,59 @@ export const StmConflictError = kind("StmConflictError", Code.Aborted);
 export type StmConflictError = InstanceType<typeof StmConflictError>;
 
 const byMessage = new Map<string, EtcdErrorClass>([
-  ["etcdserver: mvcc: required revision has been compacted", CompactedError],
-  ["etcdserver: mvcc: required revision is a future revision", FutureRevisionError],
-  ["etcdserver: requested lease not found", LeaseNotFoundError],
-  ["etcdserver: key is not provided", KeyNotProvidedError],
-  ["etcdserver: key not found", KeyNotFoundError],
-  ["etcdserver: too many operations in txn request", TooManyOpsError],
-  ["etcdserver: duplicate key given in txn request", DuplicateKeyError],
-  ["etcdserver: request is too large", RequestTooLargeError],
-  ["etcdserver: mvcc: database space exceeded", NoSpaceError],
-  ["etcdserver: too many requests", TooManyRequestsError],
-  ["etcdserver: not capable", NotCapableError],
-  ["etcdserver: permission denied", PermissionDeniedError],
-  ["etcdserver: invalid auth token", InvalidAuthTokenError],
-  ["etcdserver: revision of auth store is old", InvalidAuthTokenError],
-  ["etcdserver: authentication failed, invalid user ID or password", AuthFailedError],
-  ["etcdserver: authentication is not enabled", AuthNotEnabledError],
-  ["etcdserver: invalid auth management", AuthNotEnabledError],
-  ["etcdserver: user name is empty", UserEmptyError],
-  ["etcdserver: user name already exists", AlreadyExistsError],
-  ["etcdserver: role name already exists", AlreadyExistsError],
-  ["etcdserver: user name not found", NotFoundError],
-  ["etcdserver: role name not found", NotFoundError],
-  ["etcdserver: role is not granted to the user", NotFoundError],
-  ["etcdserver: permission is not granted to the role", NotFoundError],
-  ["etcdserver: root user does not exist", NotFoundError],
-  ["etcdserver: root user does not have root role", NotFoundError],
-  ["etcdserver: user name is invalid", InvalidArgumentError],
-  ["etcdserver: role name is empty", InvalidArgumentError],
-  ["etcdserver: role name is invalid", InvalidArgumentError],
-  ["etcdserver: no leader", NoLeaderError],
-  ["etcdserver: leader changed", LeaderChangedError],
-  ["etcdserver: not leader", LeaderChangedError],
-  ["etcdserver: request timed out", TimeoutError],
-  ["etcdserver: request timed out, possibly due to previous leader failure", TimeoutError],
-  ["etcdserver: request timed out, possibly due to connection lost", TimeoutError],
-  ["etcdserver: request timed out, waiting for the applied index took too long", TimeoutError],
-  ["etcdserver: request timed out, waiting for the read index response", TimeoutError],
-  ["context deadline exceeded", TimeoutError],
-  ["etcdserver: unhealthy cluster", UnhealthyClusterError],
-  ["etcdserver: re-configuration failed due to not enough started members", UnhealthyClusterError],
-  ["etcdserver: member ID already exist", MembershipError],
-  ["etcdserver: member not found", MembershipError],
-  ["etcdserver: Peer URLs already exists", MembershipError],
-  ["etcdserver: member ID not found", MembershipError],
-  ["etcdserver: can only promote a learner member", MembershipError],
-  ["etcdserver: can only promote a learner member which is in sync with leader", MembershipError],
-  ["etcdserver: too many learner members in cluster", MembershipError],
-  ["etcdserver: learner member not ready", MembershipError],
-  ["etcdserver: bad leader transferee", MembershipError],
-  ["election: not leader", NotLeaderError],
-  ["election: no leader", ElectionNoLeaderError],
-  ["election: session expired", SessionExpiredError],
-  ["lock: session expired", SessionExpiredError],
+  [EtcdMessage.compacted, CompactedError],
+  [EtcdMessage.futureRevision, FutureRevisionError],
+  [EtcdMessage.leaseNotFound, LeaseNotFoundError],
+  [EtcdMessage.keyNotProvided, KeyNotProvidedError],
+  [EtcdMessage.keyNotFound, KeyNotFoundError],
+  [EtcdMessage.tooManyOps, TooManyOpsError],
+  [EtcdMessage.duplicateKey, DuplicateKeyError],
+  [EtcdMessage.requestTooLarge, RequestTooLargeError],
+  [EtcdMessage.noSpace, NoSpaceError],
+  [EtcdMessage.tooManyRequests, TooManyRequestsError],
+  [EtcdMessage.notCapable, NotCapableError],
+  [EtcdMessage.permissionDenied, PermissionDeniedError],
+  [EtcdMessage.invalidAuthToken, InvalidAuthTokenError],
+  [EtcdMessage.authOldRevision, InvalidAuthTokenError],
+  [EtcdMessage.authFailed, AuthFailedError],
+  [EtcdMessage.authNotEnabled, AuthNotEnabledError],
+  [EtcdMessage.invalidAuthManagement, AuthNotEnabledError],
+  [EtcdMessage.userEmpty, UserEmptyError],
+  [EtcdMessage.userAlreadyExists, AlreadyExistsError],
+  [EtcdMessage.roleAlreadyExists, AlreadyExistsError],
+  [EtcdMessage.userNotFound, NotFoundError],
+  [EtcdMessage.roleNotFound, NotFoundError],
+  [EtcdMessage.roleNotGranted, NotFoundError],
+  [EtcdMessage.permissionNotGranted, NotFoundError],
+  [EtcdMessage.rootUserNotExist, NotFoundError],
+  [EtcdMessage.rootRoleNotExist, NotFoundError],
+  [EtcdMessage.userNameInvalid, InvalidArgumentError],
+  [EtcdMessage.roleEmpty, InvalidArgumentError],
+  [EtcdMessage.roleNameInvalid, InvalidArgumentError],
+  [EtcdMessage.noLeader, NoLeaderError],
+  [EtcdMessage.leaderChanged, LeaderChangedError],
+  [EtcdMessage.notLeader, LeaderChangedError],
+  [EtcdMessage.timeout, TimeoutError],
+  [EtcdMessage.timeoutDueToLeaderFail, TimeoutError],
+  [EtcdMessage.timeoutDueToConnectionLost, TimeoutError],
+  [EtcdMessage.timeoutWaitAppliedIndex, TimeoutError],
+  [EtcdMessage.timeoutReadIndex, TimeoutError],
+  [EtcdMessage.contextDeadlineExceeded, TimeoutError],
+  [EtcdMessage.unhealthyCluster, UnhealthyClusterError],
+  [EtcdMessage.notEnoughStartedMembers, UnhealthyClusterError],
+  [EtcdMessage.memberExist, MembershipError],
+  [EtcdMessage.memberNotFound, MembershipError],
+  [EtcdMessage.peerUrlExist, MembershipError],
+  [EtcdMessage.memberIdNotFound, MembershipError],
+  [EtcdMessage.memberNotLearner, MembershipError],
+  [EtcdMessage.learnerNotReady, MembershipError],
+  [EtcdMessage.tooManyLearners, MembershipError],
+  [EtcdMessage.memberLearnerNotReady, MembershipError],
+  [EtcdMessage.badLeaderTransferee, MembershipError],
+  [EtcdMessage.electionNotLeader, NotLeaderError],
+  [EtcdMessage.electionNoLeader, ElectionNoLeaderError],
+  [EtcdMessage.electionSessionExpired, SessionExpiredError],
+  [EtcdMessage.lockSessionExpired, SessionExpiredError],
 ]);
 
 const byCode = new Map<Code, EtcdErrorClass>([
@@ -334,14 +335,13 @@ export function toEtcdError(
   }
   const cls = byMessage.get(message);
   if (cls) return new cls(message, code, { cause });
-  if (message.startsWith("etcdserver: request is too large") || isTooLarge(connectError)) {
+  if (message.startsWith(EtcdMessage.requestTooLarge) || isTooLarge(connectError)) {
     return new RequestTooLargeError(message, code, { cause });
   }
   if (code === Code.ResourceExhausted && /readMaxBytes|maxReceiveBytes/.test(message)) {
     return new ResponseTooLargeError(message, code, { cause });
   }
-  if (message.startsWith("etcdserver: request timed out"))
-    return new TimeoutError(message, code, { cause });
+  if (message.startsWith(EtcdMessage.timeout)) return new TimeoutError(message, code, { cause });
   const fallback = byCode.get(code);
   if (fallback) return new fallback(message, code, { cause });
   return new EtcdError(message, code, { cause });
