@@ -21,6 +21,7 @@ import { normalizeEndpoints } from "./endpoints.ts";
 import type { EndpointPool, PooledEndpoint } from "./pool.ts";
 import { isEndpointFailure, shouldRetry, toCallError } from "./retry-policy.ts";
 import { EtcdSessionManager } from "./session.ts";
+import { canceledError, sleep } from "./signals.ts";
 
 /**
  * Supplies the auth token for each call. `refresh` is asked after etcd rejected `rejected`; it
@@ -183,7 +184,7 @@ export class PoolTransport implements Transport {
         if (attempt % quorum(this.pool.endpoints.length) === 0) {
           const pause = SWEEP_BACKOFF_MS * (1 + SWEEP_JITTER * Math.random());
           await sleep(deadline === 0 ? pause : Math.min(pause, deadline - Date.now()), signal);
-          if (signal?.aborted) throw canceled(signal);
+          if (signal?.aborted) throw canceledError(signal);
         }
       }
     }
@@ -327,7 +328,7 @@ export class PoolTransport implements Transport {
       : session.connect().then((state) => state !== "error");
     const outcome = limit <= 0 ? "timeout" : await within(connected, limit, signal);
     if (outcome === true) return;
-    if (outcome === "aborted") throw canceled(signal as AbortSignal);
+    if (outcome === "aborted") throw canceledError(signal as AbortSignal);
     const cause =
       outcome === "timeout"
         ? dialTimeout(endpoint.url, limit)
@@ -375,10 +376,6 @@ function within<T>(
   });
 }
 
-function canceled(signal: AbortSignal): ConnectError {
-  return ConnectError.from(signal.reason ?? new Error("the call was aborted"), Code.Canceled);
-}
-
 function dialTimeout(url: string, ms: number): Error {
   const message =
     ms <= 0
@@ -412,9 +409,4 @@ function withToken(header: HeadersInit | undefined, token: string): HeadersInit 
 
 function quorum(n: number): number {
   return Math.floor(n / 2) + 1;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return within(new Promise<never>(() => {}), ms, signal).then(() => undefined);
 }
