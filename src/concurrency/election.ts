@@ -1,3 +1,4 @@
+import { sleep } from "../connection/signals.ts";
 import type { CallOptions } from "../core/call-options.ts";
 import { NotLeaderError, toEtcdError } from "../core/errors.ts";
 import { type Bytes, prefix as prefixRange, toBytes, toText } from "../core/keys.ts";
@@ -6,7 +7,7 @@ import type { RangeResult, TxnResult } from "../kv/results.ts";
 import { type Compare, compare, op, type TxnRequest } from "../kv/txn.ts";
 import { sessionKey, withSlash } from "./mutex.ts";
 import { deleteOwnKey, removeOwnKey } from "./own-key.ts";
-import { operationSignal, retrying, sleep } from "./retry.ts";
+import { operationSignal, retrying } from "./retry.ts";
 import {
   type ConcurrencyScope,
   firstCreated,

@@ -1,4 +1,5 @@
 import { Code } from "@connectrpc/connect";
+import { sleep } from "../connection/signals.ts";
 import type { CallOptions } from "../core/call-options.ts";
 import {
   CanceledError,
@@ -64,29 +65,6 @@ export async function retrying<T>(
     await sleep(backoff * (0.5 + Math.random() / 2), signal);
     backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
   }
-}
-
-/**
- * Waits `ms`, or less when one of `signals` fires (it resolves either way).
- *
- * @example
- * await sleep(100, signal);
- */
-export function sleep(ms: number, ...signals: Array<AbortSignal | undefined>): Promise<void> {
-  return new Promise((resolve) => {
-    const sources = signals.filter((s): s is AbortSignal => s !== undefined);
-    if (sources.some((s) => s.aborted)) {
-      resolve();
-      return;
-    }
-    const done = () => {
-      clearTimeout(timer);
-      for (const source of sources) source.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    for (const source of sources) source.addEventListener("abort", done, { once: true });
-  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { sleep } from "../connection/signals.ts";
 import type { EtcdError } from "../core/errors.ts";
 import { prefix } from "../core/keys.ts";
 import type { KeyValue } from "../kv/key-value.ts";
@@ -7,7 +8,7 @@ import type { RangeResult } from "../kv/results.ts";
 import type { RangeOptions } from "../kv/txn.ts";
 import type { LeaseClient } from "../lease/lease-client.ts";
 import type { WatchStream } from "../watch/watch-stream.ts";
-import { isTransient, retrying, sleep } from "./retry.ts";
+import { isTransient, retrying } from "./retry.ts";
 
 /**
  * Where concurrency primitives live: the client, and the key space (plain or a namespace) their

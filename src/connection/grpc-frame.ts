@@ -5,6 +5,7 @@ import {
   type MessageShape,
   mergeFromBinary,
 } from "@bufbuild/protobuf";
+import { INCOMPLETE, UNSUPPORTED, WireReader } from "../core/wire.ts";
 import type { PieceDecoder } from "./piece-decoder.ts";
 
 /** Length of the gRPC message prefix: one flag byte and a 32-bit big-endian length. */
@@ -179,6 +180,7 @@ export function decodeMessage<D extends DescMessage>(
  */
 class PieceCursor {
   readonly #pieces: Uint8Array[];
+  readonly #reader = new WireReader();
   #buf: Uint8Array;
   piece = 0;
   offset = 0;
@@ -202,53 +204,36 @@ class PieceCursor {
 
   /** Skips one field, leaving the position at its end; false for a group or bad data. */
   skipField(): boolean {
-    const tag = this.#varint();
-    switch (tag & 7) {
-      case 0:
-        return tag >= 0 && this.#varint() >= 0;
-      case 1:
-        return tag >= 0 && this.#advance(8);
-      case 2: {
-        const length = tag >= 0 ? this.#varint() : -1;
-        return length >= 0 && this.#advance(length);
-      }
-      case 5:
-        return tag >= 0 && this.#advance(4);
-      default:
-        return false;
+    const reader = this.#reader.reset(this.#buf, this.offset);
+    const end = reader.fieldEnd();
+    if (end >= 0) {
+      this.offset = end;
+      return true;
     }
+    if (end === UNSUPPORTED) return false;
+    // The field runs on into the next pieces: its tag and length prefix (two varints of at most
+    // 10 bytes) are in a copy of its first 20 bytes.
+    reader.reset(this.#head(20));
+    let length = reader.fieldEnd();
+    if (length === INCOMPLETE) length = reader.fieldEndFromHead();
+    return length >= 0 && this.#advance(length);
   }
 
-  /**
-   * A varint (tags and lengths: 32 bits; larger values, only skipped, keep their low bits), or
-   * -1 when the data ends first.
-   */
-  #varint(): number {
-    const buf = this.#buf;
+  /** Up to `count` bytes from the position on, across pieces, copied; the position stays. */
+  #head(count: number): Uint8Array {
+    const out = new Uint8Array(count);
+    let at = 0;
+    let piece = this.piece;
     let offset = this.offset;
-    if (offset + 10 <= buf.byteLength) {
-      let result = 0;
-      for (let shift = 0; shift < 70; shift += 7) {
-        const byte = buf[offset++] as number;
-        if (shift < 28) result |= (byte & 0x7f) << shift;
-        else if (shift === 28) result += (byte & 0x0f) * 2 ** 28;
-        if ((byte & 0x80) === 0) {
-          this.offset = offset;
-          return result >>> 0;
-        }
-      }
-      return -1;
+    while (at < count && piece < this.#pieces.length) {
+      const buf = this.#pieces[piece] as Uint8Array;
+      const take = Math.min(buf.byteLength - offset, count - at);
+      out.set(buf.subarray(offset, offset + take), at);
+      at += take;
+      piece++;
+      offset = 0;
     }
-    let result = 0;
-    for (let shift = 0; shift < 70; shift += 7) {
-      this.normalize();
-      if (this.atEnd) return -1;
-      const byte = this.#buf[this.offset++] as number;
-      if (shift < 28) result |= (byte & 0x7f) << shift;
-      else if (shift === 28) result += (byte & 0x0f) * 2 ** 28;
-      if ((byte & 0x80) === 0) return result >>> 0;
-    }
-    return -1;
+    return out.subarray(0, at);
   }
 
   #advance(count: number): boolean {

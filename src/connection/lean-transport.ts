@@ -24,6 +24,7 @@ import {
   type UnaryRequest,
   type UnaryResponse,
 } from "@connectrpc/connect";
+import { createLinkedAbortController } from "@connectrpc/connect/protocol";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
 import {
   decodeMessage,
@@ -41,6 +42,7 @@ import {
 } from "./grpc-status.ts";
 import { type PieceDecoder, pieceDecoderKey } from "./piece-decoder.ts";
 import { EtcdSessionManager } from "./session.ts";
+import { canceledError, deadlineError } from "./signals.ts";
 
 /**
  * Settings of `createLeanTransport`.
@@ -176,20 +178,10 @@ class LeanTransport implements Transport {
     contextValues: ContextValues | undefined,
   ): Promise<UnaryResponse<I, O>> {
     // Interceptors expect a signal that fires when the call ends, for whatever reason.
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal?.reason);
-    if (signal?.aborted) controller.abort(signal.reason);
-    else signal?.addEventListener("abort", onAbort, { once: true });
+    // Aborting it at the end also detaches it from the caller's signal.
+    const controller = createLinkedAbortController(signal);
     const timer =
-      timeout > 0
-        ? setTimeout(
-            () =>
-              controller.abort(
-                new ConnectError(`deadline of ${timeout} ms exceeded`, Code.DeadlineExceeded),
-              ),
-            timeout,
-          )
-        : undefined;
+      timeout > 0 ? setTimeout(() => controller.abort(deadlineError(timeout)), timeout) : undefined;
     const headers = new Headers(header);
     if (timeout > 0) headers.set("grpc-timeout", grpcTimeout(timeout));
     const req: UnaryRequest<I, O> = {
@@ -207,10 +199,9 @@ class LeanTransport implements Transport {
       const next = this.#intercepted as (r: UnaryRequest) => Promise<UnaryResponse>;
       return (await next(req as unknown as UnaryRequest)) as unknown as UnaryResponse<I, O>;
     } catch (error) {
-      throw controller.signal.aborted ? canceled(controller.signal) : ConnectError.from(error);
+      throw controller.signal.aborted ? canceledError(controller.signal) : ConnectError.from(error);
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
       controller.abort();
     }
   }
@@ -241,7 +232,7 @@ class LeanTransport implements Transport {
     message: MessageShape<I>,
     decoder: (() => PieceDecoder<unknown>) | undefined,
   ): Promise<UnaryResponse<I, O>> {
-    if (signal?.aborted) return Promise.reject(canceled(signal));
+    if (signal?.aborted) return Promise.reject(canceledError(signal));
     let frame: Buffer;
     try {
       const body = toBinary(method.input, message);
@@ -402,15 +393,12 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
   };
 
   readonly #onAbort = (): void => {
-    this.#fail(canceled(this.#signal as AbortSignal), H2.CANCEL);
+    this.#fail(canceledError(this.#signal as AbortSignal), H2.CANCEL);
   };
 
   readonly #onDeadline = (): void => {
     this.#timer = undefined;
-    this.#fail(
-      new ConnectError(`deadline of ${this.#timeout} ms exceeded`, Code.DeadlineExceeded),
-      H2.CANCEL,
-    );
+    this.#fail(deadlineError(this.#timeout), H2.CANCEL);
   };
 
   readonly #onClose = (): void => {
@@ -601,16 +589,6 @@ function addHeader(headers: OutgoingHttpHeaders, name: string, value: string): v
 function grpcTimeout(ms: number): string {
   const whole = Math.ceil(ms);
   return whole <= MAX_GRPC_TIMEOUT_MS ? `${whole}m` : `${Math.ceil(whole / 1000)}S`;
-}
-
-function canceled(signal: AbortSignal): ConnectError {
-  const reason: unknown = signal.reason;
-  if (reason instanceof ConnectError) return reason;
-  const error = ConnectError.from(reason ?? new Error("the call was aborted"), Code.Canceled);
-  if (error.code !== Code.Canceled) {
-    return new ConnectError(error.rawMessage, Code.Canceled, undefined, undefined, reason);
-  }
-  return error;
 }
 
 function mergeMetadata(error: ConnectError, headers: IncomingHttpHeaders): void {

@@ -15,11 +15,13 @@ import {
 } from "@connectrpc/connect";
 import { Maintenance } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { ClientClosedError, InvalidArgumentError } from "../core/errors.ts";
+import { STALE_TOKEN_MESSAGES } from "../core/etcd-messages.ts";
 import { findTlsFailure, withTlsFailure } from "../core/tls-errors.ts";
 import { normalizeEndpoints } from "./endpoints.ts";
 import type { EndpointPool, PooledEndpoint } from "./pool.ts";
 import { isEndpointFailure, shouldRetry, toCallError } from "./retry-policy.ts";
 import { EtcdSessionManager } from "./session.ts";
+import { canceledError, sleep } from "./signals.ts";
 
 /**
  * Supplies the auth token for each call. `refresh` is asked after etcd rejected `rejected`; it
@@ -69,12 +71,6 @@ const MAX_ATTEMPTS = 101;
 /** Go's clientv3: wait 25 ms (plus up to 10% jitter) after each sweep over a quorum of endpoints. */
 const SWEEP_BACKOFF_MS = 25;
 const SWEEP_JITTER = 0.1;
-
-const staleTokenMessages = new Set([
-  "etcdserver: invalid auth token",
-  "etcdserver: user name is empty",
-  "etcdserver: revision of auth store is old",
-]);
 
 /**
  * A Connect `Transport` over every endpoint of a client: it picks an endpoint per call
@@ -188,7 +184,7 @@ export class PoolTransport implements Transport {
         if (attempt % quorum(this.pool.endpoints.length) === 0) {
           const pause = SWEEP_BACKOFF_MS * (1 + SWEEP_JITTER * Math.random());
           await sleep(deadline === 0 ? pause : Math.min(pause, deadline - Date.now()), signal);
-          if (signal?.aborted) throw canceled(signal);
+          if (signal?.aborted) throw canceledError(signal);
         }
       }
     }
@@ -332,7 +328,7 @@ export class PoolTransport implements Transport {
       : session.connect().then((state) => state !== "error");
     const outcome = limit <= 0 ? "timeout" : await within(connected, limit, signal);
     if (outcome === true) return;
-    if (outcome === "aborted") throw canceled(signal as AbortSignal);
+    if (outcome === "aborted") throw canceledError(signal as AbortSignal);
     const cause =
       outcome === "timeout"
         ? dialTimeout(endpoint.url, limit)
@@ -380,10 +376,6 @@ function within<T>(
   });
 }
 
-function canceled(signal: AbortSignal): ConnectError {
-  return ConnectError.from(signal.reason ?? new Error("the call was aborted"), Code.Canceled);
-}
-
 function dialTimeout(url: string, ms: number): Error {
   const message =
     ms <= 0
@@ -403,10 +395,10 @@ function dialTimeout(url: string, ms: number): Error {
  * if (isStaleTokenError(err) && (await etcd.transport.refreshAuth())) retry();
  */
 export function isStaleTokenError(error: unknown): boolean {
-  if (typeof error === "string") return staleTokenMessages.has(error);
-  if (error instanceof ConnectError) return staleTokenMessages.has(error.rawMessage);
+  if (typeof error === "string") return STALE_TOKEN_MESSAGES.has(error);
+  if (error instanceof ConnectError) return STALE_TOKEN_MESSAGES.has(error.rawMessage);
   const raw = (error as { rawMessage?: unknown } | null)?.rawMessage;
-  return typeof raw === "string" && staleTokenMessages.has(raw);
+  return typeof raw === "string" && STALE_TOKEN_MESSAGES.has(raw);
 }
 
 function withToken(header: HeadersInit | undefined, token: string): HeadersInit {
@@ -417,9 +409,4 @@ function withToken(header: HeadersInit | undefined, token: string): HeadersInit 
 
 function quorum(n: number): number {
   return Math.floor(n / 2) + 1;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return within(new Promise<never>(() => {}), ms, signal).then(() => undefined);
 }

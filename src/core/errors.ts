@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { EtcdMessage } from "./etcd-messages.ts";
 import { findTlsFailure, type TlsFailureReason } from "./tls-errors.ts";
 
 export { Code } from "@connectrpc/connect";
@@ -37,36 +38,92 @@ type EtcdErrorClass = new (
   options?: { cause?: unknown },
 ) => EtcdError;
 
-function kind(name: string, defaultCode: Code, base: EtcdErrorClass = EtcdError) {
-  const cls = class extends base {
-    override name = name;
-    constructor(message: string, code: Code = defaultCode, options?: { cause?: unknown }) {
-      super(message, code, options);
-    }
-  };
-  Object.defineProperty(cls, "name", { value: name });
-  return cls;
+// Client side: the request never reached etcd.
+/**
+ * Bad input: detected by the client before anything was sent, or refused by etcd as invalid
+ * (a bad user or role name).
+ *
+ * @example
+ * // Thrown at once, nothing is sent: fix the call, retrying cannot help.
+ * await etcd.auth.userAdd("app", ""); // InvalidArgumentError: use { noPassword: true }
+ */
+export class InvalidArgumentError extends EtcdError {
+  override name = "InvalidArgumentError";
+  constructor(message: string, code: Code = Code.InvalidArgument, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * The client was closed; no more calls are accepted. Calls in flight when `close()` ran end
+ * with it too.
+ *
+ * @example
+ * await etcd.close();
+ * await etcd.get("k"); // ClientClosedError: create a new Etcd to talk to the cluster again
+ */
+export class ClientClosedError extends EtcdError {
+  override name = "ClientClosedError";
+  constructor(message: string, code: Code = Code.Canceled, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * No endpoint was given, or none can be reached.
+ *
+ * @example
+ * // Thrown by the constructor: pass at least one endpoint, such as "http://127.0.0.1:2379".
+ * new Etcd({ endpoints: [] }); // NoEndpointsError
+ */
+export class NoEndpointsError extends EtcdError {
+  override name = "NoEndpointsError";
+  constructor(message: string, code: Code = Code.Unavailable, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * The caller's own signal fired (a member killed under an open call is an `UnavailableError`
+ * instead). Nothing to retry: the caller asked to stop.
+ *
+ * @example
+ * const controller = new AbortController();
+ * const pending = etcd.get("k", { signal: controller.signal });
+ * controller.abort();
+ * await pending; // CanceledError
+ */
+export class CanceledError extends EtcdError {
+  override name = "CanceledError";
+  constructor(message: string, code: Code = Code.Canceled, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * The member could not be reached or went away mid-call, after the client's own retries on the
+ * other endpoints. A read may be repeated; a write may or may not have been applied.
+ *
+ * @example
+ * try {
+ *   await etcd.get("cfg/a");
+ * } catch (e) {
+ *   if (!(e instanceof UnavailableError)) throw e;
+ *   await setTimeout(1000); // every endpoint is down: wait, then try again
+ *   await etcd.get("cfg/a");
+ * }
+ */
+export class UnavailableError extends EtcdError {
+  override name = "UnavailableError";
+  constructor(message: string, code: Code = Code.Unavailable, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
 }
 
-// Client side: the request never reached etcd.
-/** Bad input detected before anything was sent. @example new InvalidArgumentError("key must not be empty") */
-export const InvalidArgumentError = kind("InvalidArgumentError", Code.InvalidArgument);
-export type InvalidArgumentError = InstanceType<typeof InvalidArgumentError>;
-/** The client was closed; no more calls are accepted. @example if (e instanceof ClientClosedError) {} */
-export const ClientClosedError = kind("ClientClosedError", Code.Canceled);
-export type ClientClosedError = InstanceType<typeof ClientClosedError>;
-/** No endpoint was given, or none can be reached. @example if (e instanceof NoEndpointsError) {} */
-export const NoEndpointsError = kind("NoEndpointsError", Code.Unavailable);
-export type NoEndpointsError = InstanceType<typeof NoEndpointsError>;
-/** The caller's signal fired. @example if (e instanceof CanceledError) {} */
-export const CanceledError = kind("CanceledError", Code.Canceled);
-export type CanceledError = InstanceType<typeof CanceledError>;
-/** The member could not be reached or went away mid-call. @example if (e instanceof UnavailableError) {} */
-export const UnavailableError = kind("UnavailableError", Code.Unavailable);
-export type UnavailableError = InstanceType<typeof UnavailableError>;
-
 // Revisions.
-/** The revision asked for was compacted. @example if (e instanceof CompactedError) relist(); */
+/**
+ * The revision asked for was compacted: read at the current revision instead.
+ *
+ * @example
+ * await etcd.compact(rev);
+ * await etcd.range(prefix("cfg/"), { revision: rev - 1n }); // CompactedError: read without `revision`
+ */
 export class CompactedError extends EtcdError {
   override name = "CompactedError";
   /** The compaction revision when etcd reported it (watch), else undefined. */
@@ -80,86 +137,310 @@ export class CompactedError extends EtcdError {
     this.compactRevision = options?.compactRevision;
   }
 }
-/** A watcher's next revision was compacted: re-list, then watch from the list's revision. @example if (e instanceof WatchCompactedError) e.compactRevision */
+/**
+ * A watcher's next revision was compacted, so events were missed: re-list, then watch from the
+ * list's revision. `compactRevision` says where history now starts.
+ *
+ * @example
+ * try {
+ *   for await (const batch of etcd.watch(prefix("cfg/"), { startRevision })) apply(batch);
+ * } catch (e) {
+ *   if (!(e instanceof WatchCompactedError)) throw e;
+ *   const page = await etcd.range(prefix("cfg/")); // rebuild the state, then watch from
+ *   startRevision = page.revision + 1n;               // the list's revision
+ * }
+ */
 export class WatchCompactedError extends CompactedError {
   override name = "WatchCompactedError";
 }
-/** The revision asked for is newer than the store. @example if (e instanceof FutureRevisionError) {} */
-export const FutureRevisionError = kind("FutureRevisionError", Code.OutOfRange);
-export type FutureRevisionError = InstanceType<typeof FutureRevisionError>;
+/**
+ * The revision asked for is newer than the store's current revision.
+ *
+ * @example
+ * const { revision } = await etcd.range(key("k"));
+ * await etcd.range(key("k"), { revision: revision + 100n }); // FutureRevisionError
+ */
+export class FutureRevisionError extends EtcdError {
+  override name = "FutureRevisionError";
+  constructor(message: string, code: Code = Code.OutOfRange, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
 
 // Requests.
-/** etcd got an empty key. @example if (e instanceof KeyNotProvidedError) {} */
-export const KeyNotProvidedError = kind("KeyNotProvidedError", Code.InvalidArgument);
-export type KeyNotProvidedError = InstanceType<typeof KeyNotProvidedError>;
+/**
+ * etcd got an empty key (etcd's "etcdserver: key is not provided"), such as from a raw call.
+ *
+ * @example
+ * try { await etcd.raw.kv.put({ key: new Uint8Array(0), value }); } catch (e) { throw toEtcdError(e); }
+ */
+export class KeyNotProvidedError extends EtcdError {
+  override name = "KeyNotProvidedError";
+  constructor(message: string, code: Code = Code.InvalidArgument, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
 /**
  * A put with `ignoreValue` or `ignoreLease` named a key that does not exist (etcd's
  * "etcdserver: key not found"); also an `InvalidArgumentError`, as etcd reports it.
  *
  * @example
- * try { await etcd.put("k", "", { ignoreValue: true }); } catch (e) { if (e instanceof KeyNotFoundError) {} }
+ * // Touching the lease of a key that is not there: create it with a value first.
+ * await etcd.put("missing", "", { ignoreValue: true }); // KeyNotFoundError
  */
-export const KeyNotFoundError = kind(
-  "KeyNotFoundError",
-  Code.InvalidArgument,
-  InvalidArgumentError,
-);
-export type KeyNotFoundError = InstanceType<typeof KeyNotFoundError>;
-/** A txn has more operations than the server allows (128 by default). @example if (e instanceof TooManyOpsError) {} */
-export const TooManyOpsError = kind("TooManyOpsError", Code.InvalidArgument);
-export type TooManyOpsError = InstanceType<typeof TooManyOpsError>;
-/** A txn writes the same key twice. @example if (e instanceof DuplicateKeyError) {} */
-export const DuplicateKeyError = kind("DuplicateKeyError", Code.InvalidArgument);
-export type DuplicateKeyError = InstanceType<typeof DuplicateKeyError>;
-/** The request exceeds the size limit (etcd's --max-request-bytes, 1.5 MiB by default). @example if (e instanceof RequestTooLargeError) {} */
-export const RequestTooLargeError = kind("RequestTooLargeError", Code.InvalidArgument);
-export type RequestTooLargeError = InstanceType<typeof RequestTooLargeError>;
-/** A response was larger than the client accepts (`maxReceiveBytes`); raise it or read less at a time (`limit`, `list`). @example if (e instanceof ResponseTooLargeError) {} */
-export const ResponseTooLargeError = kind("ResponseTooLargeError", Code.ResourceExhausted);
-export type ResponseTooLargeError = InstanceType<typeof ResponseTooLargeError>;
-/** The backend quota is exhausted; an alarm is raised. @example if (e instanceof NoSpaceError) {} */
-export const NoSpaceError = kind("NoSpaceError", Code.ResourceExhausted);
-export type NoSpaceError = InstanceType<typeof NoSpaceError>;
-/** etcd refused the request because too many are pending. @example if (e instanceof TooManyRequestsError) {} */
-export const TooManyRequestsError = kind("TooManyRequestsError", Code.ResourceExhausted);
-export type TooManyRequestsError = InstanceType<typeof TooManyRequestsError>;
-/** The server build cannot serve this request (cluster version too old). @example if (e instanceof NotCapableError) {} */
-export const NotCapableError = kind("NotCapableError", Code.Unavailable);
-export type NotCapableError = InstanceType<typeof NotCapableError>;
+export class KeyNotFoundError extends InvalidArgumentError {
+  override name = "KeyNotFoundError";
+  constructor(message: string, code: Code = Code.InvalidArgument, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * A txn has more operations than the server allows (`--max-txn-ops`, 128 by default).
+ *
+ * @example
+ * const success = keys.map((k) => op.put(k, "v")); // 200 puts
+ * await etcd.txn({ success }); // TooManyOpsError: split into txns of at most 128
+ */
+export class TooManyOpsError extends EtcdError {
+  override name = "TooManyOpsError";
+  constructor(message: string, code: Code = Code.InvalidArgument, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * A txn writes the same key twice in one branch.
+ *
+ * @example
+ * await etcd.txn({ success: [op.put("k", "1"), op.put("k", "2")] }); // DuplicateKeyError
+ */
+export class DuplicateKeyError extends EtcdError {
+  override name = "DuplicateKeyError";
+  constructor(message: string, code: Code = Code.InvalidArgument, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * The request exceeds a size limit: etcd's `--max-request-bytes` (1.5 MiB by default) or the
+ * client's own send limit. Store large values in pieces, or raise the server's limit.
+ *
+ * @example
+ * await etcd.put("blob", new Uint8Array(2 * 1024 * 1024)); // RequestTooLargeError
+ */
+export class RequestTooLargeError extends EtcdError {
+  override name = "RequestTooLargeError";
+  constructor(message: string, code: Code = Code.InvalidArgument, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * A response was larger than the client accepts (`maxReceiveBytes`); raise it or read less at
+ * a time (`limit`, `list`).
+ *
+ * @example
+ * // Instead of one huge range, page through it:
+ * for await (const kv of etcd.list(prefix("big/"), { pageSize: 500 })) use(kv);
+ */
+export class ResponseTooLargeError extends EtcdError {
+  override name = "ResponseTooLargeError";
+  constructor(message: string, code: Code = Code.ResourceExhausted, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * The backend quota is exhausted and etcd raised the NOSPACE alarm: writes fail until an
+ * operator compacts, defragments and disarms the alarm.
+ *
+ * @example
+ * await etcd.put("k", "v"); // NoSpaceError once the quota is reached
+ * // Operator: compact, defragment each member, then disarm.
+ * await etcd.compact(revision);
+ * await etcd.maintenance.defragment("http://127.0.0.1:2379");
+ */
+export class NoSpaceError extends EtcdError {
+  override name = "NoSpaceError";
+  constructor(message: string, code: Code = Code.ResourceExhausted, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * etcd refused the request because too many proposals are pending (its apply loop is behind).
+ * Back off and send again.
+ *
+ * @example
+ * // Thrown by writes under overload; slow down rather than retry in a tight loop.
+ * await etcd.put("k", "v"); // TooManyRequestsError
+ */
+export class TooManyRequestsError extends EtcdError {
+  override name = "TooManyRequestsError";
+  constructor(message: string, code: Code = Code.ResourceExhausted, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * The cluster cannot serve this request: its cluster version is too old for the feature.
+ *
+ * @example
+ * // A feature the cluster version does not have yet: upgrade every member, then retry.
+ * await etcd.cluster.memberPromote(learnerId); // NotCapableError on a cluster too old for it
+ */
+export class NotCapableError extends EtcdError {
+  override name = "NotCapableError";
+  constructor(message: string, code: Code = Code.Unavailable, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
 
 // Leases.
-/** The lease does not exist (expired or revoked). @example if (e instanceof LeaseNotFoundError) {} */
-export const LeaseNotFoundError = kind("LeaseNotFoundError", Code.NotFound);
-export type LeaseNotFoundError = InstanceType<typeof LeaseNotFoundError>;
-/** A lease kept alive by this client ended: expired, revoked or not renewed in time. @example lease.lost.catch((e: LeaseLostError) => ...) */
-export const LeaseLostError = kind("LeaseLostError", Code.NotFound);
-export type LeaseLostError = InstanceType<typeof LeaseLostError>;
-/** A session's lease ended, so its locks and elections are gone. @example if (e instanceof SessionExpiredError) {} */
-export const SessionExpiredError = kind("SessionExpiredError", Code.NotFound, LeaseLostError);
-export type SessionExpiredError = InstanceType<typeof SessionExpiredError>;
+/**
+ * The lease does not exist: it expired or was revoked. Grant a new one.
+ *
+ * @example
+ * await lease.revoke();
+ * await etcd.put("k", "v", { lease }); // LeaseNotFoundError
+ */
+export class LeaseNotFoundError extends EtcdError {
+  override name = "LeaseNotFoundError";
+  constructor(message: string, code: Code = Code.NotFound, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * A lease kept alive by this client ended: expired, revoked or not renewed in time. Its keys
+ * are gone (or about to be); whatever they stood for must be rebuilt on a new lease.
+ *
+ * @example
+ * const lease = (await etcd.lease.grant(10)).keepAlive();
+ * lease.onLost((e: LeaseLostError) => {
+ *   console.error("lease lost:", e.message); // re-register on a new lease
+ * });
+ */
+export class LeaseLostError extends EtcdError {
+  override name = "LeaseLostError";
+  constructor(message: string, code: Code = Code.NotFound, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * A session's lease ended, so its locks and elections are gone. Also a `LeaseLostError`.
+ *
+ * @example
+ * const session = await etcd.session({ ttl: 10 });
+ * session.onLost((e: SessionExpiredError) => {
+ *   stopWork(); // the mutex this session held may already belong to someone else
+ * });
+ */
+export class SessionExpiredError extends LeaseLostError {
+  override name = "SessionExpiredError";
+  constructor(message: string, code: Code = Code.NotFound, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
 
 // Auth.
-/** The user (or role) may not do this. @example if (e instanceof PermissionDeniedError) {} */
-export const PermissionDeniedError = kind("PermissionDeniedError", Code.PermissionDenied);
-export type PermissionDeniedError = InstanceType<typeof PermissionDeniedError>;
-/** The token is unknown, expired, or older than the auth store. @example if (e instanceof InvalidAuthTokenError) {} */
-export const InvalidAuthTokenError = kind("InvalidAuthTokenError", Code.Unauthenticated);
-export type InvalidAuthTokenError = InstanceType<typeof InvalidAuthTokenError>;
-/** Wrong user name or password. @example if (e instanceof AuthFailedError) {} */
-export const AuthFailedError = kind("AuthFailedError", Code.InvalidArgument);
-export type AuthFailedError = InstanceType<typeof AuthFailedError>;
-/** Authentication is not enabled on the cluster. @example if (e instanceof AuthNotEnabledError) {} */
-export const AuthNotEnabledError = kind("AuthNotEnabledError", Code.FailedPrecondition);
-export type AuthNotEnabledError = InstanceType<typeof AuthNotEnabledError>;
-/** The call needs a user: auth is on and no token was sent. @example if (e instanceof UserEmptyError) {} */
-export const UserEmptyError = kind("UserEmptyError", Code.InvalidArgument);
-export type UserEmptyError = InstanceType<typeof UserEmptyError>;
-/** A user or role with that name exists already. @example if (e instanceof AlreadyExistsError) {} */
-export const AlreadyExistsError = kind("AlreadyExistsError", Code.FailedPrecondition);
-export type AlreadyExistsError = InstanceType<typeof AlreadyExistsError>;
-/** A user, role, member or grant with that name does not exist. @example if (e instanceof NotFoundError) {} */
-export const NotFoundError = kind("NotFoundError", Code.FailedPrecondition);
-export type NotFoundError = InstanceType<typeof NotFoundError>;
+/**
+ * The authenticated user's roles do not allow this key range or operation. Grant the role a
+ * permission; retrying as the same user cannot help.
+ *
+ * @example
+ * await etcd.put("other-team/k", "v"); // PermissionDeniedError: the user has no write permission
+ */
+export class PermissionDeniedError extends EtcdError {
+  override name = "PermissionDeniedError";
+  constructor(message: string, code: Code = Code.PermissionDenied, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * The token is unknown, expired, or older than the auth store. With username/password the
+ * client authenticates again and repeats the call once, so this reaches you with a token you
+ * supplied yourself, or when the new one was refused too.
+ *
+ * @example
+ * const etcd = new Etcd({ endpoints, token: expiredToken });
+ * await etcd.get("k"); // InvalidAuthTokenError: supply a fresh token
+ */
+export class InvalidAuthTokenError extends EtcdError {
+  override name = "InvalidAuthTokenError";
+  constructor(message: string, code: Code = Code.Unauthenticated, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * Wrong user name or password.
+ *
+ * @example
+ * const etcd = new Etcd({ endpoints, username: "app", password: "wrong" });
+ * await etcd.get("k"); // AuthFailedError
+ */
+export class AuthFailedError extends EtcdError {
+  override name = "AuthFailedError";
+  constructor(message: string, code: Code = Code.InvalidArgument, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * Authentication is not enabled on the cluster (or the auth change is not allowed, such as
+ * enabling auth without a root user).
+ *
+ * @example
+ * await etcd.auth.authEnable(); // AuthNotEnabledError (as etcd's "invalid auth management") without a root user
+ */
+export class AuthNotEnabledError extends EtcdError {
+  override name = "AuthNotEnabledError";
+  constructor(
+    message: string,
+    code: Code = Code.FailedPrecondition,
+    options?: { cause?: unknown },
+  ) {
+    super(message, code, options);
+  }
+}
+/**
+ * The call needs a user: auth is on and no token was sent. Give the client credentials.
+ *
+ * @example
+ * const etcd = new Etcd({ endpoints }); // no username/password on an auth-enabled cluster
+ * await etcd.get("k"); // UserEmptyError
+ */
+export class UserEmptyError extends EtcdError {
+  override name = "UserEmptyError";
+  constructor(message: string, code: Code = Code.InvalidArgument, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * A user or role with that name exists already.
+ *
+ * @example
+ * await etcd.auth.roleAdd("reader");
+ * await etcd.auth.roleAdd("reader"); // AlreadyExistsError
+ */
+export class AlreadyExistsError extends EtcdError {
+  override name = "AlreadyExistsError";
+  constructor(
+    message: string,
+    code: Code = Code.FailedPrecondition,
+    options?: { cause?: unknown },
+  ) {
+    super(message, code, options);
+  }
+}
+/**
+ * A user, role, member or grant with that name does not exist.
+ *
+ * @example
+ * await etcd.auth.roleDelete("no-such-role"); // NotFoundError
+ */
+export class NotFoundError extends EtcdError {
+  override name = "NotFoundError";
+  constructor(
+    message: string,
+    code: Code = Code.FailedPrecondition,
+    options?: { cause?: unknown },
+  ) {
+    super(message, code, options);
+  }
+}
 
 // TLS.
 /**
@@ -186,95 +467,213 @@ export class TlsError extends EtcdError {
   }
 }
 
-/** A snapshot stream ended without etcd's checksum, or its data does not match it. @example if (e instanceof SnapshotError) retry(); */
-export const SnapshotError = kind("SnapshotError", Code.DataLoss);
-export type SnapshotError = InstanceType<typeof SnapshotError>;
+/**
+ * A snapshot stream ended without etcd's checksum, or its data does not match it: the file is
+ * not a usable backup. Take the snapshot again.
+ *
+ * @example
+ * await etcd.maintenance.snapshot(file); // SnapshotError when the member died mid-stream
+ */
+export class SnapshotError extends EtcdError {
+  override name = "SnapshotError";
+  constructor(message: string, code: Code = Code.DataLoss, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
 
 // Cluster state.
-/** The member has no leader (lost quorum or mid election). @example if (e instanceof NoLeaderError) {} */
-export const NoLeaderError = kind("NoLeaderError", Code.Unavailable);
-export type NoLeaderError = InstanceType<typeof NoLeaderError>;
-/** The leader changed while the request was in flight; it may or may not have been applied. @example if (e instanceof LeaderChangedError) {} */
-export const LeaderChangedError = kind("LeaderChangedError", Code.Unavailable);
-export type LeaderChangedError = InstanceType<typeof LeaderChangedError>;
-/** A deadline passed: the client's, or one of etcd's request timeouts. The request may have been applied. @example if (e instanceof TimeoutError) {} */
-export const TimeoutError = kind("TimeoutError", Code.DeadlineExceeded);
-export type TimeoutError = InstanceType<typeof TimeoutError>;
-/** etcd refused a member change that would leave the cluster without enough started members. @example if (e instanceof UnhealthyClusterError) {} */
-export const UnhealthyClusterError = kind("UnhealthyClusterError", Code.Unavailable);
-export type UnhealthyClusterError = InstanceType<typeof UnhealthyClusterError>;
-/** A membership change etcd refused (member exists, not found, not a learner, learner not ready...). @example if (e instanceof MembershipError) {} */
-export const MembershipError = kind("MembershipError", Code.FailedPrecondition);
-export type MembershipError = InstanceType<typeof MembershipError>;
+/**
+ * The member has no leader (it lost quorum, or an election is in progress). Another member
+ * may have one; the client fails over for repeatable calls.
+ *
+ * @example
+ * await etcd.put("k", "v"); // NoLeaderError while a majority of members is down
+ */
+export class NoLeaderError extends EtcdError {
+  override name = "NoLeaderError";
+  constructor(message: string, code: Code = Code.Unavailable, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * The leader changed while the request was in flight; a write may or may not have been applied.
+ * Read back before writing again when it matters.
+ *
+ * @example
+ * try {
+ *   await etcd.put("counter", next);
+ * } catch (e) {
+ *   if (!(e instanceof LeaderChangedError)) throw e;
+ *   const current = await etcd.get("counter"); // applied or not? look before writing again
+ * }
+ */
+export class LeaderChangedError extends EtcdError {
+  override name = "LeaderChangedError";
+  constructor(message: string, code: Code = Code.Unavailable, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * A deadline passed: the client's (`timeoutMs`, `AbortSignal.timeout()`), or one of etcd's
+ * request timeouts. A write may have been applied.
+ *
+ * @example
+ * await etcd.get("k", { timeoutMs: 1 }); // TimeoutError: DeadlineExceeded
+ */
+export class TimeoutError extends EtcdError {
+  override name = "TimeoutError";
+  constructor(message: string, code: Code = Code.DeadlineExceeded, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * etcd refused a member change that would leave the cluster without enough started members.
+ * Bring the stopped members back first.
+ *
+ * @example
+ * // Two of three members stopped: removing one would lose quorum.
+ * await etcd.cluster.memberRemove(id); // UnhealthyClusterError
+ */
+export class UnhealthyClusterError extends EtcdError {
+  override name = "UnhealthyClusterError";
+  constructor(message: string, code: Code = Code.Unavailable, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * A membership change etcd refused: member exists, not found, not a learner, learner not
+ * ready, peer URL taken, or a bad leader transferee.
+ *
+ * @example
+ * await etcd.cluster.memberAdd(["http://127.0.0.1:2380"]); // MembershipError: peer URL exists
+ */
+export class MembershipError extends EtcdError {
+  override name = "MembershipError";
+  constructor(
+    message: string,
+    code: Code = Code.FailedPrecondition,
+    options?: { cause?: unknown },
+  ) {
+    super(message, code, options);
+  }
+}
 
 // Concurrency.
-/** The lock is no longer held by this mutex. @example if (e instanceof LockReleasedError) {} */
-export const LockReleasedError = kind("LockReleasedError", Code.FailedPrecondition);
-export type LockReleasedError = InstanceType<typeof LockReleasedError>;
-/** This election candidate is not (or no longer) the leader. @example if (e instanceof NotLeaderError) {} */
-export const NotLeaderError = kind("NotLeaderError", Code.FailedPrecondition);
-export type NotLeaderError = InstanceType<typeof NotLeaderError>;
-/** An election has no leader yet. @example if (e instanceof ElectionNoLeaderError) {} */
-export const ElectionNoLeaderError = kind("ElectionNoLeaderError", Code.NotFound);
-export type ElectionNoLeaderError = InstanceType<typeof ElectionNoLeaderError>;
-/** An STM gave up: every attempt conflicted with other writers (`maxAttempts`). @example if (e instanceof StmConflictError) {} */
-export const StmConflictError = kind("StmConflictError", Code.Aborted);
-export type StmConflictError = InstanceType<typeof StmConflictError>;
+/**
+ * The lock is no longer held by this mutex (unlocked, or its key was deleted), so a guarded
+ * txn was refused.
+ *
+ * @example
+ * await mutex.unlock();
+ * await mutex.txn({ success: [op.put("k", "v")] }); // LockReleasedError
+ */
+export class LockReleasedError extends EtcdError {
+  override name = "LockReleasedError";
+  constructor(
+    message: string,
+    code: Code = Code.FailedPrecondition,
+    options?: { cause?: unknown },
+  ) {
+    super(message, code, options);
+  }
+}
+/**
+ * This election candidate is not (or no longer) the leader.
+ *
+ * @example
+ * await election.resign();
+ * await election.proclaim("new value"); // NotLeaderError: campaign again first
+ */
+export class NotLeaderError extends EtcdError {
+  override name = "NotLeaderError";
+  constructor(
+    message: string,
+    code: Code = Code.FailedPrecondition,
+    options?: { cause?: unknown },
+  ) {
+    super(message, code, options);
+  }
+}
+/**
+ * An election has no leader yet (etcd's "election: no leader").
+ *
+ * @example
+ * // etcd's Election service answers "election: no leader" before anyone campaigned:
+ * try { await etcd.raw.election.leader({ name }); } catch (e) { throw toEtcdError(e); }
+ */
+export class ElectionNoLeaderError extends EtcdError {
+  override name = "ElectionNoLeaderError";
+  constructor(message: string, code: Code = Code.NotFound, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+/**
+ * An STM gave up: every attempt conflicted with other writers (`maxAttempts`).
+ *
+ * @example
+ * await etcd.stm((stm) => stm.put("hot", "v"), { maxAttempts: 3 }); // StmConflictError under heavy contention
+ */
+export class StmConflictError extends EtcdError {
+  override name = "StmConflictError";
+  constructor(message: string, code: Code = Code.Aborted, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
 
 const byMessage = new Map<string, EtcdErrorClass>([
-  ["etcdserver: mvcc: required revision has been compacted", CompactedError],
-  ["etcdserver: mvcc: required revision is a future revision", FutureRevisionError],
-  ["etcdserver: requested lease not found", LeaseNotFoundError],
-  ["etcdserver: key is not provided", KeyNotProvidedError],
-  ["etcdserver: key not found", KeyNotFoundError],
-  ["etcdserver: too many operations in txn request", TooManyOpsError],
-  ["etcdserver: duplicate key given in txn request", DuplicateKeyError],
-  ["etcdserver: request is too large", RequestTooLargeError],
-  ["etcdserver: mvcc: database space exceeded", NoSpaceError],
-  ["etcdserver: too many requests", TooManyRequestsError],
-  ["etcdserver: not capable", NotCapableError],
-  ["etcdserver: permission denied", PermissionDeniedError],
-  ["etcdserver: invalid auth token", InvalidAuthTokenError],
-  ["etcdserver: revision of auth store is old", InvalidAuthTokenError],
-  ["etcdserver: authentication failed, invalid user ID or password", AuthFailedError],
-  ["etcdserver: authentication is not enabled", AuthNotEnabledError],
-  ["etcdserver: invalid auth management", AuthNotEnabledError],
-  ["etcdserver: user name is empty", UserEmptyError],
-  ["etcdserver: user name already exists", AlreadyExistsError],
-  ["etcdserver: role name already exists", AlreadyExistsError],
-  ["etcdserver: user name not found", NotFoundError],
-  ["etcdserver: role name not found", NotFoundError],
-  ["etcdserver: role is not granted to the user", NotFoundError],
-  ["etcdserver: permission is not granted to the role", NotFoundError],
-  ["etcdserver: root user does not exist", NotFoundError],
-  ["etcdserver: root user does not have root role", NotFoundError],
-  ["etcdserver: user name is invalid", InvalidArgumentError],
-  ["etcdserver: role name is empty", InvalidArgumentError],
-  ["etcdserver: role name is invalid", InvalidArgumentError],
-  ["etcdserver: no leader", NoLeaderError],
-  ["etcdserver: leader changed", LeaderChangedError],
-  ["etcdserver: not leader", LeaderChangedError],
-  ["etcdserver: request timed out", TimeoutError],
-  ["etcdserver: request timed out, possibly due to previous leader failure", TimeoutError],
-  ["etcdserver: request timed out, possibly due to connection lost", TimeoutError],
-  ["etcdserver: request timed out, waiting for the applied index took too long", TimeoutError],
-  ["etcdserver: request timed out, waiting for the read index response", TimeoutError],
-  ["context deadline exceeded", TimeoutError],
-  ["etcdserver: unhealthy cluster", UnhealthyClusterError],
-  ["etcdserver: re-configuration failed due to not enough started members", UnhealthyClusterError],
-  ["etcdserver: member ID already exist", MembershipError],
-  ["etcdserver: member not found", MembershipError],
-  ["etcdserver: Peer URLs already exists", MembershipError],
-  ["etcdserver: member ID not found", MembershipError],
-  ["etcdserver: can only promote a learner member", MembershipError],
-  ["etcdserver: can only promote a learner member which is in sync with leader", MembershipError],
-  ["etcdserver: too many learner members in cluster", MembershipError],
-  ["etcdserver: learner member not ready", MembershipError],
-  ["etcdserver: bad leader transferee", MembershipError],
-  ["election: not leader", NotLeaderError],
-  ["election: no leader", ElectionNoLeaderError],
-  ["election: session expired", SessionExpiredError],
-  ["lock: session expired", SessionExpiredError],
+  [EtcdMessage.compacted, CompactedError],
+  [EtcdMessage.futureRevision, FutureRevisionError],
+  [EtcdMessage.leaseNotFound, LeaseNotFoundError],
+  [EtcdMessage.keyNotProvided, KeyNotProvidedError],
+  [EtcdMessage.keyNotFound, KeyNotFoundError],
+  [EtcdMessage.tooManyOps, TooManyOpsError],
+  [EtcdMessage.duplicateKey, DuplicateKeyError],
+  [EtcdMessage.requestTooLarge, RequestTooLargeError],
+  [EtcdMessage.noSpace, NoSpaceError],
+  [EtcdMessage.tooManyRequests, TooManyRequestsError],
+  [EtcdMessage.notCapable, NotCapableError],
+  [EtcdMessage.permissionDenied, PermissionDeniedError],
+  [EtcdMessage.invalidAuthToken, InvalidAuthTokenError],
+  [EtcdMessage.authOldRevision, InvalidAuthTokenError],
+  [EtcdMessage.authFailed, AuthFailedError],
+  [EtcdMessage.authNotEnabled, AuthNotEnabledError],
+  [EtcdMessage.invalidAuthManagement, AuthNotEnabledError],
+  [EtcdMessage.userEmpty, UserEmptyError],
+  [EtcdMessage.userAlreadyExists, AlreadyExistsError],
+  [EtcdMessage.roleAlreadyExists, AlreadyExistsError],
+  [EtcdMessage.userNotFound, NotFoundError],
+  [EtcdMessage.roleNotFound, NotFoundError],
+  [EtcdMessage.roleNotGranted, NotFoundError],
+  [EtcdMessage.permissionNotGranted, NotFoundError],
+  [EtcdMessage.rootUserNotExist, NotFoundError],
+  [EtcdMessage.rootRoleNotExist, NotFoundError],
+  [EtcdMessage.userNameInvalid, InvalidArgumentError],
+  [EtcdMessage.roleEmpty, InvalidArgumentError],
+  [EtcdMessage.roleNameInvalid, InvalidArgumentError],
+  [EtcdMessage.noLeader, NoLeaderError],
+  [EtcdMessage.leaderChanged, LeaderChangedError],
+  [EtcdMessage.notLeader, LeaderChangedError],
+  [EtcdMessage.timeout, TimeoutError],
+  [EtcdMessage.timeoutDueToLeaderFail, TimeoutError],
+  [EtcdMessage.timeoutDueToConnectionLost, TimeoutError],
+  [EtcdMessage.timeoutWaitAppliedIndex, TimeoutError],
+  [EtcdMessage.timeoutReadIndex, TimeoutError],
+  [EtcdMessage.contextDeadlineExceeded, TimeoutError],
+  [EtcdMessage.unhealthyCluster, UnhealthyClusterError],
+  [EtcdMessage.notEnoughStartedMembers, UnhealthyClusterError],
+  [EtcdMessage.memberExist, MembershipError],
+  [EtcdMessage.memberNotFound, MembershipError],
+  [EtcdMessage.peerUrlExist, MembershipError],
+  [EtcdMessage.memberIdNotFound, MembershipError],
+  [EtcdMessage.memberNotLearner, MembershipError],
+  [EtcdMessage.learnerNotReady, MembershipError],
+  [EtcdMessage.tooManyLearners, MembershipError],
+  [EtcdMessage.memberLearnerNotReady, MembershipError],
+  [EtcdMessage.badLeaderTransferee, MembershipError],
+  [EtcdMessage.electionNotLeader, NotLeaderError],
+  [EtcdMessage.electionNoLeader, ElectionNoLeaderError],
+  [EtcdMessage.electionSessionExpired, SessionExpiredError],
+  [EtcdMessage.lockSessionExpired, SessionExpiredError],
 ]);
 
 const byCode = new Map<Code, EtcdErrorClass>([
@@ -334,14 +733,13 @@ export function toEtcdError(
   }
   const cls = byMessage.get(message);
   if (cls) return new cls(message, code, { cause });
-  if (message.startsWith("etcdserver: request is too large") || isTooLarge(connectError)) {
+  if (message.startsWith(EtcdMessage.requestTooLarge) || isTooLarge(connectError)) {
     return new RequestTooLargeError(message, code, { cause });
   }
   if (code === Code.ResourceExhausted && /readMaxBytes|maxReceiveBytes/.test(message)) {
     return new ResponseTooLargeError(message, code, { cause });
   }
-  if (message.startsWith("etcdserver: request timed out"))
-    return new TimeoutError(message, code, { cause });
+  if (message.startsWith(EtcdMessage.timeout)) return new TimeoutError(message, code, { cause });
   const fallback = byCode.get(code);
   if (fallback) return new fallback(message, code, { cause });
   return new EtcdError(message, code, { cause });

@@ -1,10 +1,11 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { type Client, Code, ConnectError } from "@connectrpc/connect";
+import type { Client } from "@connectrpc/connect";
 import type {
   KV as KVService,
   RangeRequestSchema,
   RangeResponse,
 } from "../../gen/etcdserverpb/rpc_pb.ts";
+import { canceledError, deadlineError } from "../connection/signals.ts";
 import type { CallOptions } from "../core/call-options.ts";
 
 /** etcd's default limit of operations in one txn (`--max-txn-ops`). */
@@ -48,7 +49,7 @@ export class ReadCoalescer {
   /** Reads one key (the request must have no range end, revision or serializable flag). */
   range(request: RangeInit, options: CallOptions): Promise<RangeResponse> {
     const signal = options.signal;
-    if (signal?.aborted) return Promise.reject(canceled(signal));
+    if (signal?.aborted) return Promise.reject(canceledError(signal));
     return new Promise<RangeResponse>((resolve, reject) => {
       const waiter: Waiter = {
         request,
@@ -62,19 +63,12 @@ export class ReadCoalescer {
         onAbort: undefined,
       };
       if (signal) {
-        waiter.onAbort = () => this.#fail(waiter, canceled(signal));
+        waiter.onAbort = () => this.#fail(waiter, canceledError(signal));
         signal.addEventListener("abort", waiter.onAbort, { once: true });
       }
       if (options.timeoutMs && options.timeoutMs > 0) {
         const ms = options.timeoutMs;
-        waiter.timer = setTimeout(
-          () =>
-            this.#fail(
-              waiter,
-              new ConnectError(`deadline of ${ms} ms exceeded`, Code.DeadlineExceeded),
-            ),
-          ms,
-        );
+        waiter.timer = setTimeout(() => this.#fail(waiter, deadlineError(ms)), ms);
       }
       this.#queue.push(waiter);
       if (this.#queue.length >= MAX_COALESCED) this.#flush();
@@ -172,8 +166,4 @@ function batchTimeout(batch: Waiter[]): number | undefined {
     longest = Math.max(longest, waiter.timeoutMs - (Date.now() - waiter.startedAt));
   }
   return Math.max(1, longest);
-}
-
-function canceled(signal: AbortSignal): ConnectError {
-  return ConnectError.from(signal.reason ?? new Error("the call was aborted"), Code.Canceled);
 }

@@ -14,6 +14,7 @@ import {
   toEtcdError,
   UnavailableError,
 } from "../core/errors.ts";
+import { EtcdMessage } from "../core/etcd-messages.ts";
 import { type Int64, toInt64 } from "../core/numbers.ts";
 import { toHeader } from "../kv/key-value.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
@@ -226,7 +227,7 @@ export class LeaseClient {
     }
     if (!reply) throw new UnavailableError("etcd ended the keep-alive stream without a reply");
     if (reply.TTL <= 0n) {
-      throw new LeaseNotFoundError("etcdserver: requested lease not found", Code.NotFound);
+      throw new LeaseNotFoundError(EtcdMessage.leaseNotFound, Code.NotFound);
     }
     return { header: toHeader(reply.header), id: reply.ID, ttl: reply.TTL };
   }

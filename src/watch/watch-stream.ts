@@ -21,6 +21,7 @@ import {
   UserEmptyError,
   WatchCompactedError,
 } from "../core/errors.ts";
+import { EtcdMessage } from "../core/etcd-messages.ts";
 import { type KeyOrRange, toKeyRange } from "../core/keys.ts";
 import { toInt64 } from "../core/numbers.ts";
 import { toHeader } from "../kv/key-value.ts";
@@ -41,7 +42,6 @@ export const DEFAULT_MAX_BUFFERED_EVENTS = 1000;
 const BACKOFF_BASE_MS = 50;
 const BACKOFF_MAX_MS = 3_000;
 const PROGRESS_ID = -1n;
-const COMPACTED_MESSAGE = "etcdserver: mvcc: required revision has been compacted";
 
 /** One open Watch stream and what is in flight on it. */
 interface Connection {
@@ -476,7 +476,7 @@ export class WatchStream implements WatchControl {
     if (response.compactRevision > 0n) {
       this.#fail(
         state,
-        new WatchCompactedError(COMPACTED_MESSAGE, Code.OutOfRange, {
+        new WatchCompactedError(EtcdMessage.compacted, Code.OutOfRange, {
           compactRevision: response.compactRevision,
         }),
       );
