@@ -114,7 +114,7 @@ describe("ReadCoalescer", () => {
     assert.equal(fake.ranges.length, 0);
     const ops = fake.txns[0]?.request.success ?? [];
     assert.deepEqual(
-      ops.map((op) => dec.decode((op.request?.value as RangeInit).key)),
+      ops.map((op) => dec.decode((op.request?.value as RangeInit | undefined)?.key)),
       keys,
       "one range op per get, in call order",
     );
