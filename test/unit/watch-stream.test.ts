@@ -98,12 +98,11 @@ const put = (k: string, revision: bigint) => ({
 
 /** Reads the next batch (or error) of a watcher; fails instead of hanging when none comes. */
 async function next(watcher: Watcher): Promise<WatchBatch> {
-  const pending = Symbol("pending");
   const result = await Promise.race([
     watcher[Symbol.asyncIterator]().next(),
-    settle(20).then(() => pending),
+    settle(20).then(() => undefined),
   ]);
-  if (result === pending) assert.fail("no batch and no error arrived");
+  if (result === undefined) assert.fail("no batch and no error arrived");
   assert.ok(!result.done, "a batch");
   return result.value;
 }
