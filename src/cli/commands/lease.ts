@@ -1,3 +1,4 @@
+import { setTimeout } from "node:timers/promises";
 import { LeaseNotFoundError } from "../../index.ts";
 import type { Command } from "../command.ts";
 import type { CommandContext } from "../context.ts";
@@ -5,7 +6,6 @@ import { parseInteger } from "../flags.ts";
 import { kept } from "../go-json.ts";
 import { leaseHex, parseHexId } from "../ids.ts";
 import { headerFields, headerJson } from "../kv-format.ts";
-import { sleep } from "../sleep.ts";
 
 function leaseArg(ctx: CommandContext, command: string): bigint {
   ctx.expectArgs(1, 1, `lease ${command} command needs 1 argument`);
@@ -131,7 +131,10 @@ export const leaseKeepAliveCommand: Command = {
       }
       if (once) return;
       // Renew at a third of the TTL, as the library's keep-alive does.
-      await sleep(Math.max(500, (Number(renewal.ttl) * 1000) / 3), ctx.signal);
+      // Ctrl-C ends the wait; the loop then sees the signal and stops.
+      await setTimeout(Math.max(500, (Number(renewal.ttl) * 1000) / 3), undefined, {
+        signal: ctx.signal,
+      }).catch(() => {});
     }
   },
 };
