@@ -13,7 +13,7 @@ import {
   type Transport,
   type UnaryResponse,
 } from "@connectrpc/connect";
-import { Maintenance } from "../../gen/etcdserverpb/rpc_pb.ts";
+import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.ts";
 import { ClientClosedError, InvalidArgumentError } from "../core/errors.ts";
 import { STALE_TOKEN_MESSAGES } from "../core/etcd-messages.ts";
 import { findTlsFailure, withTlsFailure } from "../core/tls-errors.ts";
@@ -66,6 +66,14 @@ export const noAuthKey = createContextKey<boolean>(false, {
   description: "etcd-connect no auth token",
 });
 
+/**
+ * The probe asks for a member with a leader: etcd refuses any unary call carrying `hasleader`
+ * with Unavailable "no leader" while the member has none, so a member cut off from its quorum
+ * stays aside. The health service checks no token or role, so probing works for every user on
+ * every etcd line (3.5.28+ and 3.6 restrict Status).
+ */
+const PROBE_HEADERS = { hasleader: "true" } as const;
+
 /** Go's clientv3: at most 100 retries of a unary call. */
 const MAX_ATTEMPTS = 101;
 /** Go's clientv3: wait 25 ms (plus up to 10% jitter) after each sweep over a quorum of endpoints. */
@@ -79,7 +87,8 @@ const SWEEP_JITTER = 0.1;
  * Unavailable, on the next endpoint, 25 ms after each sweep over a quorum; writes only when they
  * provably never left (`neverLeft`). The caller's deadline and signal bound every retry loop.
  * An endpoint that fails (unreachable, gone, not answering in time, not serving) is set aside
- * and probed back in the background with etcd's Status call. Failures of the connection reach
+ * and probed back in the background with gRPC's health check (which any user may call, and which
+ * a member without a leader refuses because the probe asks for one). Failures of the connection reach
  * the caller as Unavailable. Streams go to one healthy endpoint; their owners (watch,
  * keep-alive) open them again on failure, and a failed stream sets its endpoint aside.
  *
@@ -296,14 +305,14 @@ export class PoolTransport implements Transport {
     try {
       await this.#ready(endpoint, undefined, this.#dialTimeoutMs);
       const response = await endpoint.connection.transport.unary(
-        Maintenance.method.status,
+        Health.method.check,
         undefined,
         this.#dialTimeoutMs,
-        undefined,
+        PROBE_HEADERS,
         {},
         undefined,
       );
-      return response.message.leader !== 0n;
+      return response.message.status === HealthCheckResponse_ServingStatus.SERVING;
     } catch (error) {
       return !isEndpointFailure(toCallError(error));
     }

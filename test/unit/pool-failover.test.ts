@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, mock, test } from "node:test";
 import { Code, ConnectError, createClient, createContextValues } from "@connectrpc/connect";
 import { KV } from "../../gen/etcdserverpb/rpc_pb.ts";
+import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.ts";
 import { resetError } from "../../src/connection/grpc-status.ts";
 import { EndpointPool, type PooledEndpoint } from "../../src/connection/pool.ts";
 import { endpointKey, noRetryKey, PoolTransport } from "../../src/connection/pool-transport.ts";
@@ -185,31 +186,35 @@ describe("pool failover", () => {
     }
   });
 
-  test("a set-aside endpoint is probed with Status and comes back only once it has a leader", async () => {
+  test("a set-aside endpoint is probed with the health check (hasleader) and comes back only once it has a leader", async () => {
     const { fakes, kv, urls, at, pool } = setup(3);
     let leader = 0n;
     let failRange = true;
     fakes.unary = (call) => {
-      if (call.method.endsWith("/Status")) return { leader };
+      if (call.method.endsWith("/Check")) {
+        // etcd's unary interceptor refuses a call carrying hasleader while the member has none.
+        if (call.header.get("hasleader") === "true" && leader === 0n) throw unavailable();
+        return { status: HealthCheckResponse_ServingStatus.SERVING };
+      }
       if (call.url === urls[0] && failRange) throw unavailable();
       return {};
     };
     await kv.range({ key: new Uint8Array([1]) });
     failRange = false;
     assert.equal(at(0).healthy, false);
-    assert.equal(fakes.of("Status").length, 0, "no probe before the backoff");
+    assert.equal(fakes.of("Check").length, 0, "no probe before the backoff");
     mock.timers.tick(120); // first backoff: 100 ms +-20%
     await settle();
-    assert.deepEqual(urlsOf(fakes.of("Status")), [urls[0]]);
+    assert.deepEqual(urlsOf(fakes.of("Check")), [urls[0]]);
     assert.equal(at(0).healthy, false, "no leader: still aside");
     assert.equal(at(0).failures, 2, "and its backoff doubled");
     leader = 7n;
     mock.timers.tick(159);
     await settle();
-    assert.equal(fakes.of("Status").length, 1, "second backoff is at least 160 ms");
+    assert.equal(fakes.of("Check").length, 1, "second backoff is at least 160 ms");
     mock.timers.tick(81);
     await settle();
-    assert.equal(fakes.of("Status").length, 2);
+    assert.equal(fakes.of("Check").length, 2);
     assert.equal(at(0).healthy, true, "back in rotation");
     fakes.calls.length = 0;
     for (let i = 0; i < 3; i++) await kv.range({ key: new Uint8Array([1]) });
