@@ -13,7 +13,7 @@ import {
 } from "../connection/pool-transport.ts";
 import { PushQueue } from "../connection/push-queue.ts";
 import type { Closable, CloseContext } from "../core/closable.ts";
-import { LeaseLostError, toEtcdError } from "../core/errors.ts";
+import { LeaseLostError, PermissionDeniedError, toEtcdError } from "../core/errors.ts";
 
 /** What the keep-alive machinery needs from the client. */
 export interface KeepAliveHost {
@@ -77,6 +77,11 @@ interface StreamState {
   readonly queue: PushQueue<MessageInitShape<typeof LeaseKeepAliveRequestSchema>>;
   readonly controller: AbortController;
   readonly endpoint: PooledEndpoint;
+  /**
+   * Lease IDs sent and not answered yet, oldest first. etcd renews one request at a time and
+   * answers in order, so when it ends the stream with an error the head is the lease it refused.
+   */
+  readonly unanswered: bigint[];
 }
 
 /** Renewals due this close to the one that woke the timer go out with it. */
@@ -247,6 +252,7 @@ export class LeaseKeepAlive {
       queue: new PushQueue(),
       controller: new AbortController(),
       endpoint,
+      unanswered: [],
     };
     this.#stream = stream;
     this.#stats.streamsOpened++;
@@ -277,6 +283,8 @@ export class LeaseKeepAlive {
   }
 
   #onResponse(stream: StreamState, response: LeaseKeepAliveResponse): void {
+    const answered = stream.unanswered.indexOf(response.ID);
+    if (answered !== -1) stream.unanswered.splice(0, answered + 1);
     const entry = this.#entries.get(response.ID);
     if (this.#failures !== 0 || this.#avoid) {
       this.#failures = 0;
@@ -303,6 +311,7 @@ export class LeaseKeepAlive {
     const stream = this.#stream;
     if (!stream || entry.sentAt !== 0) return;
     entry.sentAt = now;
+    stream.unanswered.push(entry.id);
     stream.queue.push({ ID: entry.id });
   }
 
@@ -349,6 +358,7 @@ export class LeaseKeepAlive {
 
   #fail(stream: StreamState, error: unknown): void {
     if (stream !== this.#stream) return;
+    if (this.#refused(stream, error)) return;
     this.#endStream();
     this.#lastError = error;
     if (this.#closed || this.#host.closed) {
@@ -377,12 +387,37 @@ export class LeaseKeepAlive {
     }, backoff);
   }
 
-  #lose(entry: Entry, message: string): void {
+  /**
+   * etcd 3.5.28+ and 3.6.9+ renew a lease only for a user who may write every key attached to
+   * it, and answer a refused renewal by ending the whole stream with "permission denied". That
+   * lease is lost with the refusal as its cause; the stream reopens at once on the same endpoint
+   * for the others (the member is fine, so it is not set aside).
+   */
+  #refused(stream: StreamState, error: unknown): boolean {
+    const cause = toEtcdError(error);
+    const entry = this.#entries.get(stream.unanswered[0] ?? -1n);
+    if (!(cause instanceof PermissionDeniedError) || !entry) return false;
+    this.#endStream();
+    for (const other of this.#entries.values()) other.sentAt = 0;
+    this.#lastError = undefined;
+    this.#lose(
+      entry,
+      `lease ${entry.id.toString(16)}: etcd refused to renew it (${cause.message}); since etcd ` +
+        "3.5.28 and 3.6.9 renewing a lease needs put permission on every key attached to it",
+      cause,
+    );
+    this.#open();
+    return true;
+  }
+
+  #lose(entry: Entry, message: string, refusal?: PermissionDeniedError): void {
     if (this.#entries.get(entry.id) !== entry) return;
     this.#entries.delete(entry.id);
     this.#stats.lost++;
-    const cause = this.#lastError === undefined ? undefined : toEtcdError(this.#lastError);
-    const detail = cause && !this.#stream ? ` (keep-alive stream: ${cause.message})` : "";
+    const cause =
+      refusal ?? (this.#lastError === undefined ? undefined : toEtcdError(this.#lastError));
+    const detail =
+      cause && !refusal && !this.#stream ? ` (keep-alive stream: ${cause.message})` : "";
     for (const owner of entry.owners) {
       owner.lost(new LeaseLostError(`${message}${detail}`, undefined, { cause }));
     }
