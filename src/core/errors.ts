@@ -20,10 +20,17 @@ export class EtcdError extends Error {
   /** The message as etcd (or the client) wrote it, without the code prefix. */
   readonly rawMessage: string;
 
-  constructor(message: string, code: Code = Code.Unknown, options?: { cause?: unknown }) {
+  /**
+   * `options.rawMessage` is etcd's own message when `message` adds the client's explanation to it.
+   */
+  constructor(
+    message: string,
+    code: Code = Code.Unknown,
+    options?: { cause?: unknown; rawMessage?: string },
+  ) {
     super(message, options);
     this.code = code;
-    this.rawMessage = message;
+    this.rawMessage = options?.rawMessage ?? message;
   }
 
   /** The gRPC code's name, such as "FailedPrecondition". */
@@ -346,7 +353,11 @@ export class SessionExpiredError extends LeaseLostError {
  */
 export class PermissionDeniedError extends EtcdError {
   override name = "PermissionDeniedError";
-  constructor(message: string, code: Code = Code.PermissionDenied, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    code: Code = Code.PermissionDenied,
+    options?: { cause?: unknown; rawMessage?: string },
+  ) {
     super(message, code, options);
   }
 }

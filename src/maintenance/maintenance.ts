@@ -18,6 +18,7 @@ import {
   type EtcdError,
   InvalidArgumentError,
   NoEndpointsError,
+  PermissionDeniedError,
   SnapshotError,
   toEtcdError,
 } from "../core/errors.ts";
@@ -216,7 +217,7 @@ export class MaintenanceClient {
       const response = await this.#client.status({}, callOptions(options));
       return toStatus(response, options.endpoint);
     } catch (error) {
-      throw toEtcdError(error, options);
+      throw explainStatusRefusal(toEtcdError(error, options));
     }
   }
 
@@ -513,4 +514,18 @@ function alarmKind(code: AlarmType): AlarmKind {
   if (code === AlarmType.NOSPACE) return "nospace";
   if (code === AlarmType.CORRUPT) return "corrupt";
   return "unknown";
+}
+
+/**
+ * Who may call Status depends on the etcd line: 3.4 and 3.5 before 3.5.28 answer anyone, 3.5.28
+ * and later 3.5 releases only the root role, 3.6+ any authenticated user. A refusal says so.
+ */
+function explainStatusRefusal(error: EtcdError): EtcdError {
+  if (!(error instanceof PermissionDeniedError)) return error;
+  return new PermissionDeniedError(
+    `${error.rawMessage}: on etcd 3.5.28 and later 3.5 releases only users with the root ` +
+      "(admin) role may ask a member's status; 3.6 and later answer any authenticated user",
+    error.code,
+    { cause: error, rawMessage: error.rawMessage },
+  );
 }
