@@ -46,7 +46,7 @@ export {
   toBytes,
   toText,
 } from "./core/keys.ts";
-export type { Int64 } from "./core/numbers.ts";
+export type { Int64, LeaseLike } from "./core/numbers.ts";
 export type { TlsFailure, TlsFailureReason } from "./core/tls-errors.ts";
 export type { KeyValue, ResponseHeader } from "./kv/key-value.ts";
 export type { CompactOptions, GetOptions, KV, ListOptions } from "./kv/kv.ts";

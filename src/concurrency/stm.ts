@@ -6,11 +6,18 @@ import {
   toEtcdError,
 } from "../core/errors.ts";
 import { type Bytes, toBytes, toText } from "../core/keys.ts";
-import { type Int64, toInt64 } from "../core/numbers.ts";
+import { leaseId } from "../core/numbers.ts";
 import type { KeyValue, ResponseHeader } from "../kv/key-value.ts";
 import type { KV } from "../kv/kv.ts";
 import type { RangeResult } from "../kv/results.ts";
-import { type Compare, compare, type Op, op, type RangeOptions } from "../kv/txn.ts";
+import {
+  type Compare,
+  compare,
+  type Op,
+  op,
+  type PutOptions,
+  type RangeOptions,
+} from "../kv/txn.ts";
 import { operationSignal } from "./retry.ts";
 
 /**
@@ -71,7 +78,7 @@ export interface StmTransaction {
   /** Reads several keys in one request. */
   prefetch(keys: Bytes[]): Promise<void>;
   /** Writes a key at commit. */
-  put(key: Bytes, value: Bytes, options?: { lease?: Int64 }): void;
+  put(key: Bytes, value: Bytes, options?: Pick<PutOptions, "lease">): void;
   /** Deletes a key at commit. */
   delete(key: Bytes): void;
   /** Which attempt this is, from 1. */
@@ -235,11 +242,11 @@ class Attempt implements StmTransaction {
     await this.#read(keys.map((k) => toBytes(k, "key")));
   }
 
-  put(key: Bytes, value: Bytes, options: { lease?: Int64 } = {}): void {
+  put(key: Bytes, value: Bytes, options: Pick<PutOptions, "lease"> = {}): void {
     this.#check();
     const bytes = toBytes(key, "key");
     if (bytes.length === 0) throw new InvalidArgumentError("key must not be empty");
-    const lease = options.lease === undefined ? undefined : toInt64(options.lease, "lease");
+    const lease = options.lease === undefined ? undefined : leaseId(options.lease);
     this.#writes.set(mapKey(bytes), { key: bytes, value: toBytes(value, "value"), lease });
   }
 

@@ -8,6 +8,25 @@ import { InvalidArgumentError } from "./errors.ts";
  */
 export type Int64 = bigint | number;
 
+/**
+ * A lease where a call attaches keys to one: its ID, or a handle that carries it (a `Lease`).
+ *
+ * @example
+ * const lease = await etcd.lease.grant(10);
+ * await etcd.put("svc/a", "up", { lease }); // same as { lease: lease.id }
+ */
+export type LeaseLike = Int64 | { readonly id: bigint };
+
+/**
+ * The ID of a `LeaseLike`, checked.
+ *
+ * @example
+ * leaseId(lease); // lease.id
+ */
+export function leaseId(lease: LeaseLike, what = "lease"): bigint {
+  return typeof lease === "object" ? toInt64(lease.id, what) : toInt64(lease, what);
+}
+
 const MAX_INT64 = 2n ** 63n - 1n;
 const MIN_INT64 = -(2n ** 63n);
 

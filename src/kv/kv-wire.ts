@@ -18,7 +18,7 @@ import {
 } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { InvalidArgumentError } from "../core/errors.ts";
 import { type Bytes, type KeyOrRange, toBytes, toKeyRange } from "../core/keys.ts";
-import { toInt64 } from "../core/numbers.ts";
+import { leaseId, toInt64 } from "../core/numbers.ts";
 import { toHeader, toKeyValue } from "./key-value.ts";
 import type { Keyspace } from "./keyspace.ts";
 import type { DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
@@ -112,7 +112,7 @@ export function putRequest(
   if (options.lease !== undefined) {
     if (options.ignoreLease)
       throw new InvalidArgumentError("lease must not be set together with ignoreLease");
-    request.lease = toInt64(options.lease, "lease");
+    request.lease = leaseId(options.lease);
   }
   if (options.prevKv) request.prevKv = true;
   if (options.ignoreValue) {

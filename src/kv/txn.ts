@@ -1,5 +1,5 @@
 import type { Bytes, KeyOrRange } from "../core/keys.ts";
-import type { Int64 } from "../core/numbers.ts";
+import type { Int64, LeaseLike } from "../core/numbers.ts";
 
 /**
  * The comparison a `Compare` makes: etcd's EQUAL, NOT_EQUAL, GREATER and LESS.
@@ -106,10 +106,10 @@ export interface RangeOptions {
   maxCreateRevision?: Int64;
 }
 
-/** Options of a put. @example const o: PutOptions = { lease: lease.id, prevKv: true }; */
+/** Options of a put. @example const o: PutOptions = { lease, prevKv: true }; */
 export interface PutOptions {
-  /** Attach the key to this lease (0 detaches it). */
-  lease?: Int64;
+  /** Attach the key to this lease (its ID or the `Lease` handle; 0 detaches it). */
+  lease?: LeaseLike;
   /** Return the previous key-value. */
   prevKv?: boolean;
   /** Keep the current value (the key must exist); the value argument must be empty. */

@@ -145,7 +145,7 @@ describe(`a non-admin user on auth-enabled etcd ${etcdVersion()} (3 members)`, (
     const k = `app/${uniquePrefix("lease")}k`;
     const lease = await etcd.lease.grant(TTL_S);
     lease.keepAlive();
-    await etcd.put(k, "v", { lease: lease.id });
+    await etcd.put(k, "v", { lease });
     await sleep(TTL_S * 2_500);
     assert.equal(lease.state, "alive");
     assert.equal((await etcd.get(k))?.text, "v", "the key outlived the lease's TTL");
@@ -160,11 +160,11 @@ describe(`a non-admin user on auth-enabled etcd ${etcdVersion()} (3 members)`, (
     mine.keepAlive();
     shared.keepAlive();
     const base = `app/${uniquePrefix("refused")}`;
-    await etcd.put(`${base}mine`, "v", { lease: mine.id });
-    await etcd.put(`${base}shared`, "v", { lease: shared.id });
+    await etcd.put(`${base}mine`, "v", { lease: mine });
+    await etcd.put(`${base}shared`, "v", { lease: shared });
     // root attaches a key outside app/ to the lease: renewing it now needs put permission there.
     const foreign = `outside/${uniquePrefix("refused")}k`;
-    await root.put(foreign, "v", { lease: shared.id });
+    await root.put(foreign, "v", { lease: shared });
     if (hardened) {
       const lost = await Promise.race([
         shared.lost,
