@@ -232,6 +232,15 @@ test(`watch sees every revision exactly once through ${FAULTS} member faults`, {
     // Everything etcd holds, up to the last revision, must reach the watcher.
     const endRevision = (await writerClient.range(key(p))).revision;
     await waitFor("the watcher to catch up", () => watcher.nextRevision > endRevision, 120_000);
+    // etcd sends its periodic progress notification only to a watcher that got no events in the
+    // last interval, which a busy writer may never leave it: with nothing written now, one must
+    // arrive within a few intervals, at endRevision, as a bookmark.
+    const progressBefore = recorded.filter((b) => b.kind === "progress").length;
+    await waitFor(
+      "a progress bookmark while nothing is written",
+      () => recorded.filter((b) => b.kind === "progress").length > progressBefore,
+      30_000,
+    );
     await watcher.close();
     await reader;
     assert.equal(readerError, undefined, `the watch failed: ${String(readerError)}`);
