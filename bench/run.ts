@@ -10,7 +10,7 @@
  * Options:
  *   --quick            smoke mode for CI: tiny counts, one round, nothing written but the JSON
  *   --rounds N         rounds (default 3)
- *   --only a,b         only these workloads (ids: put-1 put-200 get-1 get-200 range-10k txn-mix
+ *   --only a,b         only these workloads (ids: put-1 put-200 get-1 get-200 range-10k list-10k txn-mix
  *                      watch-events watchers-10k leases-1k facade-cost)
  *   --update-readme    also replace the README's benchmark section with the new table
  *
@@ -38,6 +38,7 @@ import {
 import { facadeCost } from "./workloads/facade.ts";
 import { get1, get200 } from "./workloads/get.ts";
 import { leaseKeepAlive } from "./workloads/leases.ts";
+import { list10k } from "./workloads/list.ts";
 import { put1, put200 } from "./workloads/put.ts";
 import { range10k } from "./workloads/range.ts";
 import { txnMix } from "./workloads/txn.ts";
@@ -53,6 +54,7 @@ const allWorkloads: Workload[] = [
   get1,
   get200,
   range10k,
+  list10k,
   txnMix,
   watchEvents,
   idleWatchers,
@@ -104,6 +106,7 @@ const admin = new Etcd({ endpoints: server.endpoints });
 const ctx: BenchContext = {
   quick,
   endpoints: server.endpoints,
+  serverVersion: server.version,
   admin,
   prefix: `bench/${Date.now().toString(36)}/`,
   scale: (full, small) => (quick ? small : full),

@@ -2,6 +2,7 @@
 export type ClientName =
   | "ours"
   | "ours+coalesce"
+  | "ours+paged"
   | "ours.raw"
   | "connect"
   | "connect.raw"
@@ -12,6 +13,7 @@ export type ClientName =
 export const clientLabels: Record<ClientName, string> = {
   ours: "etcd-connect (lean)",
   "ours+coalesce": "etcd-connect, coalesceReads",
+  "ours+paged": "etcd-connect, list() in Range pages only (stream: false)",
   "ours.raw": "etcd-connect raw client (etcd.raw.kv, lean)",
   connect: "etcd-connect on stock connect-node",
   "connect.raw": "stock connect-node (createGrpcTransport + generated client)",
@@ -26,6 +28,8 @@ export interface BenchClient {
   get?(key: string): Promise<unknown>;
   /** Reads every key under the prefix; resolves with how many came back. */
   rangePrefix?(prefix: string): Promise<number>;
+  /** Lists every key under the prefix with `list()`; resolves with how many came back. */
+  listPrefix?(prefix: string): Promise<number>;
   /** compare value(k) = v; success: put k v, get other; failure: get k. */
   txn?(key: string, value: string, other: string): Promise<unknown>;
   /** Watches the prefix from `fromRevision` until `count` events arrived. */

@@ -9,7 +9,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Etcd3 } from "etcd3";
 import { Compare_CompareResult, Compare_CompareTarget, KV } from "../../gen/etcdserverpb/rpc_pb.ts";
-import { compare, Etcd, key, op, prefix, prefixEnd } from "../../src/index.ts";
+import { compare, Etcd, key, type ListOptions, op, prefix, prefixEnd } from "../../src/index.ts";
 import type { BenchClient, ClientName } from "./bench-client.ts";
 import { h2FloorClient } from "./h2-floor.ts";
 
@@ -26,6 +26,8 @@ function createBenchClient(name: ClientName, endpoints: string[]): BenchClient {
       return facade(name, new Etcd({ endpoints }));
     case "ours+coalesce":
       return facade(name, new Etcd({ endpoints, coalesceReads: true }));
+    case "ours+paged":
+      return facade(name, new Etcd({ endpoints }), { stream: false });
     case "connect":
       return facade(name, new Etcd({ endpoints, transport: "connect" }));
     case "ours.raw": {
@@ -47,12 +49,17 @@ function createBenchClient(name: ClientName, endpoints: string[]): BenchClient {
   }
 }
 
-function facade(name: ClientName, etcd: Etcd): BenchClient {
+function facade(name: ClientName, etcd: Etcd, list: ListOptions = {}): BenchClient {
   return {
     name,
     put: (k, v) => etcd.put(k, v),
     get: (k) => etcd.get(k),
     rangePrefix: async (p) => (await etcd.range(prefix(p))).kvs.length,
+    listPrefix: async (p) => {
+      let n = 0;
+      for await (const _ of etcd.list(prefix(p), list)) n++;
+      return n;
+    },
     txn: (k, v, other) =>
       etcd.txn({
         compare: [compare.value(k, "=", v)],

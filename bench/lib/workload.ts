@@ -11,6 +11,8 @@ export interface BenchContext {
   /** Smoke mode: tiny counts, no conclusions. */
   quick: boolean;
   endpoints: string[];
+  /** The etcd version under test, such as "3.7.1". */
+  serverVersion: string;
   /** A client for preparing data, never measured. */
   admin: Etcd;
   /** A key prefix unique to this run. */

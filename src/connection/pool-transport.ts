@@ -18,6 +18,7 @@ import { ClientClosedError, InvalidArgumentError } from "../core/errors.ts";
 import { STALE_TOKEN_MESSAGES } from "../core/etcd-messages.ts";
 import { findTlsFailure, withTlsFailure } from "../core/tls-errors.ts";
 import { normalizeEndpoints } from "./endpoints.ts";
+import { isUnknownMethod } from "./missing-methods.ts";
 import type { EndpointPool, PooledEndpoint } from "./pool.ts";
 import { isEndpointFailure, shouldRetry, toCallError } from "./retry-policy.ts";
 import { EtcdSessionManager } from "./session.ts";
@@ -90,7 +91,10 @@ const SWEEP_JITTER = 0.1;
  * and probed back in the background with gRPC's health check (which any user may call, and which
  * a member without a leader refuses because the probe asks for one). Failures of the connection reach
  * the caller as Unavailable. Streams go to one healthy endpoint; their owners (watch,
- * keep-alive) open them again on failure, and a failed stream sets its endpoint aside.
+ * keep-alive) open them again on failure, and a failed stream sets its endpoint aside. A server
+ * that answers a stream "unknown method" (a member older than the RPC) is not asked for it again
+ * until its endpoint reconnects; with no endpoint left to ask, the stream fails at once with
+ * Unimplemented, sending nothing.
  *
  * @example
  * const kv = createClient(KV, new PoolTransport(pool, { dialTimeoutMs: 5000 }));
@@ -209,8 +213,11 @@ export class PoolTransport implements Transport {
   ): Promise<StreamResponse<I, O>> {
     if (this.closed) throw new ClientClosedError("etcd client is closed");
     const pinned = this.#pinned(contextValues);
-    const tried = new Set<PooledEndpoint>();
-    let endpoint = pinned ?? this.pool.pick();
+    const path = methodPath(method);
+    // Endpoints whose server said it has no such method are not asked again (until they
+    // reconnect); when none is left, the call fails here as the server would, sending nothing.
+    const tried = this.#lacking(path, pinned);
+    let endpoint = pinned ?? this.pool.pick(tried);
     // Opening a stream sends nothing until connected: try each endpoint once.
     for (;;) {
       tried.add(endpoint);
@@ -239,12 +246,42 @@ export class PoolTransport implements Transport {
         contextValues,
       );
     } catch (thrown) {
-      throw this.#streamFailure(thrown, endpoint, signal);
+      throw this.#streamFailure(thrown, endpoint, signal, path);
     }
     // The response with its messages observed; everything else read through to the original.
     return Object.create(response, {
-      message: { value: this.#watchStream(response.message, endpoint, signal), enumerable: true },
+      message: {
+        value: this.#watchStream(response.message, endpoint, signal, path),
+        enumerable: true,
+      },
     }) as StreamResponse<I, O>;
+  }
+
+  /**
+   * The endpoints known to lack the method `path`, as a set a call starts its tried endpoints
+   * from. Throws Unimplemented, marked as never sent, when that leaves no endpoint to ask.
+   */
+  #lacking(path: string, pinned: PooledEndpoint | undefined): Set<PooledEndpoint> {
+    const lacking = new Set<PooledEndpoint>();
+    let answer: string | undefined;
+    for (const endpoint of pinned ? [pinned] : this.pool.endpoints) {
+      const known = endpoint.missing.answer(path);
+      if (known === undefined) continue;
+      lacking.add(endpoint);
+      answer = known;
+    }
+    if (answer !== undefined && lacking.size >= (pinned ? 1 : this.pool.endpoints.length)) {
+      throw new ConnectError(
+        answer,
+        Code.Unimplemented,
+        undefined,
+        undefined,
+        Object.assign(new Error("not sent: every endpoint answered this before"), {
+          notSent: true,
+        }),
+      );
+    }
+    return lacking;
   }
 
   /**
@@ -280,18 +317,29 @@ export class PoolTransport implements Transport {
     messages: AsyncIterable<T>,
     endpoint: PooledEndpoint,
     signal: AbortSignal | undefined,
+    path: string,
   ): AsyncGenerator<T, void, undefined> {
     try {
       yield* messages;
     } catch (thrown) {
-      throw this.#streamFailure(thrown, endpoint, signal);
+      throw this.#streamFailure(thrown, endpoint, signal, path);
     }
   }
 
-  #streamFailure(thrown: unknown, endpoint: PooledEndpoint, signal: AbortSignal | undefined) {
+  /**
+   * A stream's failure as the caller sees it: the endpoint set aside when it failed, and
+   * remembered as lacking the method when its server does not know it.
+   */
+  #streamFailure(
+    thrown: unknown,
+    endpoint: PooledEndpoint,
+    signal: AbortSignal | undefined,
+    path: string,
+  ) {
     if (this.closed || signal?.aborted) return thrown;
     const error = toCallError(thrown);
     if (isEndpointFailure(error)) this.pool.markFailed(endpoint);
+    else if (isUnknownMethod(error)) endpoint.missing.add(path, error.rawMessage);
     return error;
   }
 
@@ -414,6 +462,11 @@ function withToken(header: HeadersInit | undefined, token: string): HeadersInit 
   const headers = new Headers(header);
   headers.set("token", token);
   return headers;
+}
+
+/** "package.Service/Method", as etcd's and gRPC's paths name an RPC. */
+function methodPath(method: DescMethodStreaming): string {
+  return `${method.parent.typeName}/${method.name}`;
 }
 
 function quorum(n: number): number {

@@ -1,5 +1,7 @@
 import { NoEndpointsError } from "../core/errors.ts";
 import type { EndpointConfig, EndpointTransport, TransportFactory } from "./endpoint.ts";
+import { MissingMethods } from "./missing-methods.ts";
+import { EtcdSessionManager } from "./session.ts";
 
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 3_000;
@@ -29,10 +31,17 @@ export class PooledEndpoint {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** @internal */
   probing = false;
+  /** The RPCs this endpoint's server answered "unknown method" for, until it reconnects. */
+  readonly missing: MissingMethods;
 
   constructor(connection: EndpointTransport) {
     this.url = connection.url;
     this.connection = connection;
+    const session = connection.session;
+    // A session manager of another kind gives no reconnect signal: remember for the endpoint's life.
+    this.missing = new MissingMethods(() =>
+      session instanceof EtcdSessionManager ? session.generation : 0,
+    );
   }
 
   /** True unless set aside after a failure. */

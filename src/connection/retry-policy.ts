@@ -8,6 +8,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
  */
 const repeatable = new Set([
   "etcdserverpb.KV/Range",
+  "etcdserverpb.KV/RangeStream",
   "etcdserverpb.Lease/LeaseGrant",
   "etcdserverpb.Lease/LeaseRevoke",
   "etcdserverpb.Lease/LeaseTimeToLive",

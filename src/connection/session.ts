@@ -43,6 +43,7 @@ interface ReadyState {
  */
 export class EtcdSessionManager extends Http2SessionManager {
   #current: ClientHttp2Session | undefined;
+  #generation = 0;
   #unaryStreams: StreamGroup | undefined;
   readonly #settled = new WeakSet<ClientHttp2Session>();
   readonly #waiting = new WeakMap<ClientHttp2Session, Promise<boolean>>();
@@ -84,6 +85,15 @@ export class EtcdSessionManager extends Http2SessionManager {
     }
     const state = this.state();
     return state === "open" || state === "idle";
+  }
+
+  /**
+   * Counts the connections this manager has opened: it changes whenever the endpoint
+   * reconnects, so that what was learned about the server on one connection (such as the RPCs
+   * it lacks) can be forgotten when a new one may lead to an upgraded server.
+   */
+  get generation(): number {
+    return this.#generation;
   }
 
   /**
@@ -149,6 +159,7 @@ export class EtcdSessionManager extends Http2SessionManager {
   }
 
   #adopt(conn: ClientHttp2Session): void {
+    if (conn !== this.#current) this.#generation++;
     this.#current = conn;
     guardPing(conn);
     if (this.#settled.has(conn) || this.#waiting.has(conn)) return;

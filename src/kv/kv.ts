@@ -2,8 +2,8 @@ import type { Client } from "@connectrpc/connect";
 import type { KV as KVService, RangeResponse } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { connectOptions } from "../connection/connect-options.ts";
 import type { CallOptions } from "../core/call-options.ts";
-import { InvalidArgumentError, toEtcdError } from "../core/errors.ts";
-import { type Bytes, type KeyOrRange, KeyRange, toKeyRange } from "../core/keys.ts";
+import { toEtcdError } from "../core/errors.ts";
+import type { Bytes, KeyOrRange } from "../core/keys.ts";
 import { type Int64, toInt64 } from "../core/numbers.ts";
 import type { KeyValue } from "./key-value.ts";
 import { toHeader } from "./key-value.ts";
@@ -18,10 +18,13 @@ import {
   toTxnResult,
   txnRequest,
 } from "./kv-wire.ts";
+import { type ListOptions, type ListSource, listKeys } from "./list.ts";
 import { RangeResultDecoder } from "./range-result-decoder.ts";
 import type { ReadCoalescer } from "./read-coalescer.ts";
 import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
 import type { DeleteOptions, PutOptions, RangeOptions, TxnRequest } from "./txn.ts";
+
+export type { ListOptions } from "./list.ts";
 
 /** Options of `get`. @example await etcd.get("k", { revision: 5n }) */
 export type GetOptions = Pick<RangeOptions, "revision" | "serializable" | "keysOnly"> &
@@ -33,16 +36,6 @@ export type GetOptions = Pick<RangeOptions, "revision" | "serializable" | "keysO
      */
     coalesce?: boolean;
   };
-
-/** Options of `list`. @example etcd.list(prefix("a/"), { pageSize: 500 }) */
-export interface ListOptions extends CallOptions {
-  /** Keys per request, default 1000. */
-  pageSize?: number;
-  /** Read at this revision; by default the revision of the first page, so every page agrees. */
-  revision?: Int64;
-  keysOnly?: boolean;
-  serializable?: boolean;
-}
 
 /**
  * Options of `compact`.
@@ -69,6 +62,7 @@ export class KV {
   readonly #coalescer: ReadCoalescer | undefined;
   readonly #coalesceByDefault: boolean;
   readonly #rangeDecoder: () => RangeResultDecoder;
+  readonly #listSource: ListSource;
 
   /**
    * `reads` is the client's read coalescer (shared by every namespace of a client, so that their
@@ -85,6 +79,7 @@ export class KV {
     this.#coalescer = reads?.coalescer;
     this.#coalesceByDefault = reads?.byDefault === true;
     this.#rangeDecoder = () => new RangeResultDecoder(keyspace);
+    this.#listSource = { range: (t, o) => this.range(t, o), client, keyspace };
   }
 
   /** @internal The same calls with keys mapped through `keyspace` (namespaces). */
@@ -145,40 +140,17 @@ export class KV {
   }
 
   /**
-   * Every key in a range, fetched page by page, all pages read at one revision (the first
-   * page's, unless `revision` is given), so the listing is a consistent snapshot.
+   * Every key in a range, in key order, all read at one revision (the first page's, unless
+   * `revision` is given), so the listing is a consistent snapshot. Fetched page by page; on
+   * members of etcd 3.7 or later, the rest of a range longer than two pages comes as one
+   * stream (RangeStream) instead, with the same keys. Older members are detected without an
+   * error reaching the caller. Breaking out of the loop cancels what is in flight.
    *
    * @example
    * for await (const kv of etcd.list(prefix("jobs/"), { pageSize: 1000 })) console.log(kv.keyText);
    */
-  async *list(
-    target: KeyOrRange,
-    options: ListOptions = {},
-  ): AsyncGenerator<KeyValue, void, undefined> {
-    const pageSize = options.pageSize ?? 1000;
-    if (!Number.isSafeInteger(pageSize) || pageSize <= 0) {
-      throw new InvalidArgumentError(`pageSize must be a positive integer, got ${pageSize}`);
-    }
-    const range = toKeyRange(target);
-    let revision = options.revision === undefined ? 0n : toInt64(options.revision, "revision");
-    let start = range.key;
-    for (;;) {
-      const current = range.isSingleKey ? range : new KeyRange(start, range.rangeEnd);
-      const page = await this.range(current, {
-        limit: pageSize,
-        revision,
-        ...(options.keysOnly ? { keysOnly: true } : {}),
-        ...(options.serializable ? { serializable: true } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-        ...(options.retry !== undefined ? { retry: options.retry } : {}),
-      });
-      if (revision === 0n) revision = page.revision;
-      yield* page.kvs;
-      const last = page.kvs[page.kvs.length - 1];
-      if (!page.more || !last || range.isSingleKey) return;
-      start = successor(last.key);
-    }
+  list(target: KeyOrRange, options: ListOptions = {}): AsyncGenerator<KeyValue, void, undefined> {
+    return listKeys(this.#listSource, target, options);
   }
 
   /**
@@ -256,11 +228,4 @@ export class KV {
       throw toEtcdError(error, options);
     }
   }
-}
-
-/** The smallest key after `key`: key + "\0". */
-function successor(key: Uint8Array): Uint8Array {
-  const next = new Uint8Array(key.length + 1);
-  next.set(key, 0);
-  return next;
 }
