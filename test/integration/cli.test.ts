@@ -8,17 +8,21 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
-import { Etcd, prefix } from "../../src/index.ts";
+import { after, before, describe, test } from "node:test";
+import { all, Etcd, prefix } from "../../src/index.ts";
 import { CliProcess, runCli } from "../support/cli.ts";
 import {
   etcdctl,
+  etcdutl,
+  requireEtcdctl,
   spawnEtcdctl,
   testClientOptions,
   uniquePrefix,
   useEtcd,
 } from "../support/index.ts";
 
+// Our formats are etcdctl 3.7.1's (and etcdutl 3.7.1's), compared on every server line.
+before(() => requireEtcdctl("3.7.1"));
 const fx = useEtcd();
 const dir = mkdtempSync(join(tmpdir(), "etcd-connect-cli-"));
 let client: Etcd | undefined;
@@ -434,24 +438,47 @@ describe("cluster and maintenance commands", () => {
     assert.doesNotMatch(await theirs(["member", "list"]), new RegExp(id));
   });
 
-  test("endpoint status: same columns and values as etcdctl (raft positions aside)", async () => {
-    const stable = (line: string) => {
-      const cells = line.split(", ");
-      return [...cells.slice(0, 3), ...cells.slice(4, 7)];
-    };
-    const a = await ours(["endpoint", "status"]);
-    const b = await theirs(["endpoint", "status"]);
-    assert.deepEqual(stable(a.trimEnd()), stable(b.trimEnd()));
+  test("endpoint status: etcdctl 3.7's columns and values (sizes and raft positions aside)", async () => {
+    const version = (await etcd.maintenance.status()).version;
+    const since36 = Number(version.split(".")[1]) >= 6;
+    // Endpoint, ID, version, storage version, quota, leader, learner, term, errors, downgrade
+    // target and enabled: the cells that do not move between two calls.
+    const stable = (cells: string[]) => [0, 1, 2, 3, 7, 8, 9, 10, 13, 14, 15].map((i) => cells[i]);
+    const a = (await ours(["endpoint", "status"])).trimEnd().split(", ");
+    const b = (await theirs(["endpoint", "status"])).trimEnd().split(", ");
+    assert.equal(a.length, 16);
+    assert.deepEqual(stable(a), stable(b));
+    // A member before 3.6 reports no storage version, quota or downgrade state.
+    const [major, minor] = version.split(".");
+    assert.deepEqual(
+      stable(a).slice(2, 5),
+      since36 ? [version, `${major}.${minor}.0`, "2.1 GB"] : [version, "", "0 B"],
+    );
+    assert.deepEqual(a.slice(14), ["", "false"]);
+    assert.match(a[6] ?? "", /^\d+%$/);
+
     const tableA = (await ours(["endpoint", "status", "-w", "table"])).split("\n");
     const tableB = (await theirs(["endpoint", "status", "-w", "table"])).split("\n");
     assert.equal(tableA[1], tableB[1], "table header");
     assert.equal(tableA.length, tableB.length);
+    assert.match(tableA[0] ?? "", /^┌[─┬]+┐$/);
+    assert.match(tableA[2] ?? "", /^├[─┼]+┤$/);
+    assert.match(tableA[4] ?? "", /^└[─┴]+┘$/);
+    const row = (line = "") =>
+      line
+        .slice(1, -1)
+        .split("│")
+        .map((c) => c.trim());
+    assert.deepEqual(stable(row(tableA[3])), stable(row(tableB[3])));
+
     const jsonA = JSON.parse(await ours(["endpoint", "status", "-w", "json"]));
     const jsonB = JSON.parse(await theirs(["endpoint", "status", "-w", "json"]));
     assert.deepEqual(Object.keys(jsonA[0]), Object.keys(jsonB[0]));
-    assert.deepEqual(Object.keys(jsonA[0].Status).sort(), Object.keys(jsonB[0].Status).sort());
-    assert.equal(jsonA[0].Status.version, jsonB[0].Status.version);
-    assert.equal(jsonA[0].Status.leader, jsonB[0].Status.leader);
+    assert.deepEqual(Object.keys(jsonA[0].Status), Object.keys(jsonB[0].Status));
+    for (const field of ["version", "leader", "storageVersion", "dbSizeQuota", "downgradeInfo"]) {
+      assert.deepEqual(jsonA[0].Status[field], jsonB[0].Status[field], field);
+    }
+    assert.deepEqual(jsonA[0].Status.downgradeInfo, since36 ? {} : undefined);
   });
 
   test("endpoint health: same sentence, table header and json fields", async () => {
@@ -460,17 +487,25 @@ describe("cluster and maintenance commands", () => {
     const ourText = await ours(["endpoint", "health"]);
     const a = pattern.exec(ourText);
     assert.ok(a && ourText.split("\n").length === 2, `ours: ${ourText}`);
-    // etcdctl 3.4 prints the health line on stderr (among its logs), 3.5 on stdout.
-    const ctl = await etcdctl(fx.endpoints, ["endpoint", "health"]);
-    const theirText = ctl.stdout.toString() + ctl.stderr;
+    const theirText = await theirs(["endpoint", "health"]);
     const b = pattern.exec(theirText);
     assert.ok(b, `etcdctl: ${theirText}`);
     assert.equal(a[1], b[1]);
-    const cells = (table: string) => (table.split("\n")[1] ?? "").split("|").map((c) => c.trim());
-    assert.deepEqual(
-      cells(await ours(["endpoint", "health", "-w", "table"])),
-      cells(await theirs(["endpoint", "health", "-w", "table"])),
-    );
+    // The same table but for the time each took: same borders, header and other cells.
+    const cells = (table: string) =>
+      table.split("\n").map((line) =>
+        /^│/.test(line)
+          ? line
+              .slice(1, -1)
+              .split("│")
+              .map((c) => c.trim())
+              .filter((_, i) => i !== 2)
+          : line.replace(/─+/g, "─"),
+      );
+    const tableA = await ours(["endpoint", "health", "-w", "table"]);
+    const tableB = await theirs(["endpoint", "health", "-w", "table"]);
+    assert.deepEqual(cells(tableA), cells(tableB));
+    assert.deepEqual(cells(tableA)[3], [fx.endpoints[0], "true", ""]);
     const jsonA = JSON.parse(await ours(["endpoint", "health", "-w", "json"]));
     const jsonB = JSON.parse(await theirs(["endpoint", "health", "-w", "json"]));
     assert.deepEqual(Object.keys(jsonA[0]), Object.keys(jsonB[0]), JSON.stringify([jsonA, jsonB]));
@@ -483,15 +518,22 @@ describe("cluster and maintenance commands", () => {
   test("compaction and defrag print etcdctl's lines", async () => {
     const { revision } = await etcd.put(`${uniquePrefix("cli-compact")}k`, "v");
     assert.equal(await ours(["compaction", String(revision)]), `compacted revision ${revision}\n`);
-    await same(["defrag"]);
+    // The same line but for the time it took.
+    const took = (line: string) => line.replace(/\. took [\d.]+(ns|µs|ms|s)\n$/, ". took T\n");
+    const defragged = await ours(["defrag"]);
+    assert.equal(took(defragged), took(await theirs(["defrag"])));
+    assert.equal(
+      took(defragged),
+      `Finished defragmenting etcd member[${fx.endpoints[0]}]. took T\n`,
+    );
   });
 
-  test("snapshot save writes a snapshot etcdctl can read", async () => {
+  test("snapshot save writes a snapshot etcdutl can read", async () => {
     const path = join(dir, "snap.db");
     assert.equal(await ours(["snapshot", "save", path]), `Snapshot saved at ${path}\n`);
     assert.ok(statSync(path).size > 0);
     assert.ok(!existsSync(`${path}.part`));
-    const status = await etcdctl(fx.endpoints, ["snapshot", "status", path, "-w", "json"]);
+    const status = await etcdutl(["snapshot", "status", path, "-w", "json"]);
     const parsed = JSON.parse(status.stdout.toString()) as { totalKey: number };
     assert.ok(parsed.totalKey > 0);
     const many = await runCli([...fx.endpoints, ...fx.endpoints], ["snapshot", "save", path]);
@@ -632,7 +674,7 @@ describe("--hex prints keys and values as etcdctl --hex does", () => {
   });
 });
 
-test("snapshot status reads a saved snapshot as etcdctl does: hash, revision, keys, size", async () => {
+test("snapshot status reads a saved snapshot as etcdutl 3.7 does: hash, revision, live keys, size, version", async () => {
   const root = uniquePrefix("cli-snapshot-status");
   // Enough data for branch pages, and a value spanning overflow pages.
   const value = "v".repeat(1000);
@@ -644,12 +686,20 @@ test("snapshot status reads a saved snapshot as etcdctl does: hash, revision, ke
   const path = join(dir, "status.db");
   await ours(["snapshot", "save", path]);
   for (const format of ["simple", "json", "table"]) {
-    await same(["snapshot", "status", path, "-w", format]);
+    const args = ["snapshot", "status", path, "-w", format];
+    assert.equal(await ours(args), (await etcdutl(args)).stdout.toString(), args.join(" "));
   }
-  const [hash, revision, keys] = (await ours(["snapshot", "status", path])).split(", ");
+  const [hash, revision, keys, , version] = (await ours(["snapshot", "status", path]))
+    .trimEnd()
+    .split(", ");
   assert.match(hash ?? "", /^[0-9a-f]+$/);
-  assert.equal(revision, String((await etcd.range(prefix(root))).header.revision));
-  assert.ok(Number(keys) > 300);
+  const everything = await etcd.range(all(), { countOnly: true });
+  assert.equal(revision, String(everything.header.revision));
+  // Keys alive in the store: the deleted ones are not counted.
+  assert.equal(keys, String(everything.count));
+  const status = await etcd.maintenance.status();
+  const [major, minor] = status.version.split(".");
+  assert.equal(version ?? "", status.storageVersion ? `${major}.${minor}.0` : "");
 
   const junk = join(dir, "junk.db");
   writeFileSync(junk, "not a database\n".repeat(1000));
@@ -658,7 +708,7 @@ test("snapshot status reads a saved snapshot as etcdctl does: hash, revision, ke
     ["snapshot", "status", join(dir, "none.db")],
   ]) {
     const run = await runCli([], args);
-    const ctl = await etcdctl(fx.endpoints, args, { allowFailure: true });
+    const ctl = await etcdutl(args, { allowFailure: true });
     assert.deepEqual([run.code, ctl.code], [1, 1], args.join(" "));
     assert.match(run.stderr, /^Error: [^\n]+\n$/);
   }
@@ -669,3 +719,4 @@ test("snapshot status reads a saved snapshot as etcdctl does: hash, revision, ke
   assert.equal((await runCli([], ["snapshot", "status"])).code, 128);
   await etcd.delete(prefix(root));
 });
+

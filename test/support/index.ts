@@ -16,10 +16,13 @@ export {
   etcdAtLeast,
   etcdBinary,
   etcdctlBinary,
+  etcdctlVersion,
+  etcdutlBinary,
   etcdVersion,
   progressNotifyFlag,
+  requireEtcdctl,
 } from "./etcd-binary.ts";
-export { etcdctl } from "./etcdctl.ts";
+export { etcdctl, etcdutl } from "./etcdctl.ts";
 export { EtcdctlProcess, spawnEtcdctl } from "./etcdctl-process.ts";
 export { type ExampleRun, type MarkdownBlock, runExample, tsBlocks } from "./markdown-examples.ts";
 
