@@ -720,3 +720,88 @@ test("snapshot status reads a saved snapshot as etcdutl 3.7 does: hash, revision
   await etcd.delete(prefix(root));
 });
 
+// Last in the file: enabling a downgrade lowers the cluster version (and then the storage
+// version) for a few seconds, which the tests above would see.
+test("downgrade validate, enable and cancel print etcdctl's lines; errors exit as etcdctl's", async () => {
+  const status = await etcd.maintenance.status();
+  const [major = 0, minor = 0] = status.version.split(".").map(Number);
+  const previous = `${major}.${minor - 1}`;
+  const both = async (args: string[]) => {
+    const run = await runCli(fx.endpoints, args);
+    const ctl = await etcdctl(fx.endpoints, args, { allowFailure: true });
+    return { ours: run, theirs: ctl };
+  };
+  // Argument errors, found before anything is sent.
+  for (const args of [
+    ["downgrade", "validate"],
+    ["downgrade", "enable", "3.6", "3.5"],
+    ["downgrade", "validate", ""],
+  ]) {
+    const run = await both(args);
+    assert.deepEqual([run.ours.code, run.theirs.code], [128, 128], args.join(" "));
+    assert.equal(run.ours.stderr, run.theirs.stderr.split("\n").at(-2)?.concat("\n"));
+  }
+  const malformed = await both(["downgrade", "validate", "bogus"]);
+  assert.deepEqual([malformed.ours.code, malformed.theirs.code], [1, 1]);
+  if (minor <= 4) {
+    // 3.4 has no Downgrade RPC.
+    assert.equal(
+      malformed.ours.stderr,
+      "Error: NotCapableError (Unimplemented): unknown method Downgrade for service etcdserverpb.Maintenance\n",
+    );
+    const table = await both(["downgrade", "validate", previous, "-w", "table"]);
+    // etcdctl sends first and fails on the RPC; we refuse the format before sending.
+    assert.deepEqual([table.ours.code, table.theirs.code], [4, 1]);
+    return;
+  }
+  assert.equal(
+    malformed.ours.stderr,
+    "Error: DowngradeError (InvalidArgument): etcdserver: wrong downgrade target version format\n",
+  );
+  const table = await both(["downgrade", "validate", previous, "-w", "table"]);
+  assert.deepEqual([table.ours.code, table.theirs.code], [4, 4]);
+  assert.equal(table.ours.stderr, "Error: table not supported as output format\n");
+
+  // The cluster version as it stands: 3.5 writes it with a patch, 3.6+ without.
+  const cluster = minor >= 6 ? `${major}.${minor}` : `${major}.${minor}.0`;
+  const validated = await same(["downgrade", "validate", previous]);
+  assert.equal(validated, `Downgrade validate success, cluster version ${cluster}\n`);
+  const json = await same(["downgrade", "validate", previous, "-w", "json"]);
+  assert.equal(JSON.parse(json).version, cluster);
+  assert.equal(JSON.parse(json).header.member_id, Number(status.memberId));
+
+  if (minor < 6) {
+    // etcd 3.5: no downgrade to cancel. (Its enable waits for binaries that never come.)
+    const cancel = await both(["downgrade", "cancel"]);
+    assert.deepEqual([cancel.ours.code, cancel.theirs.code], [1, 1]);
+    assert.equal(
+      cancel.ours.stderr,
+      "Error: DowngradeError (FailedPrecondition): etcdserver: no inflight downgrade job\n",
+    );
+    return;
+  }
+  // 3.6+: enable with one tool, cancel with the other, and the other way round. Once enabled
+  // the member lowers its cluster version to the target within seconds, so a line may name
+  // either.
+  const line = (action: string) =>
+    new RegExp(`^Downgrade ${action} success, cluster version (${cluster}|${previous})\\n$`);
+  try {
+    assert.match(await ours(["downgrade", "enable", previous]), line("enable"));
+    assert.equal((await etcd.maintenance.status()).downgradeInfo.enabled, true);
+    const again = await both(["downgrade", "enable", previous]);
+    assert.deepEqual([again.ours.code, again.theirs.code], [1, 1]);
+    assert.equal(
+      again.ours.stderr,
+      "Error: DowngradeError (FailedPrecondition): etcdserver: cluster has a downgrade job in progress\n",
+    );
+    assert.match(await theirs(["downgrade", "cancel"]), line("cancel"));
+    assert.equal((await etcd.maintenance.status()).downgradeInfo.enabled, false);
+    assert.match(await theirs(["downgrade", "enable", previous]), line("enable"));
+    assert.equal((await etcd.maintenance.status()).downgradeInfo.targetVersion, `${previous}.0`);
+  } finally {
+    assert.match(await ours(["downgrade", "cancel"]), line("cancel"));
+  }
+  assert.equal((await etcd.maintenance.status()).downgradeInfo.enabled, false);
+  // Nothing in progress: 3.6+ still answers success.
+  assert.match(await ours(["downgrade", "cancel"]), line("cancel"));
+});
