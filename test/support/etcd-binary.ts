@@ -37,10 +37,18 @@ export function etcdBinary(): string {
   return cachedEtcd;
 }
 
-/** `etcdctl` of the same etcd line: `ETCDCTL_BIN`, else beside the etcd binary, else on PATH. */
+/** Where `scripts/install-etcd.sh` unpacks etcd 3.7.1's tools. */
+const cachedEtcdctl371 = join(projectRoot, ".cache/etcd/3.7.1/etcdctl");
+
+/**
+ * The etcdctl the tests compare with: `ETCDCTL_BIN`, else etcdctl 3.7.1 from the project's
+ * cache (`scripts/install-etcd.sh` puts it there; it speaks to every line, and the CLI follows
+ * its formats), else beside the etcd binary, else on PATH.
+ */
 export function etcdctlBinary(): string {
   const fromEnv = process.env.ETCDCTL_BIN;
   if (fromEnv) return fromEnv;
+  if (existsSync(cachedEtcdctl371)) return cachedEtcdctl371;
   const beside = join(dirname(etcdBinary()), "etcdctl");
   if (existsSync(beside)) return beside;
   const found = onPath("etcdctl");
