@@ -16,6 +16,7 @@ import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
  * const { clusterVersion } = await etcd.maintenance.downgradeValidate("3.6");
  */
 export interface DowngradeResult {
+  /** The header of the member that answered. */
   header: ResponseHeader;
   /** The cluster version when etcd answered: the current one, not the target. */
   clusterVersion: string;
@@ -31,6 +32,7 @@ export interface DowngradeResult {
  * if (downgradeInfo.enabled) console.log(`downgrading to ${downgradeInfo.targetVersion}`);
  */
 export interface DowngradeState {
+  /** True from `downgradeEnable` until the downgrade completes or is cancelled. */
   enabled: boolean;
   /** Such as "3.6.0"; "" when no downgrade is enabled. */
   targetVersion: string;
