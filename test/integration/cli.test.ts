@@ -15,6 +15,7 @@ import {
   etcdctl,
   etcdutl,
   requireEtcdctl,
+  settledStatus,
   spawnEtcdctl,
   testClientOptions,
   uniquePrefix,
@@ -439,7 +440,7 @@ describe("cluster and maintenance commands", () => {
   });
 
   test("endpoint status: etcdctl 3.7's columns and values (sizes and raft positions aside)", async () => {
-    const version = (await etcd.maintenance.status()).version;
+    const { version } = await settledStatus(etcd);
     const since36 = Number(version.split(".")[1]) >= 6;
     // Endpoint, ID, version, storage version, quota, leader, learner, term, errors, downgrade
     // target and enabled: the cells that do not move between two calls.
@@ -683,6 +684,7 @@ test("snapshot status reads a saved snapshot as etcdutl 3.7 does: hash, revision
   }
   await etcd.put(`${root}big`, new Uint8Array(200_000).fill(7));
   await etcd.delete(prefix(`${root}1`));
+  const status = await settledStatus(etcd);
   const path = join(dir, "status.db");
   await ours(["snapshot", "save", path]);
   for (const format of ["simple", "json", "table"]) {
@@ -697,7 +699,6 @@ test("snapshot status reads a saved snapshot as etcdutl 3.7 does: hash, revision
   assert.equal(revision, String(everything.header.revision));
   // Keys alive in the store: the deleted ones are not counted.
   assert.equal(keys, String(everything.count));
-  const status = await etcd.maintenance.status();
   const [major, minor] = status.version.split(".");
   assert.equal(version ?? "", status.storageVersion ? `${major}.${minor}.0` : "");
 

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { Code, DowngradeError, Etcd, type MemberStatus, NotCapableError } from "../../src/index.ts";
-import { testClientOptions, useEtcd } from "../support/index.ts";
+import { settledStatus, testClientOptions, useEtcd } from "../support/index.ts";
 
 const fx = useEtcd();
 
@@ -28,7 +28,7 @@ describe("maintenance: what etcd 3.6 added, per line", () => {
 
   before(async () => {
     etcd = new Etcd({ ...testClientOptions(), endpoints: fx.endpoints, timeoutMs: 20_000 });
-    status = await etcd.maintenance.status();
+    status = await settledStatus(etcd);
     ({ major, minor } = line(status));
     assert.equal(major, 3, `a 3.x member: ${status.version}`);
     since36 = minor >= 6;
