@@ -6,14 +6,14 @@
 #   scripts/test-matrix.sh            (npm run test:matrix)
 #
 # etcdctl is the peer the interop and CLI tests compare with. The CLI's output follows etcdctl
-# 3.5.16, so the lines after it are tested against etcdctl 3.5.16 (it speaks to every line);
-# 3.4.23 is tested against its own etcdctl, whose formats are the same.
+# 3.7.1 (and etcdutl 3.7.1 for snapshot status), which speaks to every line, so every line is
+# tested against etcdctl 3.7.1; etcdutl is found beside it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin() { bash scripts/install-etcd.sh --print "$1"; }
 node="node_modules/.bin/node"
 test_args=(--test --test-concurrency=1 --test-timeout=600000)
-ctl35="$(dirname "$(bin 3.5.16)")/etcdctl"
+ctl="$(dirname "$(bin 3.7.1)")/etcdctl"
 
 run() {
   local label="$1" etcd="$2" etcdctl="$3"
@@ -31,10 +31,10 @@ printf '\n=== unit tests ===\n'
 "$node" --test "test/unit/**/*.test.ts"
 
 e34="$(bin 3.4.23)"
-run "etcd 3.4.23: integration and fault suites" "$e34" "$(dirname "$e34")/etcdctl" "$integration" "$fault"
-run "etcd 3.5.16: integration" "$(bin 3.5.16)" "$ctl35" "$integration"
-run "etcd 3.5.30: integration" "$(bin 3.5.30)" "$ctl35" "$integration"
-run "etcd 3.6.14: integration" "$(bin 3.6.14)" "$ctl35" "$integration"
-run "etcd 3.7.1: integration and fault suites" "$(bin 3.7.1)" "$ctl35" "$integration" "$fault"
+run "etcd 3.4.23: integration and fault suites" "$e34" "$ctl" "$integration" "$fault"
+run "etcd 3.5.16: integration" "$(bin 3.5.16)" "$ctl" "$integration"
+run "etcd 3.5.30: integration" "$(bin 3.5.30)" "$ctl" "$integration"
+run "etcd 3.6.14: integration" "$(bin 3.6.14)" "$ctl" "$integration"
+run "etcd 3.7.1: integration and fault suites" "$(bin 3.7.1)" "$ctl" "$integration" "$fault"
 ETCD_CONNECT_TRANSPORT=connect run "stock connect-node transport, etcd 3.5.16: integration" \
-  "$(bin 3.5.16)" "$ctl35" "$integration"
+  "$(bin 3.5.16)" "$ctl" "$integration"

@@ -74,6 +74,7 @@ export type { KeepAliveStats } from "./lease/keep-alive.ts";
 export type { Lease, LeaseState } from "./lease/lease.ts";
 export type { GrantOptions, LeaseClient } from "./lease/lease-client.ts";
 export type { LeaseListResult, LeaseRenewal, LeaseTimeToLive } from "./lease/results.ts";
+export type { DowngradeResult, DowngradeState } from "./maintenance/downgrade.ts";
 export type {
   Alarm,
   AlarmKind,

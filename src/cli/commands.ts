@@ -4,6 +4,7 @@ import { authCommands } from "./commands/auth.ts";
 import { compactionCommand } from "./commands/compaction.ts";
 import { defragCommand } from "./commands/defrag.ts";
 import { delCommand } from "./commands/del.ts";
+import { downgradeCommands } from "./commands/downgrade.ts";
 import { electCommand } from "./commands/elect.ts";
 import { endpointCommands } from "./commands/endpoint.ts";
 import { getCommand } from "./commands/get.ts";
@@ -41,6 +42,7 @@ export const commands: readonly Command[] = [
   snapshotSaveCommand,
   snapshotStatusCommand,
   defragCommand,
+  ...downgradeCommands,
   ...authCommands,
   ...userCommands,
   ...roleCommands,

@@ -1,4 +1,6 @@
 import { closeSync, openSync, readSync } from "node:fs";
+import { fromBinary } from "@bufbuild/protobuf";
+import { KeyValueSchema } from "../proto.ts";
 import { CliError } from "./cli-error.ts";
 import { ExitCode } from "./exit-codes.ts";
 
@@ -8,10 +10,12 @@ export interface SnapshotFileStatus {
   hash: number;
   /** The newest revision in the key bucket. */
   revision: bigint;
-  /** Entries in all buckets. */
+  /** Keys alive at that revision (written and not deleted since), as etcdutl 3.6+ counts. */
   totalKey: number;
   /** Bytes the database uses: its high-water page count times the page size. */
   totalSize: bigint;
+  /** The storage version etcd 3.6+ records in the file, such as "3.6.0"; "" before. */
+  version: string;
 }
 
 // The bbolt file format (etcd's backend): fixed-size pages, each with a 16-byte header
@@ -24,6 +28,13 @@ const META_PAGE = 0x04;
 const BUCKET_ENTRY = 0x01;
 const MAGIC = 0xed0cdaed;
 const KEY_BUCKET = "key";
+const META_BUCKET = "meta";
+const STORAGE_VERSION_KEY = "storageVersion";
+/** A key-bucket entry's name: revision (8 bytes), "_", sub-revision (8), and "t" for a delete. */
+const TOMBSTONE_NAME_LENGTH = 18;
+const TOMBSTONE_MARK = 0x74;
+/** A semantic version as etcd parses it (go-semver); anything else counts as no version. */
+const SEMVER = /^(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
 interface Meta {
   pageSize: number;
@@ -34,7 +45,7 @@ interface Meta {
 
 /**
  * Reads a database saved by `snapshot save` (or a member's `member/snap/db`) and computes what
- * `etcdutl snapshot status` prints: hash, revision, total keys and total size.
+ * `etcdutl snapshot status` (3.7) prints: hash, revision, total keys, total size and version.
  *
  * @example
  * const { hash, revision } = snapshotFileStatus("backup.db");
@@ -59,7 +70,9 @@ class BoltReader {
   readonly #meta: Meta;
   #hash = new Crc32c();
   #revision = 0n;
-  #totalKey = 0;
+  /** Keys alive so far, in revision order: a put adds its key, a delete takes it out. */
+  #liveKeys = new Set<string>();
+  #version = "";
 
   constructor(fd: number) {
     this.#fd = fd;
@@ -76,21 +89,48 @@ class BoltReader {
     this.#walk(this.#page(this.#meta.root), (name, value, flags) => {
       if (!(flags & BUCKET_ENTRY)) throw invalid("a non-bucket entry at the top level");
       this.#hash.update(name);
-      const isKeyBucket = Buffer.from(name).toString("latin1") === KEY_BUCKET;
+      const bucket = Buffer.from(name).toString("latin1");
       this.#walk(this.#bucketRoot(value), (key, entry, entryFlags) => {
-        if (isKeyBucket && key.length >= 8) this.#revision = readU64(key, 0, "be");
         this.#hash.update(key);
         // A nested bucket shows as a key with no value, as bbolt's ForEach gives it.
-        if (!(entryFlags & BUCKET_ENTRY)) this.#hash.update(entry);
-        this.#totalKey++;
+        const isBucket = (entryFlags & BUCKET_ENTRY) !== 0;
+        if (!isBucket) this.#hash.update(entry);
+        if (bucket === KEY_BUCKET && !isBucket) this.#countKey(key, entry);
+        if (bucket === META_BUCKET && !isBucket) this.#readVersion(key, entry);
       });
     });
     return {
       hash: this.#hash.digest(),
       revision: this.#revision,
-      totalKey: this.#totalKey,
+      totalKey: this.#liveKeys.size,
       totalSize: this.#meta.highWater * BigInt(this.#meta.pageSize),
+      version: this.#version,
     };
+  }
+
+  /** One revision of a key: the entry's name is the revision, its value the key-value. */
+  #countKey(name: Uint8Array, entry: Uint8Array): void {
+    if (name.length !== TOMBSTONE_NAME_LENGTH - 1 && name.length !== TOMBSTONE_NAME_LENGTH) {
+      throw invalid(`a revision of ${name.length} bytes in the key bucket`);
+    }
+    this.#revision = readU64(name, 0, "be");
+    let key: string;
+    try {
+      key = Buffer.from(fromBinary(KeyValueSchema, entry).key).toString("latin1");
+    } catch {
+      throw invalid(`revision ${this.#revision} holds no key-value`);
+    }
+    const deleted = name.length === TOMBSTONE_NAME_LENGTH && name.at(-1) === TOMBSTONE_MARK;
+    if (deleted) this.#liveKeys.delete(key);
+    else this.#liveKeys.add(key);
+  }
+
+  #readVersion(name: Uint8Array, entry: Uint8Array): void {
+    if (Buffer.from(name).toString("latin1") !== STORAGE_VERSION_KEY) return;
+    const match = SEMVER.exec(Buffer.from(entry).toString("latin1"));
+    if (!match) return;
+    const [, major, minor, patch, pre = "", build = ""] = match;
+    this.#version = `${Number(major)}.${Number(minor)}.${Number(patch)}${pre}${build}`;
   }
 
   /** The page a bucket's entries start at: its own page, or inline after its 16-byte header. */

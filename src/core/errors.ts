@@ -569,6 +569,25 @@ export class MembershipError extends EtcdError {
   }
 }
 
+/**
+ * A downgrade request etcd refused: the target version is malformed or not the previous minor
+ * version, a downgrade is already in progress (enable), or none is (cancel, etcd 3.5).
+ * `rawMessage` is etcd's reason.
+ *
+ * @example
+ * await etcd.maintenance.downgradeValidate("2.0"); // DowngradeError: invalid downgrade target version
+ */
+export class DowngradeError extends EtcdError {
+  override name = "DowngradeError";
+  constructor(
+    message: string,
+    code: Code = Code.FailedPrecondition,
+    options?: { cause?: unknown },
+  ) {
+    super(message, code, options);
+  }
+}
+
 // Concurrency.
 /**
  * The lock is no longer held by this mutex (unlocked, or its key was deleted), so a guarded
@@ -681,6 +700,11 @@ const byMessage = new Map<string, EtcdErrorClass>([
   [EtcdMessage.tooManyLearners, MembershipError],
   [EtcdMessage.memberLearnerNotReady, MembershipError],
   [EtcdMessage.badLeaderTransferee, MembershipError],
+  [EtcdMessage.downgradeVersionFormat, DowngradeError],
+  [EtcdMessage.downgradeInvalidTarget, DowngradeError],
+  [EtcdMessage.downgradeNoClusterVersion, DowngradeError],
+  [EtcdMessage.downgradeInProgress, DowngradeError],
+  [EtcdMessage.downgradeNotInProgress, DowngradeError],
   [EtcdMessage.electionNotLeader, NotLeaderError],
   [EtcdMessage.electionNoLeader, ElectionNoLeaderError],
   [EtcdMessage.electionSessionExpired, SessionExpiredError],

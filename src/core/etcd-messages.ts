@@ -3,7 +3,8 @@
  * gRPC code ("election: no leader" arrives as Unknown), so `toEtcdError` maps by these strings,
  * and every other place that recognises or reproduces one of etcd's errors uses them from here.
  * The texts are etcd's own (server/etcdserver/api/v3rpc/rpctypes/error.go and the v3lock and
- * v3election servers), identical on the 3.4 and 3.5 lines.
+ * v3election servers), identical on the 3.4 and 3.5 lines; the downgrade ones come with 3.5's
+ * Downgrade RPC.
  *
  * @example
  * if (error.rawMessage === EtcdMessage.compacted) relist();
@@ -59,6 +60,11 @@ export const EtcdMessage = {
   tooManyLearners: "etcdserver: too many learner members in cluster",
   memberLearnerNotReady: "etcdserver: learner member not ready",
   badLeaderTransferee: "etcdserver: bad leader transferee",
+  downgradeVersionFormat: "etcdserver: wrong downgrade target version format",
+  downgradeInvalidTarget: "etcdserver: invalid downgrade target version",
+  downgradeNoClusterVersion: "etcdserver: cluster version not found during downgrade",
+  downgradeInProgress: "etcdserver: cluster has a downgrade job in progress",
+  downgradeNotInProgress: "etcdserver: no inflight downgrade job",
   electionNotLeader: "election: not leader",
   electionNoLeader: "election: no leader",
   electionSessionExpired: "election: session expired",

@@ -25,6 +25,7 @@ import {
 import { type Int64, toInt64 } from "../core/numbers.ts";
 import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
 import type { HeaderResult } from "../kv/results.ts";
+import { type DowngradeResult, type DowngradeState, sendDowngrade } from "./downgrade.ts";
 import { openSink, type SnapshotTarget } from "./snapshot-sink.ts";
 
 /**
@@ -67,6 +68,15 @@ export interface MemberStatus {
   raftAppliedIndex: bigint;
   /** Alarm and health messages. */
   errors: string[];
+  /**
+   * The data format of its database file, such as "3.6.0" (it may trail `version` during an
+   * upgrade or a downgrade). "" from members before etcd 3.6, which do not report it.
+   */
+  storageVersion: string;
+  /** Its backend quota in bytes (`--quota-backend-bytes`); 0n from members before etcd 3.6. */
+  dbSizeQuota: bigint;
+  /** Whether a downgrade is enabled, and to which version; never enabled before etcd 3.6. */
+  downgradeInfo: DowngradeState;
 }
 
 /**
@@ -144,6 +154,11 @@ export interface HashResult {
 export interface HashKVResult extends HashResult {
   /** The store's compaction revision when hashing started. */
   compactRevision: bigint;
+  /**
+   * The revision the hash covers (the one asked for, or the latest); 0n from members before
+   * etcd 3.6, which do not report it.
+   */
+  hashRevision: bigint;
 }
 
 /**
@@ -185,13 +200,18 @@ export interface SnapshotResult {
   sha256: string;
   /** The revision the snapshot was taken at, when the server says (0n otherwise). */
   revision: bigint;
+  /**
+   * The storage version of the member that made it, such as "3.6.0": the oldest etcd that can
+   * restore it. "" from members before etcd 3.6, which do not send it.
+   */
+  storageVersion: string;
 }
 
 const SHA256_SIZE = 32;
 
 /**
- * Operating etcd: member status, alarms, defragmentation, hashes, leader transfer and
- * snapshots. Calls about one member take `endpoint` to choose it.
+ * Operating etcd: member status, alarms, defragmentation, hashes, leader transfer,
+ * snapshots and downgrades. Calls about one member take `endpoint` to choose it.
  *
  * @example
  * for (const endpoint of etcd.endpoints) console.log((await etcd.maintenance.status({ endpoint })).dbSize);
@@ -357,6 +377,7 @@ export class MaintenanceClient {
         memberId: header.memberId,
         hash: response.hash,
         compactRevision: response.compactRevision,
+        hashRevision: response.hashRevision,
       };
     } catch (error) {
       throw toEtcdError(error, options);
@@ -393,6 +414,42 @@ export class MaintenanceClient {
   }
 
   /**
+   * Asks whether the cluster could be downgraded to `version` (the previous minor version, such
+   * as "3.6" on a 3.7 cluster), changing nothing. etcd 3.5 and later; a 3.4 member throws
+   * `NotCapableError`. A refused target throws `DowngradeError` with etcd's reason.
+   *
+   * @example
+   * const { clusterVersion } = await etcd.maintenance.downgradeValidate("3.6");
+   */
+  downgradeValidate(version: string, options: CallOptions = {}): Promise<DowngradeResult> {
+    return sendDowngrade(this.#client, "validate", version, options);
+  }
+
+  /**
+   * Starts a downgrade of the cluster to `version` (the previous minor version): members
+   * rewrite their storage for it, after which they can be replaced one at a time by binaries of
+   * that version. Once enabled, `status()` shows it in `downgradeInfo`. A write: not retried
+   * once it may have been sent. Throws `DowngradeError` when one is already in progress.
+   *
+   * @example
+   * await etcd.maintenance.downgradeEnable("3.6");
+   */
+  downgradeEnable(version: string, options: CallOptions = {}): Promise<DowngradeResult> {
+    return sendDowngrade(this.#client, "enable", version, options);
+  }
+
+  /**
+   * Cancels the downgrade in progress. etcd 3.6 and later answer success also when none is in
+   * progress; etcd 3.5 throws `DowngradeError` ("no inflight downgrade job").
+   *
+   * @example
+   * await etcd.maintenance.downgradeCancel();
+   */
+  downgradeCancel(options: CallOptions = {}): Promise<DowngradeResult> {
+    return sendDowngrade(this.#client, "cancel", "", options);
+  }
+
+  /**
    * Streams a snapshot of one member's database (the one at `endpoint`, or whichever answers)
    * to a file or stream, with progress after each chunk. What is written is exactly what
    * `etcdctl snapshot save` writes: the database followed by the 32-byte SHA-256 etcd appends,
@@ -414,6 +471,7 @@ export class MaintenanceClient {
     let tail = new Uint8Array(0);
     let bytes = 0;
     let revision = 0n;
+    let storageVersion = "";
     let first = true;
     try {
       await sink.ready();
@@ -428,6 +486,7 @@ export class MaintenanceClient {
       for await (const message of stream) {
         if (first) {
           revision = message.header?.revision ?? 0n;
+          storageVersion = message.version;
           first = false;
         }
         const chunk = message.blob;
@@ -460,7 +519,7 @@ export class MaintenanceClient {
         );
       }
       await sink.finish();
-      return { bytes, sha256: expected, revision };
+      return { bytes, sha256: expected, revision, storageVersion };
     } catch (error) {
       aborter.abort();
       await sink.fail(error);
@@ -502,6 +561,12 @@ function toStatus(response: StatusResponse, endpoint: string | undefined): Membe
     raftTerm: response.raftTerm,
     raftAppliedIndex: response.raftAppliedIndex,
     errors: [...response.errors],
+    storageVersion: response.storageVersion,
+    dbSizeQuota: response.dbSizeQuota,
+    downgradeInfo: {
+      enabled: response.downgradeInfo?.enabled ?? false,
+      targetVersion: response.downgradeInfo?.targetVersion ?? "",
+    },
   };
 }
 

@@ -4,12 +4,20 @@
  * stdout where the formats overlap, and the same exit codes.
  */
 import assert from "node:assert/strict";
-import { after, test } from "node:test";
+import { after, before, test } from "node:test";
 import { AlarmRequest_AlarmAction, AlarmType } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { Etcd } from "../../src/index.ts";
 import { runCli } from "../support/cli.ts";
-import { etcdctl, testClientOptions, uniquePrefix, useEtcd } from "../support/index.ts";
+import {
+  etcdctl,
+  requireEtcdctl,
+  testClientOptions,
+  uniquePrefix,
+  useEtcd,
+} from "../support/index.ts";
 
+// Our formats are etcdctl 3.7.1's, compared on every server line.
+before(() => requireEtcdctl("3.7.1"));
 const fx = useEtcd({ size: 3 });
 let client: Etcd | undefined;
 
@@ -71,7 +79,7 @@ test("alarm list and alarm disarm print etcdctl's lines and JSON, with its exit 
 
     await raiseNoSpace(a);
     run = await both(["alarm", "list"]);
-    assert.equal(run.ours.out, `memberID:${a} alarm:NOSPACE \n`);
+    assert.equal(run.ours.out, `memberID:${a} alarm:NOSPACE\n`);
     assert.equal(run.ours.out, run.theirs.out);
     run = await both(["alarm", "list", "-w", "json"], one);
     assert.equal(run.ours.out, run.theirs.out);

@@ -8,17 +8,22 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
-import { Etcd, prefix } from "../../src/index.ts";
+import { after, before, describe, test } from "node:test";
+import { all, Etcd, prefix } from "../../src/index.ts";
 import { CliProcess, runCli } from "../support/cli.ts";
 import {
   etcdctl,
+  etcdutl,
+  requireEtcdctl,
+  settledStatus,
   spawnEtcdctl,
   testClientOptions,
   uniquePrefix,
   useEtcd,
 } from "../support/index.ts";
 
+// Our formats are etcdctl 3.7.1's (and etcdutl 3.7.1's), compared on every server line.
+before(() => requireEtcdctl("3.7.1"));
 const fx = useEtcd();
 const dir = mkdtempSync(join(tmpdir(), "etcd-connect-cli-"));
 let client: Etcd | undefined;
@@ -434,24 +439,47 @@ describe("cluster and maintenance commands", () => {
     assert.doesNotMatch(await theirs(["member", "list"]), new RegExp(id));
   });
 
-  test("endpoint status: same columns and values as etcdctl (raft positions aside)", async () => {
-    const stable = (line: string) => {
-      const cells = line.split(", ");
-      return [...cells.slice(0, 3), ...cells.slice(4, 7)];
-    };
-    const a = await ours(["endpoint", "status"]);
-    const b = await theirs(["endpoint", "status"]);
-    assert.deepEqual(stable(a.trimEnd()), stable(b.trimEnd()));
+  test("endpoint status: etcdctl 3.7's columns and values (sizes and raft positions aside)", async () => {
+    const { version } = await settledStatus(etcd);
+    const since36 = Number(version.split(".")[1]) >= 6;
+    // Endpoint, ID, version, storage version, quota, leader, learner, term, errors, downgrade
+    // target and enabled: the cells that do not move between two calls.
+    const stable = (cells: string[]) => [0, 1, 2, 3, 7, 8, 9, 10, 13, 14, 15].map((i) => cells[i]);
+    const a = (await ours(["endpoint", "status"])).trimEnd().split(", ");
+    const b = (await theirs(["endpoint", "status"])).trimEnd().split(", ");
+    assert.equal(a.length, 16);
+    assert.deepEqual(stable(a), stable(b));
+    // A member before 3.6 reports no storage version, quota or downgrade state.
+    const [major, minor] = version.split(".");
+    assert.deepEqual(
+      stable(a).slice(2, 5),
+      since36 ? [version, `${major}.${minor}.0`, "2.1 GB"] : [version, "", "0 B"],
+    );
+    assert.deepEqual(a.slice(14), ["", "false"]);
+    assert.match(a[6] ?? "", /^\d+%$/);
+
     const tableA = (await ours(["endpoint", "status", "-w", "table"])).split("\n");
     const tableB = (await theirs(["endpoint", "status", "-w", "table"])).split("\n");
     assert.equal(tableA[1], tableB[1], "table header");
     assert.equal(tableA.length, tableB.length);
+    assert.match(tableA[0] ?? "", /^┌[─┬]+┐$/);
+    assert.match(tableA[2] ?? "", /^├[─┼]+┤$/);
+    assert.match(tableA[4] ?? "", /^└[─┴]+┘$/);
+    const row = (line = "") =>
+      line
+        .slice(1, -1)
+        .split("│")
+        .map((c) => c.trim());
+    assert.deepEqual(stable(row(tableA[3])), stable(row(tableB[3])));
+
     const jsonA = JSON.parse(await ours(["endpoint", "status", "-w", "json"]));
     const jsonB = JSON.parse(await theirs(["endpoint", "status", "-w", "json"]));
     assert.deepEqual(Object.keys(jsonA[0]), Object.keys(jsonB[0]));
-    assert.deepEqual(Object.keys(jsonA[0].Status).sort(), Object.keys(jsonB[0].Status).sort());
-    assert.equal(jsonA[0].Status.version, jsonB[0].Status.version);
-    assert.equal(jsonA[0].Status.leader, jsonB[0].Status.leader);
+    assert.deepEqual(Object.keys(jsonA[0].Status), Object.keys(jsonB[0].Status));
+    for (const field of ["version", "leader", "storageVersion", "dbSizeQuota", "downgradeInfo"]) {
+      assert.deepEqual(jsonA[0].Status[field], jsonB[0].Status[field], field);
+    }
+    assert.deepEqual(jsonA[0].Status.downgradeInfo, since36 ? {} : undefined);
   });
 
   test("endpoint health: same sentence, table header and json fields", async () => {
@@ -460,17 +488,25 @@ describe("cluster and maintenance commands", () => {
     const ourText = await ours(["endpoint", "health"]);
     const a = pattern.exec(ourText);
     assert.ok(a && ourText.split("\n").length === 2, `ours: ${ourText}`);
-    // etcdctl 3.4 prints the health line on stderr (among its logs), 3.5 on stdout.
-    const ctl = await etcdctl(fx.endpoints, ["endpoint", "health"]);
-    const theirText = ctl.stdout.toString() + ctl.stderr;
+    const theirText = await theirs(["endpoint", "health"]);
     const b = pattern.exec(theirText);
     assert.ok(b, `etcdctl: ${theirText}`);
     assert.equal(a[1], b[1]);
-    const cells = (table: string) => (table.split("\n")[1] ?? "").split("|").map((c) => c.trim());
-    assert.deepEqual(
-      cells(await ours(["endpoint", "health", "-w", "table"])),
-      cells(await theirs(["endpoint", "health", "-w", "table"])),
-    );
+    // The same table but for the time each took: same borders, header and other cells.
+    const cells = (table: string) =>
+      table.split("\n").map((line) =>
+        /^│/.test(line)
+          ? line
+              .slice(1, -1)
+              .split("│")
+              .map((c) => c.trim())
+              .filter((_, i) => i !== 2)
+          : line.replace(/─+/g, "─"),
+      );
+    const tableA = await ours(["endpoint", "health", "-w", "table"]);
+    const tableB = await theirs(["endpoint", "health", "-w", "table"]);
+    assert.deepEqual(cells(tableA), cells(tableB));
+    assert.deepEqual(cells(tableA)[3], [fx.endpoints[0], "true", ""]);
     const jsonA = JSON.parse(await ours(["endpoint", "health", "-w", "json"]));
     const jsonB = JSON.parse(await theirs(["endpoint", "health", "-w", "json"]));
     assert.deepEqual(Object.keys(jsonA[0]), Object.keys(jsonB[0]), JSON.stringify([jsonA, jsonB]));
@@ -483,15 +519,22 @@ describe("cluster and maintenance commands", () => {
   test("compaction and defrag print etcdctl's lines", async () => {
     const { revision } = await etcd.put(`${uniquePrefix("cli-compact")}k`, "v");
     assert.equal(await ours(["compaction", String(revision)]), `compacted revision ${revision}\n`);
-    await same(["defrag"]);
+    // The same line but for the time it took.
+    const took = (line: string) => line.replace(/\. took [\d.]+(ns|µs|ms|s)\n$/, ". took T\n");
+    const defragged = await ours(["defrag"]);
+    assert.equal(took(defragged), took(await theirs(["defrag"])));
+    assert.equal(
+      took(defragged),
+      `Finished defragmenting etcd member[${fx.endpoints[0]}]. took T\n`,
+    );
   });
 
-  test("snapshot save writes a snapshot etcdctl can read", async () => {
+  test("snapshot save writes a snapshot etcdutl can read", async () => {
     const path = join(dir, "snap.db");
     assert.equal(await ours(["snapshot", "save", path]), `Snapshot saved at ${path}\n`);
     assert.ok(statSync(path).size > 0);
     assert.ok(!existsSync(`${path}.part`));
-    const status = await etcdctl(fx.endpoints, ["snapshot", "status", path, "-w", "json"]);
+    const status = await etcdutl(["snapshot", "status", path, "-w", "json"]);
     const parsed = JSON.parse(status.stdout.toString()) as { totalKey: number };
     assert.ok(parsed.totalKey > 0);
     const many = await runCli([...fx.endpoints, ...fx.endpoints], ["snapshot", "save", path]);
@@ -632,7 +675,7 @@ describe("--hex prints keys and values as etcdctl --hex does", () => {
   });
 });
 
-test("snapshot status reads a saved snapshot as etcdctl does: hash, revision, keys, size", async () => {
+test("snapshot status reads a saved snapshot as etcdutl 3.7 does: hash, revision, live keys, size, version", async () => {
   const root = uniquePrefix("cli-snapshot-status");
   // Enough data for branch pages, and a value spanning overflow pages.
   const value = "v".repeat(1000);
@@ -641,15 +684,23 @@ test("snapshot status reads a saved snapshot as etcdctl does: hash, revision, ke
   }
   await etcd.put(`${root}big`, new Uint8Array(200_000).fill(7));
   await etcd.delete(prefix(`${root}1`));
+  const status = await settledStatus(etcd);
   const path = join(dir, "status.db");
   await ours(["snapshot", "save", path]);
   for (const format of ["simple", "json", "table"]) {
-    await same(["snapshot", "status", path, "-w", format]);
+    const args = ["snapshot", "status", path, "-w", format];
+    assert.equal(await ours(args), (await etcdutl(args)).stdout.toString(), args.join(" "));
   }
-  const [hash, revision, keys] = (await ours(["snapshot", "status", path])).split(", ");
+  const [hash, revision, keys, , version] = (await ours(["snapshot", "status", path]))
+    .trimEnd()
+    .split(", ");
   assert.match(hash ?? "", /^[0-9a-f]+$/);
-  assert.equal(revision, String((await etcd.range(prefix(root))).header.revision));
-  assert.ok(Number(keys) > 300);
+  const everything = await etcd.range(all(), { countOnly: true });
+  assert.equal(revision, String(everything.header.revision));
+  // Keys alive in the store: the deleted ones are not counted.
+  assert.equal(keys, String(everything.count));
+  const [major, minor] = status.version.split(".");
+  assert.equal(version ?? "", status.storageVersion ? `${major}.${minor}.0` : "");
 
   const junk = join(dir, "junk.db");
   writeFileSync(junk, "not a database\n".repeat(1000));
@@ -658,7 +709,7 @@ test("snapshot status reads a saved snapshot as etcdctl does: hash, revision, ke
     ["snapshot", "status", join(dir, "none.db")],
   ]) {
     const run = await runCli([], args);
-    const ctl = await etcdctl(fx.endpoints, args, { allowFailure: true });
+    const ctl = await etcdutl(args, { allowFailure: true });
     assert.deepEqual([run.code, ctl.code], [1, 1], args.join(" "));
     assert.match(run.stderr, /^Error: [^\n]+\n$/);
   }
@@ -668,4 +719,90 @@ test("snapshot status reads a saved snapshot as etcdctl does: hash, revision, ke
   );
   assert.equal((await runCli([], ["snapshot", "status"])).code, 128);
   await etcd.delete(prefix(root));
+});
+
+// Last in the file: enabling a downgrade lowers the cluster version (and then the storage
+// version) for a few seconds, which the tests above would see.
+test("downgrade validate, enable and cancel print etcdctl's lines; errors exit as etcdctl's", async () => {
+  const status = await etcd.maintenance.status();
+  const [major = 0, minor = 0] = status.version.split(".").map(Number);
+  const previous = `${major}.${minor - 1}`;
+  const both = async (args: string[]) => {
+    const run = await runCli(fx.endpoints, args);
+    const ctl = await etcdctl(fx.endpoints, args, { allowFailure: true });
+    return { ours: run, theirs: ctl };
+  };
+  // Argument errors, found before anything is sent.
+  for (const args of [
+    ["downgrade", "validate"],
+    ["downgrade", "enable", "3.6", "3.5"],
+    ["downgrade", "validate", ""],
+  ]) {
+    const run = await both(args);
+    assert.deepEqual([run.ours.code, run.theirs.code], [128, 128], args.join(" "));
+    assert.equal(run.ours.stderr, run.theirs.stderr.split("\n").at(-2)?.concat("\n"));
+  }
+  const malformed = await both(["downgrade", "validate", "bogus"]);
+  assert.deepEqual([malformed.ours.code, malformed.theirs.code], [1, 1]);
+  if (minor <= 4) {
+    // 3.4 has no Downgrade RPC.
+    assert.equal(
+      malformed.ours.stderr,
+      "Error: NotCapableError (Unimplemented): unknown method Downgrade for service etcdserverpb.Maintenance\n",
+    );
+    const table = await both(["downgrade", "validate", previous, "-w", "table"]);
+    // etcdctl sends first and fails on the RPC; we refuse the format before sending.
+    assert.deepEqual([table.ours.code, table.theirs.code], [4, 1]);
+    return;
+  }
+  assert.equal(
+    malformed.ours.stderr,
+    "Error: DowngradeError (InvalidArgument): etcdserver: wrong downgrade target version format\n",
+  );
+  const table = await both(["downgrade", "validate", previous, "-w", "table"]);
+  assert.deepEqual([table.ours.code, table.theirs.code], [4, 4]);
+  assert.equal(table.ours.stderr, "Error: table not supported as output format\n");
+
+  // The cluster version as it stands: 3.5 writes it with a patch, 3.6+ without.
+  const cluster = minor >= 6 ? `${major}.${minor}` : `${major}.${minor}.0`;
+  const validated = await same(["downgrade", "validate", previous]);
+  assert.equal(validated, `Downgrade validate success, cluster version ${cluster}\n`);
+  const json = await same(["downgrade", "validate", previous, "-w", "json"]);
+  assert.equal(JSON.parse(json).version, cluster);
+  assert.equal(JSON.parse(json).header.member_id, Number(status.memberId));
+
+  if (minor < 6) {
+    // etcd 3.5: no downgrade to cancel. (Its enable waits for binaries that never come.)
+    const cancel = await both(["downgrade", "cancel"]);
+    assert.deepEqual([cancel.ours.code, cancel.theirs.code], [1, 1]);
+    assert.equal(
+      cancel.ours.stderr,
+      "Error: DowngradeError (FailedPrecondition): etcdserver: no inflight downgrade job\n",
+    );
+    return;
+  }
+  // 3.6+: enable with one tool, cancel with the other, and the other way round. Once enabled
+  // the member lowers its cluster version to the target within seconds, so a line may name
+  // either.
+  const line = (action: string) =>
+    new RegExp(`^Downgrade ${action} success, cluster version (${cluster}|${previous})\\n$`);
+  try {
+    assert.match(await ours(["downgrade", "enable", previous]), line("enable"));
+    assert.equal((await etcd.maintenance.status()).downgradeInfo.enabled, true);
+    const again = await both(["downgrade", "enable", previous]);
+    assert.deepEqual([again.ours.code, again.theirs.code], [1, 1]);
+    assert.equal(
+      again.ours.stderr,
+      "Error: DowngradeError (FailedPrecondition): etcdserver: cluster has a downgrade job in progress\n",
+    );
+    assert.match(await theirs(["downgrade", "cancel"]), line("cancel"));
+    assert.equal((await etcd.maintenance.status()).downgradeInfo.enabled, false);
+    assert.match(await theirs(["downgrade", "enable", previous]), line("enable"));
+    assert.equal((await etcd.maintenance.status()).downgradeInfo.targetVersion, `${previous}.0`);
+  } finally {
+    assert.match(await ours(["downgrade", "cancel"]), line("cancel"));
+  }
+  assert.equal((await etcd.maintenance.status()).downgradeInfo.enabled, false);
+  // Nothing in progress: 3.6+ still answers success.
+  assert.match(await ours(["downgrade", "cancel"]), line("cancel"));
 });

@@ -1,14 +1,14 @@
 /**
  * Maintenance on a real 3-member cluster: status per endpoint, alarms, defragmentation, hashes,
  * leader transfer, and a snapshot of 10,000 keys saved to a file with progress, which etcd's
- * own tool (`etcdutl snapshot status` on 3.5, `etcdctl snapshot status` on 3.4) accepts.
+ * own tool (`etcdutl snapshot status`) accepts.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { AlarmRequest_AlarmAction, AlarmType } from "../../gen/etcdserverpb/rpc_pb.ts";
@@ -21,13 +21,7 @@ import {
   prefix,
   type SnapshotProgress,
 } from "../../src/index.ts";
-import {
-  etcdBinary,
-  etcdctlBinary,
-  etcdVersion,
-  testClientOptions,
-  useEtcd,
-} from "../support/index.ts";
+import { etcdutlBinary, etcdVersion, testClientOptions, useEtcd } from "../support/index.ts";
 
 const fx = useEtcd({ size: 3 });
 const ep = (i: number) => fx.endpoints[i] as string;
@@ -44,15 +38,10 @@ async function eventually<T>(what: string, attempt: () => Promise<T>, timeoutMs 
   }
 }
 
-/** `snapshot status -w json` by etcd's own tool for this etcd line. */
+/** `etcdutl snapshot status -w json` (etcdutl reads the files of every line). */
 function snapshotStatus(file: string): { revision: number; totalKey: number; totalSize: number } {
-  const etcdutl = join(dirname(etcdBinary()), "etcdutl");
-  const [tool, env] = existsSync(etcdutl)
-    ? [etcdutl, process.env]
-    : [etcdctlBinary(), { ...process.env, ETCDCTL_API: "3" }];
-  const out = execFileSync(tool, ["snapshot", "status", file, "-w", "json"], {
+  const out = execFileSync(etcdutlBinary(), ["snapshot", "status", file, "-w", "json"], {
     encoding: "utf8",
-    env,
   });
   return JSON.parse(out);
 }

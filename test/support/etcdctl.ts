@@ -1,10 +1,16 @@
 import { execFile } from "node:child_process";
-import { etcdctlBinary } from "./etcd-binary.ts";
+import { etcdctlBinary, etcdutlBinary } from "./etcd-binary.ts";
 
 export interface EtcdctlResult {
   stdout: Buffer;
   stderr: string;
   code: number;
+}
+
+interface ToolOptions {
+  input?: string | Uint8Array;
+  allowFailure?: boolean;
+  env?: Record<string, string>;
 }
 
 /**
@@ -14,16 +20,27 @@ export interface EtcdctlResult {
 export function etcdctl(
   endpoints: string[],
   args: string[],
-  options: {
-    input?: string | Uint8Array;
-    allowFailure?: boolean;
-    env?: Record<string, string>;
-  } = {},
+  options: ToolOptions = {},
 ): Promise<EtcdctlResult> {
+  return runTool(etcdctlBinary(), [`--endpoints=${endpoints.join(",")}`, ...args], options);
+}
+
+/**
+ * Runs etcdutl (the offline tool: `snapshot status`, ...) and returns its output. Rejects on a
+ * non-zero exit unless `allowFailure`.
+ *
+ * @example
+ * const { stdout } = await etcdutl(["snapshot", "status", file, "-w", "json"]);
+ */
+export function etcdutl(args: string[], options: ToolOptions = {}): Promise<EtcdctlResult> {
+  return runTool(etcdutlBinary(), args, options);
+}
+
+function runTool(binary: string, args: string[], options: ToolOptions): Promise<EtcdctlResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
-      etcdctlBinary(),
-      [`--endpoints=${endpoints.join(",")}`, ...args],
+      binary,
+      args,
       {
         encoding: "buffer",
         env: { ...process.env, ETCDCTL_API: "3", ...options.env },
@@ -33,7 +50,7 @@ export function etcdctl(
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         const result = { stdout, stderr: stderr.toString("utf8"), code };
         if (code !== 0 && !options.allowFailure) {
-          reject(new Error(`etcdctl ${args.join(" ")} exited ${code}: ${result.stderr}`));
+          reject(new Error(`${binary} ${args.join(" ")} exited ${code}: ${result.stderr}`));
         } else resolve(result);
       },
     );

@@ -16,12 +16,16 @@ export {
   etcdAtLeast,
   etcdBinary,
   etcdctlBinary,
+  etcdctlVersion,
+  etcdutlBinary,
   etcdVersion,
   progressNotifyFlag,
+  requireEtcdctl,
 } from "./etcd-binary.ts";
-export { etcdctl } from "./etcdctl.ts";
+export { etcdctl, etcdutl } from "./etcdctl.ts";
 export { EtcdctlProcess, spawnEtcdctl } from "./etcdctl-process.ts";
 export { type ExampleRun, type MarkdownBlock, runExample, tsBlocks } from "./markdown-examples.ts";
+export { settledStatus } from "./settled-status.ts";
 
 /** Endpoints of an existing etcd to test against instead of spawning one (`ETCD_ENDPOINTS`). */
 export function externalEndpoints(): string[] | undefined {

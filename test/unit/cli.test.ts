@@ -50,17 +50,34 @@ test("humanBytes and goDuration match go-humanize and time.Duration", () => {
   assert.equal(goDuration(3_723_000_000_000n), "1h2m3s");
 });
 
-test("table draws etcdctl's -w table layout", () => {
+test("table draws etcdctl 3.7's -w table layout", () => {
   assert.equal(
-    table(["id", "is learner"], [["2e12", "false"]]),
+    table(
+      ["id", "is learner"],
+      [
+        ["2e12", "false"],
+        ["7", "true"],
+      ],
+    ),
     [
-      "+------+------------+",
-      "|  ID  | IS LEARNER |",
-      "+------+------------+",
-      "| 2e12 |      false |",
-      "+------+------------+",
+      "┌──────┬────────────┐",
+      "│  ID  │ IS LEARNER │",
+      "├──────┼────────────┤",
+      "│ 2e12 │      false │",
+      "│    7 │       true │",
+      "└──────┴────────────┘",
     ].join("\n"),
   );
+  // No rows (every endpoint failed): the header alone, between the top and bottom borders.
+  assert.equal(
+    table(["endpoint", "id"], []),
+    ["┌──────────┬────┐", "│ ENDPOINT │ ID │", "└──────────┴────┘"].join("\n"),
+  );
+  // Width counts characters, not UTF-16 units (U+1D465 is two of those, one column).
+  assert.equal(table(["n"], [["𝑥"]]).split("\n")[3], "│ 𝑥 │");
+});
+
+test("progress bar line", () => {
   assert.match(render("snapshot", 50, 100), /^snapshot \[#{15}\.{15}\] {2}50% 50 B \/ 100 B$/);
 });
 

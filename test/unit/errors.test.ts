@@ -8,6 +8,7 @@ import {
   CanceledError,
   Code,
   CompactedError,
+  DowngradeError,
   DuplicateKeyError,
   ElectionNoLeaderError,
   EtcdError,
@@ -91,6 +92,10 @@ const etcdErrors: Array<[string, Code, ErrorClass]> = [
   ["etcdserver: unhealthy cluster", Code.Unavailable, UnhealthyClusterError],
   ["etcdserver: member not found", Code.NotFound, MembershipError],
   ["etcdserver: member ID already exist", Code.FailedPrecondition, MembershipError],
+  ["etcdserver: invalid downgrade target version", Code.InvalidArgument, DowngradeError],
+  ["etcdserver: wrong downgrade target version format", Code.InvalidArgument, DowngradeError],
+  ["etcdserver: cluster has a downgrade job in progress", Code.FailedPrecondition, DowngradeError],
+  ["etcdserver: no inflight downgrade job", Code.FailedPrecondition, DowngradeError],
   // These arrive as Unknown: the code alone would say nothing.
   ["election: no leader", Code.Unknown, ElectionNoLeaderError],
   ["election: not leader", Code.Unknown, NotLeaderError],

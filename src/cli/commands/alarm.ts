@@ -15,9 +15,10 @@ const ALARM_NAMES = ["NONE", "NOSPACE", "CORRUPT"];
 const ALARM_NUMBERS: Record<AlarmKind, number> = { nospace: 1, corrupt: 2, unknown: 0 };
 
 function printAlarms(ctx: CommandContext, alarms: AlarmEntry[]): void {
-  // etcdctl prints each alarm as Go's text form of the message, trailing space included.
+  // etcdctl prints each alarm as the message's text form (etcdctl 3.4 and 3.5 ended it with a
+  // space; 3.7 does not).
   for (const a of alarms) {
-    ctx.out.line(`memberID:${a.memberId} alarm:${ALARM_NAMES[a.type] ?? a.type} `);
+    ctx.out.line(`memberID:${a.memberId} alarm:${ALARM_NAMES[a.type] ?? a.type}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { MemberStatus } from "../../index.ts";
+import type { HashKVResult, MemberStatus } from "../../index.ts";
 import { PermissionDeniedError } from "../../index.ts";
 import { CliError } from "../cli-error.ts";
 import type { Command } from "../command.ts";
@@ -30,17 +30,25 @@ export async function targetEndpoints(ctx: CommandContext): Promise<string[]> {
   return [...new Set(members.flatMap((m) => m.clientUrls))];
 }
 
+// etcdctl 3.7's columns; members before 3.6 leave the storage version, quota and downgrade
+// ones empty (0 B, false).
 const STATUS_HEADERS = [
   "Endpoint",
   "ID",
   "Version",
+  "Storage Version",
   "DB Size",
+  "In Use",
+  "Percentage Not In Use",
+  "Quota",
   "Is Leader",
   "Is Learner",
   "Raft Term",
   "Raft Index",
   "Raft Applied Index",
   "Errors",
+  "Downgrade Target Version",
+  "Downgrade Enabled",
 ];
 
 function statusRow(endpoint: string, s: MemberStatus): string[] {
@@ -48,14 +56,50 @@ function statusRow(endpoint: string, s: MemberStatus): string[] {
     endpoint,
     memberHex(s.memberId),
     s.version,
+    s.storageVersion,
     humanBytes(s.dbSize),
+    humanBytes(s.dbSizeInUse),
+    `${notInUsePercent(s)}%`,
+    humanBytes(s.dbSizeQuota),
     String(s.isLeader),
     String(s.isLearner),
     String(s.raftTerm),
     String(s.raftIndex),
     String(s.raftAppliedIndex),
     s.errors.join(", "),
+    s.downgradeInfo.targetVersion,
+    String(s.downgradeInfo.enabled),
   ];
+}
+
+/** The share of the database file not in use, in whole percent, rounded down as etcdctl does. */
+function notInUsePercent(s: MemberStatus): bigint {
+  return s.dbSize === 0n ? 0n : 100n - (s.dbSizeInUse * 100n) / s.dbSize;
+}
+
+/**
+ * The status as etcdctl's JSON: etcd 3.6+ always sends `downgradeInfo` (empty or not) with a
+ * non-zero quota, older members send neither, and etcdctl prints what was sent.
+ */
+function statusJson(s: MemberStatus) {
+  const since36 = s.dbSizeQuota !== 0n;
+  return {
+    header: headerJson(s.header),
+    version: s.version,
+    dbSize: s.dbSize,
+    leader: s.leader,
+    raftIndex: s.raftIndex,
+    raftTerm: s.raftTerm,
+    raftAppliedIndex: s.raftAppliedIndex,
+    errors: s.errors,
+    dbSizeInUse: s.dbSizeInUse,
+    isLearner: s.isLearner,
+    storageVersion: s.storageVersion,
+    dbSizeQuota: s.dbSizeQuota,
+    downgradeInfo: since36
+      ? { enabled: s.downgradeInfo.enabled, targetVersion: s.downgradeInfo.targetVersion }
+      : undefined,
+  };
 }
 
 /**
@@ -90,18 +134,7 @@ export const endpointStatusCommand: Command = {
       ctx.out.json(
         ok.map(({ endpoint, status: s }) => ({
           Endpoint: kept(endpoint),
-          Status: {
-            header: headerJson(s.header),
-            version: s.version,
-            dbSize: s.dbSize,
-            leader: s.leader,
-            raftIndex: s.raftIndex,
-            raftTerm: s.raftTerm,
-            raftAppliedIndex: s.raftAppliedIndex,
-            errors: s.errors,
-            dbSizeInUse: s.dbSizeInUse,
-            isLearner: s.isLearner,
-          },
+          Status: statusJson(s),
         })),
       );
     } else if (ctx.out.format === "table") {
@@ -243,22 +276,28 @@ export const endpointHashKvCommand: Command = {
             header: headerJson(hash.header),
             hash: hash.hash,
             compact_revision: hash.compactRevision,
+            hash_revision: hash.hashRevision,
           },
         })),
       );
     } else if (ctx.out.format === "table") {
       ctx.out.table(
-        ["Endpoint", "Hash"],
-        ok.map((r) => [r.endpoint, String(r.hash.hash)]),
+        ["Endpoint", "Hash", "Hash Revision"],
+        ok.map((r) => hashRow(r.endpoint, r.hash)),
       );
     } else {
-      for (const r of ok) ctx.out.line(`${r.endpoint}, ${r.hash.hash}`);
+      for (const r of ok) ctx.out.line(hashRow(r.endpoint, r.hash).join(", "));
     }
     if (ok.length < results.length) {
       throw new CliError("some endpoints did not answer", ExitCode.Error);
     }
   },
 };
+
+/** A hashkv row: etcdctl 3.7 prints the hash revision too (0 from members before 3.6). */
+function hashRow(endpoint: string, hash: HashKVResult): string[] {
+  return [endpoint, String(hash.hash), String(hash.hashRevision)];
+}
 
 /** The endpoint commands. @example commands.push(...endpointCommands) */
 export const endpointCommands: readonly Command[] = [

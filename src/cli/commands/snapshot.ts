@@ -40,9 +40,9 @@ export const snapshotSaveCommand: Command = {
 };
 
 /**
- * `etcd-connect snapshot status <file>`: the hash, revision, key count and size of a saved
- * snapshot (or of a member's `member/snap/db` while the member is stopped), as `etcdutl snapshot
- * status` prints them. Reads the file only; no etcd is contacted.
+ * `etcd-connect snapshot status <file>`: the hash, revision, live key count, size and storage
+ * version of a saved snapshot (or of a member's `member/snap/db` while the member is stopped),
+ * as `etcdutl snapshot status` 3.7 prints them. Reads the file only; no etcd is contacted.
  *
  * @example
  * // etcd-connect snapshot status backup.db -w table
@@ -60,6 +60,7 @@ export const snapshotStatusCommand: Command = {
       String(status.revision),
       String(status.totalKey),
       humanBytes(status.totalSize),
+      status.version,
     ];
     if (ctx.out.format === "json") {
       ctx.out.json({
@@ -67,9 +68,10 @@ export const snapshotStatusCommand: Command = {
         revision: kept(status.revision),
         totalKey: kept(status.totalKey),
         totalSize: kept(status.totalSize),
+        version: kept(status.version),
       });
     } else if (ctx.out.format === "table") {
-      ctx.out.table(["Hash", "Revision", "Total Keys", "Total Size"], [row]);
+      ctx.out.table(["Hash", "Revision", "Total Keys", "Total Size", "Version"], [row]);
     } else ctx.out.line(row.join(", "));
   },
 };
