@@ -1,64 +1,11 @@
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { etcdAtLeast } from "../../src/testing/etcd-binary.ts";
 
-const projectRoot = resolve(import.meta.dirname, "../..");
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(":")) {
-    const candidate = join(dir, name);
-    if (dir && existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-let cachedEtcd: string | undefined;
-
-/**
- * The etcd binary the tests run: `ETCD_BIN`, else `etcd` on PATH, else the 3.5 binary that
- * `scripts/install-etcd.sh` installs into `.cache/etcd`.
- */
-export function etcdBinary(): string {
-  if (cachedEtcd) return cachedEtcd;
-  const fromEnv = process.env.ETCD_BIN;
-  if (fromEnv) {
-    cachedEtcd = fromEnv;
-    return fromEnv;
-  }
-  const found = onPath("etcd");
-  if (found) {
-    cachedEtcd = found;
-    return found;
-  }
-  cachedEtcd = execFileSync("bash", [join(projectRoot, "scripts/install-etcd.sh"), "--print"], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-  }).trim();
-  return cachedEtcd;
-}
-
-/** `etcdctl` of the same etcd line: `ETCDCTL_BIN`, else beside the etcd binary, else on PATH. */
-export function etcdctlBinary(): string {
-  const fromEnv = process.env.ETCDCTL_BIN;
-  if (fromEnv) return fromEnv;
-  const beside = join(dirname(etcdBinary()), "etcdctl");
-  if (existsSync(beside)) return beside;
-  const found = onPath("etcdctl");
-  if (found) return found;
-  throw new Error("etcdctl not found: set ETCDCTL_BIN or run scripts/install-etcd.sh");
-}
-
-/** The etcd server version, such as "3.5.16". */
-export function etcdVersion(): string {
-  const out = execFileSync(etcdBinary(), ["--version"], { encoding: "utf8" });
-  return /etcd Version: (\S+)/.exec(out)?.[1] ?? "unknown";
-}
-
-/** Whether the etcd under test is at least `major.minor` (e.g. `atLeast(3, 6)`). */
-export function etcdAtLeast(major: number, minor: number): boolean {
-  const [a = 0, b = 0] = etcdVersion().split(".").map(Number);
-  return a > major || (a === major && b >= minor);
-}
+export {
+  etcdAtLeast,
+  etcdBinary,
+  etcdctlBinary,
+  etcdVersion,
+} from "../../src/testing/etcd-binary.ts";
 
 /**
  * The flag that makes etcd send watch progress notifications every `interval` (such as "1s"):
