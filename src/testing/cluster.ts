@@ -288,6 +288,26 @@ export class TestCluster {
   }
 
   /**
+   * Waits until a running member reports itself leader, and returns it: after killing or pausing
+   * the leader, writes sent before the others elect a new one fail with a timeout (etcd cannot
+   * tell whether they were applied, so the client does not resend them).
+   *
+   * @example
+   * await (await cluster.leader())?.kill();
+   * const next = await cluster.waitLeader();
+   */
+  async waitLeader(timeoutMs = 30_000): Promise<TestMember> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const leader = await this.leader();
+      if (leader) return leader;
+      if (Date.now() > deadline)
+        throw new Error(`no leader within ${timeoutMs} ms\n${this.logs()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /**
    * One Prometheus metric's value summed over its series, from one member.
    *
    * @example

@@ -88,8 +88,10 @@ export class TestMember {
     this.#everStarted = true;
     this.#disposeCleanup?.();
     this.#disposeCleanup = atExit(() => {
-      if (this.paused) child.kill("SIGCONT");
       child.kill("SIGKILL");
+      // A signal takes effect when the kernel next schedules the process: wait for that, so the
+      // data directory is removed after etcd stopped writing to it and nothing outlives us.
+      if (child.pid !== undefined) waitForState(child.pid, "Z");
     });
   }
 
@@ -143,9 +145,10 @@ export class TestMember {
 }
 
 /**
- * Waits (synchronously, up to a second) until /proc says every thread of `pid` is in `state`:
- * a signal is delivered when the kernel next schedules the process, so on a loaded machine a
- * "paused" etcd could otherwise still answer the request sent right after `pause()`.
+ * Waits (synchronously, up to a second) until /proc says every thread of `pid` is in `state`
+ * ("T" stopped, "Z" dead) or the process is gone: a signal is delivered when the kernel next
+ * schedules the process, so on a loaded machine a "paused" etcd could otherwise still answer the
+ * request sent right after `pause()`.
  */
 function waitForState(pid: number, state: string): void {
   const deadline = Date.now() + 1000;
@@ -159,6 +162,7 @@ function waitForState(pid: number, state: string): void {
           stopped = false;
       }
     } catch {
+      // Gone (reaped): stopped, and dead, for good.
       return;
     }
     if (stopped) return;

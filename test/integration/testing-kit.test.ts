@@ -53,10 +53,10 @@ describe("a 3-member cluster with TLS and auth", { skip: !hasOpenssl() && "needs
     await leader.kill();
     assert.equal(leader.running, false);
     assert.throws(() => process.kill(pid ?? 0, 0), { code: "ESRCH" });
-    await etcd.put("app/after-kill", "ok");
-    let next = await cluster.leader();
-    while (!next) next = await cluster.leader();
+    const next = await cluster.waitLeader();
     assert.notEqual(next, leader);
+    assert.equal(next.running, true);
+    await etcd.put("app/after-kill", "ok");
     await leader.restart();
     await cluster.waitHealthy();
     assert.equal(leader.running, true);
