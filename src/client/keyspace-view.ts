@@ -2,6 +2,9 @@ import type { Transport } from "@connectrpc/connect";
 import { ElectionObserver } from "../concurrency/election.ts";
 import { ElectionService } from "../concurrency/election-service.ts";
 import { LockService } from "../concurrency/lock-service.ts";
+import { Barrier } from "../concurrency/recipes/barrier.ts";
+import { PriorityQueue } from "../concurrency/recipes/priority-queue.ts";
+import { Queue } from "../concurrency/recipes/queue.ts";
 import type { ConcurrencyScope } from "../concurrency/scope.ts";
 import { openSession, type Session, type SessionOptions } from "../concurrency/session.ts";
 import {
@@ -119,6 +122,39 @@ export class KeyspaceView {
    */
   election(prefix: Bytes): ElectionObserver {
     return new ElectionObserver(this.#scope(), prefix);
+  }
+
+  /**
+   * A FIFO queue under `prefix`, with Go's `recipe.Queue` keys (`<prefix>/<unix nanos>`), so Go
+   * programs enqueue and dequeue on the same one. Each item goes to one consumer.
+   *
+   * @example
+   * await etcd.queue("jobs").enqueue("build #42");
+   * const item = await etcd.queue("jobs").dequeue();
+   */
+  queue(prefix: Bytes): Queue {
+    return new Queue(this.#scope(), prefix);
+  }
+
+  /**
+   * A priority queue under `prefix`, with Go's `recipe.PriorityQueue` keys
+   * (`<prefix>/<priority 5 digits>/<sequence 16 digits>`): lower numbers come out first.
+   *
+   * @example
+   * await etcd.priorityQueue("tasks").enqueue("urgent", 0);
+   */
+  priorityQueue(prefix: Bytes): PriorityQueue {
+    return new PriorityQueue(this.#scope(), prefix);
+  }
+
+  /**
+   * A barrier on `key`, with Go's `recipe.Barrier` protocol: up while the key exists.
+   *
+   * @example
+   * await etcd.barrier("deploy/gate").wait();
+   */
+  barrier(key: Bytes): Barrier {
+    return new Barrier(this.#scope(), key);
   }
 
   /**

@@ -10,6 +10,8 @@ import { type Int64, toInt64 } from "../core/numbers.ts";
 import { Lease } from "../lease/lease.ts";
 import { Election } from "./election.ts";
 import { Mutex } from "./mutex.ts";
+import { DoubleBarrier } from "./recipes/double-barrier.ts";
+import { RWMutex } from "./recipes/rw-mutex.ts";
 import type { ConcurrencyScope } from "./scope.ts";
 import type { SessionHandle } from "./session-handle.ts";
 
@@ -129,6 +131,29 @@ export class Session implements SessionHandle {
    */
   election(prefix: Bytes): Election {
     return new Election(this, prefix);
+  }
+
+  /**
+   * A readers-writer lock on `prefix`, with Go's `recipe.RWMutex` keys
+   * (`<prefix>/read/<nanos>`, `<prefix>/write/<nanos>`) on this session's lease.
+   *
+   * @example
+   * const rw = session.rwMutex("config/lock");
+   * await rw.rLock();
+   */
+  rwMutex(prefix: Bytes): RWMutex {
+    return new RWMutex(this, prefix);
+  }
+
+  /**
+   * A double barrier for `count` parties on `key`, with Go's `recipe.DoubleBarrier` keys
+   * (`<key>/waiters/<nanos>` on this session's lease, `<key>/ready`). One per party.
+   *
+   * @example
+   * await session.doubleBarrier("round/7", 3).enter();
+   */
+  doubleBarrier(key: Bytes, count: number): DoubleBarrier {
+    return new DoubleBarrier(this, key, count);
   }
 
   /**

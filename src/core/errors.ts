@@ -343,6 +343,25 @@ export class SessionExpiredError extends LeaseLostError {
   }
 }
 
+/**
+ * A double barrier already has as many parties as it was made for: `enter()` refused this one
+ * (Go's `ErrTooManyClients`). Nothing of this party is left on the barrier.
+ *
+ * @example
+ * try { await barrier.enter(); }
+ * catch (e) { if (e instanceof BarrierFullError) console.log("too late: the round started"); }
+ */
+export class BarrierFullError extends EtcdError {
+  override name = "BarrierFullError";
+  constructor(
+    message: string,
+    code: Code = Code.FailedPrecondition,
+    options?: { cause?: unknown },
+  ) {
+    super(message, code, options);
+  }
+}
+
 // Auth.
 /**
  * The authenticated user's roles do not allow this key range or operation. Grant the role a

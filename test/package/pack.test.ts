@@ -111,6 +111,8 @@ describe("the packed package", {
       "dist/src/index.js",
       "dist/src/index.d.ts",
       "dist/src/cli/main.js",
+      "dist/src/testing.js",
+      "dist/src/testing.d.ts",
       "dist/gen/etcdserverpb/rpc_pb.js",
       "dist/gen/etcdserverpb/rpc_pb.d.ts",
     ]) {
@@ -143,6 +145,10 @@ describe("the packed package", {
         'import { Etcd, EtcdError, type KeyValue, prefix, type TransportFactory } from "etcd-connect";',
         'import { Maintenance } from "etcd-connect/proto";',
         'import { createConnectEndpointTransport } from "etcd-connect/transport";',
+        'import { TestCluster, type TestMember } from "etcd-connect/testing";',
+        "const cluster = await TestCluster.start({ size: 3, tls: true });",
+        "const member: TestMember | undefined = cluster.members[0];",
+        "const fromKit = new Etcd({ ...cluster.clientOptions(), timeoutMs: 1000 });",
         'const etcd = new Etcd({ endpoints: ["http://127.0.0.1:2379"] });',
         'const kv: KeyValue | undefined = await etcd.get("k");',
         "const rev: bigint | undefined = kv?.modRevision;",
@@ -153,7 +159,7 @@ describe("the packed package", {
         "const version: string = status.version;",
         "const factory: TransportFactory = createConnectEndpointTransport;",
         'const other = new Etcd({ endpoints: ["http://127.0.0.1:2379"], transport: factory });',
-        "export { count, isError, other, rev, version };",
+        "export { count, fromKit, isError, member, other, rev, version };",
         "",
       ].join("\n"),
     );
@@ -223,4 +229,58 @@ describe("the packed package", {
       assert.equal(got.stdout, `${node.name}\n`);
     });
   }
+
+  test("a user's node:test file runs a 3-member cluster from etcd-connect/testing and kills a member", async () => {
+    writeFileSync(
+      join(consumer, "kit.test.mjs"),
+      [
+        'import assert from "node:assert/strict";',
+        'import { after, before, test } from "node:test";',
+        'import { Etcd } from "etcd-connect";',
+        'import { useTestCluster } from "etcd-connect/testing";',
+        "const etcd = useTestCluster({ before, after }, { size: 3 });",
+        'test("a write survives a killed member", async () => {',
+        "  const { cluster } = etcd;",
+        "  const client = new Etcd({ ...cluster.clientOptions(), timeoutMs: 10_000 });",
+        '  await client.put("k", "before");',
+        "  await cluster.members[0].kill();",
+        "  await cluster.waitLeader(); // members[0] may have been the leader",
+        '  await client.put("k", "after");',
+        '  assert.equal((await client.get("k"))?.text, "after");',
+        "  assert.deepEqual(cluster.members.map((m) => m.running), [false, true, true]);",
+        "  await client.close();",
+        "});",
+        "",
+      ].join("\n"),
+    );
+    // Not as a subtest of this run: without NODE_TEST_CONTEXT it reports as a user's run does.
+    const run = await sh(
+      join(bin, "node"),
+      ["--test", "--test-reporter=tap", "kit.test.mjs"],
+      consumer,
+      {
+        NODE_TEST_CONTEXT: undefined,
+      },
+    );
+    assert.equal(run.code, 0, `the kit test failed:\n${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /^# pass 1$/m);
+    assert.match(run.stdout, /^# fail 0$/m);
+  });
+
+  test("without ETCD_BIN or etcd on PATH, the installed kit says how to get etcd", async () => {
+    writeFileSync(
+      join(consumer, "no-etcd.mjs"),
+      [
+        'import { etcdBinary } from "etcd-connect/testing";',
+        "try { etcdBinary(); console.log('found'); } catch (error) { console.log(error.message); }",
+        "",
+      ].join("\n"),
+    );
+    const run = await ok(join(bin, "node"), ["no-etcd.mjs"], consumer, {
+      ETCD_BIN: "",
+      PATH: dirname(join(bin, "node")),
+    });
+    assert.match(run.stdout, /no etcd binary found\. Set ETCD_BIN/);
+    assert.doesNotMatch(run.stdout, /^found/);
+  });
 });

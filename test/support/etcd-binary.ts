@@ -1,6 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { etcdAtLeast, etcdBinary } from "../../src/testing/etcd-binary.ts";
+
+export { etcdAtLeast, etcdBinary, etcdVersion } from "../../src/testing/etcd-binary.ts";
 
 const projectRoot = resolve(import.meta.dirname, "../..");
 
@@ -10,31 +13,6 @@ function onPath(name: string): string | undefined {
     if (dir && existsSync(candidate)) return candidate;
   }
   return undefined;
-}
-
-let cachedEtcd: string | undefined;
-
-/**
- * The etcd binary the tests run: `ETCD_BIN`, else `etcd` on PATH, else the 3.5 binary that
- * `scripts/install-etcd.sh` installs into `.cache/etcd`.
- */
-export function etcdBinary(): string {
-  if (cachedEtcd) return cachedEtcd;
-  const fromEnv = process.env.ETCD_BIN;
-  if (fromEnv) {
-    cachedEtcd = fromEnv;
-    return fromEnv;
-  }
-  const found = onPath("etcd");
-  if (found) {
-    cachedEtcd = found;
-    return found;
-  }
-  cachedEtcd = execFileSync("bash", [join(projectRoot, "scripts/install-etcd.sh"), "--print"], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-  }).trim();
-  return cachedEtcd;
 }
 
 /** Where `scripts/install-etcd.sh` unpacks etcd 3.7.1's tools. */
@@ -93,18 +71,6 @@ export function requireEtcdctl(version: string): void {
         `ETCDCTL_BIN to the etcdctl beside \`scripts/install-etcd.sh --print ${version}\``,
     );
   }
-}
-
-/** The etcd server version, such as "3.5.16". */
-export function etcdVersion(): string {
-  const out = execFileSync(etcdBinary(), ["--version"], { encoding: "utf8" });
-  return /etcd Version: (\S+)/.exec(out)?.[1] ?? "unknown";
-}
-
-/** Whether the etcd under test is at least `major.minor` (e.g. `atLeast(3, 6)`). */
-export function etcdAtLeast(major: number, minor: number): boolean {
-  const [a = 0, b = 0] = etcdVersion().split(".").map(Number);
-  return a > major || (a === major && b >= minor);
 }
 
 /**

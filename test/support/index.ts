@@ -1,7 +1,12 @@
 import { after, afterEach, before } from "node:test";
 import { Cluster, type ClusterOptions } from "./cluster.ts";
 
-export { type CertFiles, generatePki, hasOpenssl, type TestPki } from "./certs.ts";
+export {
+  type CertFiles,
+  generatePki,
+  hasOpenssl,
+  type TestPki,
+} from "../../src/testing/pki.ts";
 export { testClientOptions, testTransport } from "./client-options.ts";
 export {
   Cluster,

@@ -53,6 +53,7 @@ export function runExample(
     .replaceAll('"etcd-connect"', JSON.stringify(join(root, "src/index.ts")))
     .replaceAll('"etcd-connect/proto"', JSON.stringify(join(root, "src/proto.ts")))
     .replaceAll('"etcd-connect/transport"', JSON.stringify(join(root, "src/transport.ts")))
+    .replaceAll('"etcd-connect/testing"', JSON.stringify(join(root, "src/testing.ts")))
     .replaceAll('"etcd3"', JSON.stringify(join(root, "node_modules/etcd3/lib/index.js")))
     .replaceAll('"http://127.0.0.1:2379"', JSON.stringify(options.endpoint))
     .replaceAll('"127.0.0.1:2379"', JSON.stringify(hostPort));
@@ -62,7 +63,11 @@ export function runExample(
     execFile(
       process.execPath,
       [file],
-      { timeout: options.timeoutMs ?? 60_000 },
+      // An example that is a node:test file reports on its own, not to the test run around it.
+      {
+        timeout: options.timeoutMs ?? 60_000,
+        env: { ...process.env, NODE_TEST_CONTEXT: undefined },
+      },
       (error, stdout, stderr) => {
         const timedOut = error?.killed === true;
         const exit = error ? (typeof error.code === "number" ? error.code : 1) : 0;

@@ -1,9 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-/** PEM files of one certificate: the certificate and its private key. */
+/**
+ * PEM files of one certificate: the certificate and its private key.
+ *
+ * @example
+ * const { certFile, keyFile } = pki.client;
+ */
 export interface CertFiles {
   certFile: string;
   keyFile: string;
@@ -13,7 +18,13 @@ export interface CertFiles {
   key: string;
 }
 
-/** A test certificate authority and certificates it issued, in a temporary directory. */
+/**
+ * A test certificate authority and certificates it issued, in a temporary directory.
+ *
+ * @example
+ * const pki = generatePki();
+ * const other = pki.issue("other", { cn: "other-client" });
+ */
 export interface TestPki {
   dir: string;
   /** The CA (its certificate is `ca.certFile`, PEM text `ca.cert`). */
@@ -28,7 +39,12 @@ export interface TestPki {
   remove(): void;
 }
 
-/** Whether `openssl` can be run (Debian package `openssl`). */
+/**
+ * Whether `openssl` can be run (Debian package `openssl`): TLS test clusters need it.
+ *
+ * @example
+ * test("over TLS", { skip: !hasOpenssl() && "needs openssl" }, async () => {});
+ */
 export function hasOpenssl(): boolean {
   try {
     execFileSync("openssl", ["version"], { stdio: "ignore" });
@@ -41,14 +57,18 @@ export function hasOpenssl(): boolean {
 /**
  * Generates a throwaway CA (EC P-256, valid two days), a server certificate with SANs
  * 127.0.0.1 and localhost, and a client certificate, with `openssl`. Each call makes a new,
- * independent CA, so two calls give a "wrong CA" for each other.
+ * independent CA, so two calls give a "wrong CA" for each other. The files go to `options.dir`
+ * (created if needed), else to a new temporary directory; `remove()` deletes it.
  *
  * @example
  * const pki = generatePki();
- * const cluster = await Cluster.start({ tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, trustedCaFile: pki.ca.certFile } });
+ * const cluster = await TestCluster.start({
+ *   tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, trustedCaFile: pki.ca.certFile },
+ * });
  */
-export function generatePki(options: { clientName?: string } = {}): TestPki {
-  const dir = mkdtempSync(join(tmpdir(), "etcd-connect-pki-"));
+export function generatePki(options: { clientName?: string; dir?: string } = {}): TestPki {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "etcd-connect-pki-"));
+  mkdirSync(dir, { recursive: true });
   const config = join(dir, "openssl.cnf");
   writeFileSync(
     config,
