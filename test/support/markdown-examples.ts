@@ -56,13 +56,27 @@ export function runExample(
     .replaceAll('"etcd-connect/testing"', JSON.stringify(join(root, "src/testing.ts")))
     .replaceAll('"etcd3"', JSON.stringify(join(root, "node_modules/etcd3/lib/index.js")))
     .replaceAll('"http://127.0.0.1:2379"', JSON.stringify(options.endpoint))
-    .replaceAll('"127.0.0.1:2379"', JSON.stringify(hostPort));
-  const file = join(options.dir, `${options.name}.ts`);
+    .replaceAll('"127.0.0.1:2379"', JSON.stringify(hostPort))
+    .replaceAll('"vitest"', JSON.stringify(join(root, "node_modules/vitest/dist/index.js")));
+  // A vitest example is a vitest test file: vitest runs it (and fails when it fails).
+  const vitest = code !== source && source.includes('from "vitest"');
+  const file = join(options.dir, `${options.name}${vitest ? ".test" : ""}.ts`);
   writeFileSync(file, code);
+  const args = vitest
+    ? [
+        join(root, "node_modules/vitest/vitest.mjs"),
+        "run",
+        "--root",
+        options.dir,
+        "--hookTimeout",
+        "60000",
+        `${options.name}.test.ts`,
+      ]
+    : [file];
   return new Promise((done) => {
     execFile(
       process.execPath,
-      [file],
+      args,
       // An example that is a node:test file reports on its own, not to the test run around it.
       {
         timeout: options.timeoutMs ?? 60_000,
