@@ -96,6 +96,15 @@ function summaryRows(results: BenchResults): SummaryRow[] {
       oursClient: "ours",
       cpu: cpu("ours"),
     });
+    if (w.headline["ours+otel"] !== undefined) {
+      rows.push({
+        ...base,
+        title: `${w.title}, OpenTelemetry on`,
+        ours: w.headline["ours+otel"],
+        oursClient: "ours+otel",
+        cpu: cpu("ours+otel"),
+      });
+    }
     if (w.headline["ours+coalesce"] !== undefined) {
       rows.push({
         ...base,

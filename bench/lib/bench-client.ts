@@ -2,6 +2,7 @@
 export type ClientName =
   | "ours"
   | "ours+coalesce"
+  | "ours+otel"
   | "ours.raw"
   | "connect"
   | "connect.raw"
@@ -12,6 +13,7 @@ export type ClientName =
 export const clientLabels: Record<ClientName, string> = {
   ours: "etcd-connect (lean)",
   "ours+coalesce": "etcd-connect, coalesceReads",
+  "ours+otel": "etcd-connect with etcd-connect/otel on (OTel SDK, exporters discarding)",
   "ours.raw": "etcd-connect raw client (etcd.raw.kv, lean)",
   connect: "etcd-connect on stock connect-node",
   "connect.raw": "stock connect-node (createGrpcTransport + generated client)",
