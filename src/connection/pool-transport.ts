@@ -181,6 +181,7 @@ export class PoolTransport implements Transport {
       if (trace !== undefined) {
         trace.attempt = attempt;
         trace.endpoint = endpoint.url;
+        trace.retryReason = reason;
       }
       if (previous !== undefined && callRetryChannel.hasSubscribers) {
         callRetryChannel.publish({

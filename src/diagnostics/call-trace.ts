@@ -20,6 +20,8 @@ export class CallTrace {
   endpoint = "";
   /** The current (finally: the last) attempt, from 1. */
   attempt = 0;
+  /** Why the previous attempt failed, from the second attempt on (see also `callRetry`). */
+  retryReason: unknown;
   /** The gRPC status code of the outcome, once settled: 0 for OK. */
   code: number | undefined;
   /** Metadata subscribers added, sent with every attempt. */

@@ -20,6 +20,7 @@ import {
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import {
+  type CallRetryMessage,
   type CallTrace,
   diagnosticsChannels,
   Etcd,
@@ -267,7 +268,24 @@ describe("observability on a 3-member cluster", () => {
     // A new client tries the first endpoint first: refused, so provably never sent, so retried.
     const etcd = client([dead.clientUrl, next.clientUrl, other.clientUrl], { logger: log.logger });
     const key = `${uniquePrefix("failover")}k`;
-    await etcd.put(key, "v");
+    const retries = listen<CallRetryMessage>(diagnosticsChannels.callRetry);
+    try {
+      await etcd.put(key, "v");
+    } finally {
+      retries.stop();
+    }
+    assert.deepEqual(
+      retries.messages.map((m) => [
+        m.method,
+        m.attempt,
+        m.previousEndpoint,
+        m.endpoint,
+        m.failover,
+        (m.reason as { code?: unknown }).code,
+        m.call?.retryReason === m.reason,
+      ]),
+      [["Put", 2, dead.clientUrl, next.clientUrl, true, 14, true]],
+    );
     assert.equal((await etcd.get(key))?.text, "v");
     const puts = o.spans("etcdserverpb.KV/Put");
     assert.equal(puts.length, 1);
