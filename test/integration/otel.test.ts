@@ -28,6 +28,7 @@ import {
   type LeaseLostMessage,
   type Logger,
   prefix,
+  type TokenMessage,
   type WatchResumeMessage,
 } from "../../src/index.ts";
 import { type EtcdInstrumentation, instrumentEtcd } from "../../src/otel.ts";
@@ -463,4 +464,35 @@ describe(`etcd's own tracing (etcd ${etcdVersion()})`, () => {
       }
     },
   );
+
+  // Last in this file: it turns auth on for this member.
+  test("a token obtained with a password is reported with the user name only: never the password or the token", async () => {
+    const password = "s3cret-pw-otel";
+    const admin = new Etcd({ ...testClientOptions(), endpoints: cluster.endpoints });
+    await admin.auth.userAdd("root", password);
+    await admin.auth.userGrantRole("root", "root");
+    await admin.auth.enable();
+    await admin.close();
+    const log = memoryLogger();
+    const tokens = listen<TokenMessage>(diagnosticsChannels.tokenRefreshed);
+    const etcd = new Etcd({
+      ...testClientOptions(),
+      endpoints: cluster.endpoints,
+      username: "root",
+      password,
+      logger: log.logger,
+    });
+    try {
+      await etcd.put(`${uniquePrefix("auth")}k`, "v");
+      assert.deepEqual(tokens.messages, [{ username: "root", initial: true }]);
+      const text = log.lines.join("\n");
+      assert.match(text, /authenticated as "root"/);
+      assert.ok(!text.includes(password), text);
+      // etcd's simple tokens are 16 letters, a dot and a number.
+      assert.doesNotMatch(text, /\b[a-zA-Z]{16}\.\d+\b/);
+    } finally {
+      tokens.stop();
+      await etcd.close();
+    }
+  });
 });
