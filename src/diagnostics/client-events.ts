@@ -13,7 +13,7 @@ import {
 import type { Logger } from "./logger.ts";
 
 /**
- * @internal The connection-level events of one client: each goes to its diagnostics channel
+ * The connection-level events of one client: each goes to its diagnostics channel
  * (built only when the channel has subscribers) and to the client's logger, if any. The parts of
  * the client call these; nothing here is per call.
  */
