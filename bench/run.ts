@@ -11,7 +11,7 @@
  *   --quick            smoke mode for CI: tiny counts, one round, nothing written but the JSON
  *   --rounds N         rounds (default 3)
  *   --only a,b         only these workloads (ids: put-1 put-200 get-1 get-200 range-10k list-10k txn-mix
- *                      watch-events watchers-10k leases-1k facade-cost)
+ *                      watch-events watchers-10k leases-1k facade-cost otel-cost)
  *   --update-readme    also replace the README's benchmark section with the new table
  *
  * ETCD_BIN selects the etcd binary, as for the tests.
@@ -39,6 +39,7 @@ import { facadeCost } from "./workloads/facade.ts";
 import { get1, get200 } from "./workloads/get.ts";
 import { leaseKeepAlive } from "./workloads/leases.ts";
 import { list10k } from "./workloads/list.ts";
+import { otelCost } from "./workloads/otel.ts";
 import { put1, put200 } from "./workloads/put.ts";
 import { range10k } from "./workloads/range.ts";
 import { txnMix } from "./workloads/txn.ts";
@@ -60,6 +61,7 @@ const allWorkloads: Workload[] = [
   idleWatchers,
   leaseKeepAlive,
   facadeCost,
+  otelCost,
 ];
 
 const { values } = parseArgs({

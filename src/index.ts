@@ -53,6 +53,21 @@ export {
 } from "./core/keys.ts";
 export type { Int64, LeaseLike } from "./core/numbers.ts";
 export type { TlsFailure, TlsFailureReason } from "./core/tls-errors.ts";
+export type { CallTrace } from "./diagnostics/call-trace.ts";
+export {
+  type CallRetryMessage,
+  type ConnectionMessage,
+  diagnosticsChannels,
+  type EndpointAsideMessage,
+  type EndpointBackMessage,
+  type LeaseLostMessage,
+  type LeaseRenewedMessage,
+  type TokenMessage,
+  type WatchEventsMessage,
+  type WatchOpenMessage,
+  type WatchResumeMessage,
+} from "./diagnostics/channels.ts";
+export type { Logger } from "./diagnostics/logger.ts";
 export type { KeyValue, ResponseHeader } from "./kv/key-value.ts";
 export type { CompactOptions, GetOptions, KV, ListOptions } from "./kv/kv.ts";
 export type {

@@ -3,6 +3,7 @@ export type ClientName =
   | "ours"
   | "ours+coalesce"
   | "ours+paged"
+  | "ours+otel"
   | "ours.raw"
   | "connect"
   | "connect.raw"
@@ -14,6 +15,7 @@ export const clientLabels: Record<ClientName, string> = {
   ours: "etcd-connect (lean)",
   "ours+coalesce": "etcd-connect, coalesceReads",
   "ours+paged": "etcd-connect, list() in Range pages only (stream: false)",
+  "ours+otel": "etcd-connect with etcd-connect/otel on (OTel SDK, exporters discarding)",
   "ours.raw": "etcd-connect raw client (etcd.raw.kv, lean)",
   connect: "etcd-connect on stock connect-node",
   "connect.raw": "stock connect-node (createGrpcTransport + generated client)",

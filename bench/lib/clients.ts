@@ -12,6 +12,7 @@ import { Compare_CompareResult, Compare_CompareTarget, KV } from "../../gen/etcd
 import { compare, Etcd, key, type ListOptions, op, prefix, prefixEnd } from "../../src/index.ts";
 import type { BenchClient, ClientName } from "./bench-client.ts";
 import { h2FloorClient } from "./h2-floor.ts";
+import { startOtel } from "./otel.ts";
 
 const enc = new TextEncoder();
 
@@ -28,6 +29,17 @@ function createBenchClient(name: ClientName, endpoints: string[]): BenchClient {
       return facade(name, new Etcd({ endpoints, coalesceReads: true }));
     case "ours+paged":
       return facade(name, new Etcd({ endpoints }), { stream: false });
+    case "ours+otel": {
+      const stop = startOtel();
+      const client = facade(name, new Etcd({ endpoints }));
+      return {
+        ...client,
+        close: async () => {
+          await client.close();
+          await stop();
+        },
+      };
+    }
     case "connect":
       return facade(name, new Etcd({ endpoints, transport: "connect" }));
     case "ours.raw": {

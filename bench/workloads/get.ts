@@ -22,7 +22,16 @@ function gets(concurrency: number): Workload {
     id: `get-${concurrency}`,
     title: `get, ${concurrency} in flight`,
     headline: opsPerSecond,
-    clients: ["ours", "etcd3", "connect.raw", "ours+coalesce", "ours.raw", "connect", "h2.floor"],
+    clients: [
+      "ours",
+      "etcd3",
+      "connect.raw",
+      "ours+coalesce",
+      "ours.raw",
+      "connect",
+      "h2.floor",
+      "ours+otel",
+    ],
     prepare,
     beforeEach: settleReads,
     async run(client, ctx) {

@@ -9,7 +9,7 @@ function puts(concurrency: number): Workload {
     id: `put-${concurrency}`,
     title: `put, ${concurrency} in flight`,
     headline: opsPerSecond,
-    clients: ["ours", "etcd3", "connect.raw", "ours.raw", "connect", "h2.floor"],
+    clients: ["ours", "etcd3", "connect.raw", "ours.raw", "connect", "h2.floor", "ours+otel"],
     async run(client, ctx: BenchContext) {
       const put = client.put;
       if (!put) return undefined;

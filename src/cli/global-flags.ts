@@ -26,6 +26,10 @@ export const globalFlags = {
   },
   user: { type: "string", description: "user name[:password] for etcd authentication" },
   password: { type: "string", description: "password of --user (prompted for when missing)" },
+  debug: {
+    type: "boolean",
+    description: "print the client's connection events on stderr (endpoints failing, failovers)",
+  },
   hex: { type: "boolean", description: "print keys and values as \\x hex escapes (simple output)" },
   help: { type: "boolean", short: "h", description: "show help" },
 } as const satisfies Record<string, FlagSpec>;

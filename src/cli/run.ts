@@ -5,6 +5,7 @@ import type { Command } from "./command.ts";
 import { commands } from "./commands.ts";
 import { type ConnectFlags, connectOptions, endpointList } from "./connect-options.ts";
 import { CommandContext } from "./context.ts";
+import { debugLogger } from "./debug-log.ts";
 import { reportError } from "./error-report.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { Flags, type FlagValues } from "./flags.ts";
@@ -83,7 +84,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
           io.env,
           (user) => context?.password(user) ?? io.askPassword(user),
         );
-        return new Etcd(options);
+        return new Etcd(
+          flags.debug === true ? { ...options, logger: debugLogger(io.stderr) } : options,
+        );
       },
     });
     await command.run(context);

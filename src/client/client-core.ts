@@ -7,6 +7,7 @@ import { PoolTransport } from "../connection/pool-transport.ts";
 import type { CallOptions } from "../core/call-options.ts";
 import type { Closable, CloseContext } from "../core/closable.ts";
 import { ClientClosedError } from "../core/errors.ts";
+import { ClientEvents } from "../diagnostics/client-events.ts";
 import { Keyspace } from "../kv/keyspace.ts";
 import { KV } from "../kv/kv.ts";
 import { ReadCoalescer } from "../kv/read-coalescer.ts";
@@ -45,6 +46,7 @@ export class ClientCore {
       normalizeEndpoints(options.endpoints),
       resolved.endpoint,
       resolved.transportFactory,
+      new ClientEvents(options.logger),
     );
     // Made first: the pool probes endpoints through the transport made last.
     this.#lastCalls = new PoolTransport(this.#pool, resolved.pool);
@@ -83,7 +85,11 @@ export class ClientCore {
   /** The client's one Watch stream, shared by every watcher of every view. */
   get watchStream(): WatchStream {
     if (!this.#watchStream) {
-      const stream = new WatchStream(createClient(Watch, this.transport), this.transport);
+      const stream = new WatchStream(
+        createClient(Watch, this.transport),
+        this.transport,
+        this.#pool.events,
+      );
       this.#watchStream = stream;
       this.track(stream);
       if (this.closed) stream.close();

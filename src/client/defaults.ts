@@ -74,9 +74,13 @@ export function tokenProvider(
     const auth = createClient(Auth, transport);
     const contextValues = createContextValues().set(noAuthKey, true);
     const timeoutMs = options.timeoutMs || DEFAULT_AUTHENTICATE_TIMEOUT_MS;
+    let initial = true;
     return new PasswordAuth(username, password, async (name, secret, signal) => {
       const call = signal ? { contextValues, timeoutMs, signal } : { contextValues, timeoutMs };
-      return (await auth.authenticate({ name, password: secret }, call)).token;
+      const { token } = await auth.authenticate({ name, password: secret }, call);
+      transport.pool.events.tokenRefreshed(name, initial);
+      initial = false;
+      return token;
     });
   }
   if (password !== undefined) throw new InvalidArgumentError("password needs a username");

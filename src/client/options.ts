@@ -2,6 +2,7 @@ import type { Interceptor } from "@connectrpc/connect";
 import type { TransportFactory } from "../connection/endpoint.ts";
 
 import type { TlsOptions } from "../connection/tls-options.ts";
+import type { Logger } from "../diagnostics/logger.ts";
 
 /**
  * How the client reaches etcd.
@@ -57,4 +58,12 @@ export interface EtcdOptions {
    * `get(key, { coalesce: true | false })`. Default false.
    */
   coalesceReads?: boolean;
+  /**
+   * Where connection-level events are reported, one line each: connections up and down,
+   * endpoints set aside and back, the Watch stream reopened, watchers resumed, late renewals,
+   * leases lost, tokens refreshed. Never per call, never a password or token. `console`, pino
+   * and winston loggers fit. For metrics and traces, see `diagnosticsChannels` and
+   * `etcd-connect/otel`.
+   */
+  logger?: Logger;
 }

@@ -17,6 +17,8 @@ import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health
 import { ClientClosedError, InvalidArgumentError } from "../core/errors.ts";
 import { STALE_TOKEN_MESSAGES } from "../core/etcd-messages.ts";
 import { findTlsFailure, withTlsFailure } from "../core/tls-errors.ts";
+import { CallTrace } from "../diagnostics/call-trace.ts";
+import { callChannel, callRetryChannel } from "../diagnostics/channels.ts";
 import { normalizeEndpoints } from "./endpoints.ts";
 import { isUnknownMethod } from "./missing-methods.ts";
 import type { EndpointPool, PooledEndpoint } from "./pool.ts";
@@ -123,7 +125,7 @@ export class PoolTransport implements Transport {
     pool.probe = (endpoint) => this.#probe(endpoint);
   }
 
-  async unary<I extends DescMessage, O extends DescMessage>(
+  unary<I extends DescMessage, O extends DescMessage>(
     method: DescMethodUnary<I, O>,
     signal: AbortSignal | undefined,
     timeoutMs: number | undefined,
@@ -131,7 +133,42 @@ export class PoolTransport implements Transport {
     input: MessageInitShape<I>,
     contextValues?: ContextValues,
   ): Promise<UnaryResponse<I, O>> {
+    // Nobody tracing: one property read, nothing built.
+    if (!callChannel.hasSubscribers) {
+      return this.#unary(method, signal, timeoutMs, header, input, contextValues, undefined);
+    }
+    const trace = new CallTrace(method.parent.typeName, method.name);
+    return callChannel.tracePromise(async () => {
+      try {
+        const response = await this.#unary(
+          method,
+          signal,
+          timeoutMs,
+          header,
+          input,
+          contextValues,
+          trace,
+        );
+        trace.code = 0;
+        return response;
+      } catch (error) {
+        trace.code = statusCode(error);
+        throw error;
+      }
+    }, trace);
+  }
+
+  async #unary<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodUnary<I, O>,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+    header: HeadersInit | undefined,
+    input: MessageInitShape<I>,
+    contextValues: ContextValues | undefined,
+    trace: CallTrace | undefined,
+  ): Promise<UnaryResponse<I, O>> {
     if (this.closed) throw new ClientClosedError("etcd client is closed");
+    if (trace?.metadata !== undefined) header = withMetadata(header, trace.metadata);
     const budget = timeoutMs === undefined ? this.#defaultTimeoutMs : timeoutMs || undefined;
     const deadline = budget === undefined ? 0 : Date.now() + budget;
     const pinned = this.#pinned(contextValues);
@@ -141,8 +178,28 @@ export class PoolTransport implements Transport {
     // Endpoints whose dial timed out in this call: waited for once, not again.
     let hung: Set<PooledEndpoint> | undefined;
     let authRepeated = false;
+    let previous: PooledEndpoint | undefined;
+    let reason: unknown;
     for (let attempt = 1; ; attempt++) {
       const endpoint = pinned ?? this.pool.pick(tried);
+      if (trace !== undefined) {
+        trace.attempt = attempt;
+        trace.endpoint = endpoint.url;
+        trace.retryReason = reason;
+      }
+      if (previous !== undefined && callRetryChannel.hasSubscribers) {
+        callRetryChannel.publish({
+          call: trace,
+          service: method.parent.typeName,
+          method: method.name,
+          attempt,
+          endpoint: endpoint.url,
+          previousEndpoint: previous.url,
+          failover: previous !== endpoint,
+          reason,
+        });
+      }
+      previous = endpoint;
       let token: string | undefined;
       try {
         await this.#ready(endpoint, signal, hung?.has(endpoint) ? 0 : remainingMs(deadline));
@@ -163,7 +220,8 @@ export class PoolTransport implements Transport {
         // The caller's own cancel: nothing to learn about the endpoint.
         if (signal?.aborted) throw thrown;
         const error = toCallError(thrown);
-        if (isEndpointFailure(error)) this.pool.markFailed(endpoint);
+        reason = error;
+        if (isEndpointFailure(error)) this.pool.markFailed(endpoint, error);
         if (isDialTimeout(error)) {
           hung ??= new Set();
           hung.add(endpoint);
@@ -184,7 +242,7 @@ export class PoolTransport implements Transport {
         });
         if (tls) {
           // Settings, not a passing fault: try each endpoint once, then say what is wrong.
-          this.pool.markFailed(endpoint);
+          this.pool.markFailed(endpoint, error);
           if (!retries || attempt >= this.pool.endpoints.length) {
             throw withTlsFailure(
               new ConnectError(tls.message, Code.Unavailable, undefined, undefined, thrown),
@@ -228,7 +286,7 @@ export class PoolTransport implements Transport {
         if (this.closed)
           throw new ClientClosedError("etcd client is closed", Code.Canceled, { cause: error });
         if (signal?.aborted) throw error;
-        this.pool.markFailed(endpoint);
+        this.pool.markFailed(endpoint, error);
         if (pinned !== undefined || tried.size >= this.pool.endpoints.length) throw error;
         endpoint = this.pool.pick(tried);
       }
@@ -338,7 +396,7 @@ export class PoolTransport implements Transport {
   ) {
     if (this.closed || signal?.aborted) return thrown;
     const error = toCallError(thrown);
-    if (isEndpointFailure(error)) this.pool.markFailed(endpoint);
+    if (isEndpointFailure(error)) this.pool.markFailed(endpoint, error);
     else if (isUnknownMethod(error)) endpoint.missing.add(path, error.rawMessage);
     return error;
   }
@@ -456,6 +514,22 @@ export function isStaleTokenError(error: unknown): boolean {
   if (error instanceof ConnectError) return STALE_TOKEN_MESSAGES.has(error.rawMessage);
   const raw = (error as { rawMessage?: unknown } | null)?.rawMessage;
   return typeof raw === "string" && STALE_TOKEN_MESSAGES.has(raw);
+}
+
+/** The caller's headers plus what tracing subscribers added (such as `traceparent`). */
+function withMetadata(
+  header: HeadersInit | undefined,
+  metadata: Record<string, string>,
+): HeadersInit {
+  const headers = new Headers(header);
+  for (const name of Object.keys(metadata)) headers.set(name, metadata[name] as string);
+  return headers;
+}
+
+/** The gRPC status code of a failed call (Connect's codes are gRPC's numbers); 2 (Unknown) if none. */
+function statusCode(error: unknown): number {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "number" ? code : Code.Unknown;
 }
 
 function withToken(header: HeadersInit | undefined, token: string): HeadersInit {

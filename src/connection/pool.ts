@@ -1,4 +1,5 @@
 import { NoEndpointsError } from "../core/errors.ts";
+import { type ClientEvents, silentEvents } from "../diagnostics/client-events.ts";
 import type { EndpointConfig, EndpointTransport, TransportFactory } from "./endpoint.ts";
 import { MissingMethods } from "./missing-methods.ts";
 import { EtcdSessionManager } from "./session.ts";
@@ -69,11 +70,19 @@ export class EndpointPool {
   readonly #retired = new Set<{ endpoint: PooledEndpoint; timer: ReturnType<typeof setTimeout> }>();
   readonly #config: Omit<EndpointConfig, "url">;
   readonly #factory: TransportFactory;
+  /** Where endpoint and connection events go (diagnostics channels, the client's logger). */
+  readonly events: ClientEvents;
 
-  constructor(urls: string[], config: Omit<EndpointConfig, "url">, factory: TransportFactory) {
+  constructor(
+    urls: string[],
+    config: Omit<EndpointConfig, "url">,
+    factory: TransportFactory,
+    events: ClientEvents = silentEvents,
+  ) {
     if (urls.length === 0) throw new NoEndpointsError("no endpoints given");
     this.#config = config;
     this.#factory = factory;
+    this.events = events;
     for (const url of urls) this.add(url);
   }
 
@@ -85,7 +94,11 @@ export class EndpointPool {
   /** Adds an endpoint (no-op when present). */
   add(url: string): void {
     if (this.#closed || this.endpoints.some((e) => e.url === url)) return;
-    this.endpoints.push(new PooledEndpoint(this.#factory({ ...this.#config, url })));
+    const connection = this.#factory({ ...this.#config, url });
+    if (connection.session instanceof EtcdSessionManager) {
+      connection.session.events = { events: this.events, endpoint: url };
+    }
+    this.endpoints.push(new PooledEndpoint(connection));
   }
 
   /**
@@ -162,18 +175,20 @@ export class EndpointPool {
    * Sets an endpoint aside after a failure and schedules its probe. A failure reported while it
    * is aside already changes nothing: the probes' own outcome drives the backoff.
    */
-  markFailed(endpoint: PooledEndpoint): void {
+  markFailed(endpoint: PooledEndpoint, reason?: unknown): void {
     if (this.#closed || endpoint.failures > 0) return;
-    this.#setAside(endpoint);
+    this.#setAside(endpoint, reason);
   }
 
   /** Puts an endpoint back in rotation (a call or a probe succeeded there). */
   markHealthy(endpoint: PooledEndpoint): void {
     if (endpoint.failures === 0) return;
+    const failures = endpoint.failures;
     endpoint.failures = 0;
     endpoint.retryAt = 0;
     clearTimeout(endpoint.timer);
     endpoint.timer = undefined;
+    if (!this.#closed) this.events.endpointBack(endpoint.url, failures);
   }
 
   /** Stops probing and closes every connection. */
@@ -190,7 +205,7 @@ export class EndpointPool {
     this.#retired.clear();
   }
 
-  #setAside(endpoint: PooledEndpoint): void {
+  #setAside(endpoint: PooledEndpoint, reason?: unknown): void {
     endpoint.failures++;
     const base = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** (endpoint.failures - 1));
     const backoff = Math.round(base * (0.8 + 0.4 * Math.random()));
@@ -198,6 +213,7 @@ export class EndpointPool {
     clearTimeout(endpoint.timer);
     endpoint.timer = setTimeout(() => void this.#probe(endpoint), backoff);
     endpoint.timer.unref?.();
+    this.events.endpointAside(endpoint.url, endpoint.failures, backoff, reason);
   }
 
   async #probe(endpoint: PooledEndpoint): Promise<void> {

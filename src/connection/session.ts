@@ -6,6 +6,7 @@ import type {
   SecureClientSessionOptions,
 } from "node:http2";
 import { Http2SessionManager, type Http2SessionOptions } from "@connectrpc/connect-node";
+import type { ClientEvents } from "../diagnostics/client-events.ts";
 
 /** The part of connect-node's private connection state this class looks at. */
 interface ManagerState {
@@ -48,6 +49,8 @@ export class EtcdSessionManager extends Http2SessionManager {
   readonly #settled = new WeakSet<ClientHttp2Session>();
   readonly #waiting = new WeakMap<ClientHttp2Session, Promise<boolean>>();
   #lastError: unknown;
+  /** Where connection up and down go, with the endpoint's URL as the client knows it. */
+  events: { readonly events: ClientEvents; readonly endpoint: string } | undefined;
 
   constructor(
     url: URL | string,
@@ -179,6 +182,7 @@ export class EtcdSessionManager extends Http2SessionManager {
         if (ok) {
           this.#settled.add(conn);
           this.#lastError = undefined;
+          this.#reportUp(conn);
         }
         resolve(ok);
       };
@@ -193,6 +197,21 @@ export class EtcdSessionManager extends Http2SessionManager {
       socket?.once("error", onEnd);
     });
     this.#waiting.set(conn, settled);
+  }
+
+  /** Connection up now, and down when it closes (established connections only). */
+  #reportUp(conn: ClientHttp2Session): void {
+    const observer = this.events;
+    if (observer === undefined) return;
+    observer.events.connectionUp(observer.endpoint);
+    let cause: unknown;
+    conn.once("error", (error: unknown) => {
+      cause = error;
+    });
+    conn.once("goaway", (code: number) => {
+      cause ??= new Error(`GOAWAY with code ${code}`);
+    });
+    conn.once("close", () => observer.events.connectionDown(observer.endpoint, cause));
   }
 }
 

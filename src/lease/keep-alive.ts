@@ -298,6 +298,12 @@ export class LeaseKeepAlive {
       return;
     }
     const ttlMs = Number(response.TTL) * 1000;
+    const events = this.#host.transport.pool.events;
+    if (entry.sentAt !== 0) {
+      // Late: sent after the planned time (the first renewal has none).
+      const late = entry.nextAt === 0 ? 0 : Math.max(0, entry.sentAt - entry.nextAt);
+      events.leaseRenewed(entry.id, response.TTL, now - entry.sentAt, late);
+    }
     entry.ttlMs = ttlMs;
     entry.deadline = (entry.sentAt || now) + ttlMs;
     entry.sentAt = 0;
@@ -365,7 +371,7 @@ export class LeaseKeepAlive {
       this.close();
       return;
     }
-    this.#host.transport.pool.markFailed(stream.endpoint);
+    this.#host.transport.pool.markFailed(stream.endpoint, error);
     this.#avoid = stream.endpoint;
     for (const entry of this.#entries.values()) entry.sentAt = 0;
     if (this.#entries.size === 0) return;
@@ -418,9 +424,9 @@ export class LeaseKeepAlive {
       refusal ?? (this.#lastError === undefined ? undefined : toEtcdError(this.#lastError));
     const detail =
       cause && !refusal && !this.#stream ? ` (keep-alive stream: ${cause.message})` : "";
-    for (const owner of entry.owners) {
-      owner.lost(new LeaseLostError(`${message}${detail}`, undefined, { cause }));
-    }
+    const error = new LeaseLostError(`${message}${detail}`, undefined, { cause });
+    this.#host.transport.pool.events.leaseLost(entry.id, error);
+    for (const owner of entry.owners) owner.lost(error);
     if (this.#entries.size === 0) this.#idle();
   }
 }

@@ -100,6 +100,12 @@ export class WatchState {
   /** The store revision when the watcher was last created on a stream. */
   lastCreatedRevision = 0n;
 
+  /** The start revision of the create request in flight (diagnostics: where it resumes). */
+  sentRevision = 0n;
+
+  /** Why the next creation is a resumption: the stream failed, or a paused consumer caught up. */
+  resumeReason: "stream" | "consumer" = "stream";
+
   /**
    * Records a creation on the stream (the first one resolves `created`). A watcher created at a
    * revision at or below this one is catching up on history until it passes it.

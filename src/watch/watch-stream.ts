@@ -24,6 +24,7 @@ import {
 import { EtcdMessage } from "../core/etcd-messages.ts";
 import { type KeyOrRange, toKeyRange } from "../core/keys.ts";
 import { toInt64 } from "../core/numbers.ts";
+import { type ClientEvents, silentEvents } from "../diagnostics/client-events.ts";
 import { toHeader } from "../kv/key-value.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
 import { progressBatch, toBatches } from "./events.ts";
@@ -100,15 +101,24 @@ export class WatchStream implements WatchControl {
   #fragment = false;
   /** Times the stream was (re)opened; for tests and diagnostics. */
   connects = 0;
+  readonly #events: ClientEvents;
+  /** The last stream ended by a failure (not retired for lack of watchers). */
+  #failed = false;
 
   /**
    * @param client the generated Watch client over the client's transport
    * @param tokens where the auth token comes from (the client's transport), so that a create
    *   refused because the token expired is retried once with a fresh token
+   * @param events where the stream reports reopening and resumed watchers
    */
-  constructor(client: Client<typeof Watch>, tokens?: { readonly auth: TokenProvider | undefined }) {
+  constructor(
+    client: Client<typeof Watch>,
+    tokens?: { readonly auth: TokenProvider | undefined },
+    events: ClientEvents = silentEvents,
+  ) {
     this.#client = client;
     this.#tokens = tokens;
+    this.#events = events;
   }
 
   /** Watchers not yet ended. */
@@ -259,6 +269,7 @@ export class WatchStream implements WatchControl {
       this.#teardown(conn);
       if (this.#closed) return;
       if (conn.retired) continue;
+      this.#failed = true;
       const mapped = toEtcdError(error);
       if (mapped instanceof ResponseTooLargeError && !this.#fragment) {
         // A response over maxReceiveBytes: from now on etcd splits them (see #sendNextCreate).
@@ -293,8 +304,11 @@ export class WatchStream implements WatchControl {
       if (state.phase === "paused") continue;
       state.phase = "queued";
       state.serverId = undefined;
+      state.resumeReason = "stream";
       this.#queue.push(state);
     }
+    this.#events.watchOpened(this.connects, this.#failed, this.#queue.length);
+    this.#failed = false;
   }
 
   #teardown(conn: Connection): void {
@@ -335,6 +349,7 @@ export class WatchStream implements WatchControl {
       return;
     }
     state.phase = "creating";
+    state.sentRevision = state.nextRevision;
     this.#creating = state;
     this.#send({
       requestUnion: {
@@ -398,7 +413,12 @@ export class WatchStream implements WatchControl {
     }
     const batches = toBatches(events, header, state.keyspace);
     const last = batches[batches.length - 1];
-    if (last) state.nextRevision = last.revision + 1n;
+    if (last) {
+      state.nextRevision = last.revision + 1n;
+      if (this.#events.watchEventsObserved) {
+        this.#events.watchEvents(events.length, last.revision, header.revision);
+      }
+    }
     if (state.push(batches)) this.#checkLater(state);
   }
 
@@ -456,6 +476,9 @@ export class WatchStream implements WatchControl {
     state.serverId = id;
     this.#byId.set(id, state);
     if (state.nextRevision === 0n) state.nextRevision = header.revision + 1n;
+    if (state.lastCreatedRevision !== 0n) {
+      this.#events.watchResumed(state.spec.key, state.sentRevision, state.resumeReason);
+    }
     state.markCreated(header.revision);
   }
 
@@ -503,6 +526,7 @@ export class WatchStream implements WatchControl {
   #resume(state: WatchState): void {
     if (state.phase !== "paused" || this.#closed) return;
     state.phase = "queued";
+    state.resumeReason = "consumer";
     this.#queue.push(state);
     this.#sendNextCreate();
   }

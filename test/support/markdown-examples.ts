@@ -54,7 +54,13 @@ export function runExample(
     .replaceAll('"etcd-connect/proto"', JSON.stringify(join(root, "src/proto.ts")))
     .replaceAll('"etcd-connect/transport"', JSON.stringify(join(root, "src/transport.ts")))
     .replaceAll('"etcd-connect/testing"', JSON.stringify(join(root, "src/testing.ts")))
+    .replaceAll('"etcd-connect/otel"', JSON.stringify(join(root, "src/otel.ts")))
     .replaceAll('"etcd3"', JSON.stringify(join(root, "node_modules/etcd3/lib/index.js")))
+    // Other packages (OpenTelemetry's SDK...) resolve from this checkout's node_modules.
+    .replace(
+      /from "(@opentelemetry\/[^"]+)"/g,
+      (_, name: string) => `from "${import.meta.resolve(name)}"`,
+    )
     .replaceAll('"http://127.0.0.1:2379"', JSON.stringify(options.endpoint))
     .replaceAll('"127.0.0.1:2379"', JSON.stringify(hostPort))
     .replaceAll('"vitest"', JSON.stringify(join(root, "node_modules/vitest/dist/index.js")));
