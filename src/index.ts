@@ -10,6 +10,8 @@ export type {
   User,
   UserListResult,
 } from "./auth/auth.ts";
+export type { CacheChange } from "./cache/cache-change.ts";
+export type { CacheOptions, CacheRangeResult, WatchCache } from "./cache/watch-cache.ts";
 export { Etcd } from "./client/etcd.ts";
 export type { KeyspaceView } from "./client/keyspace-view.ts";
 export type { Namespace } from "./client/namespace.ts";

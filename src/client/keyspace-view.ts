@@ -1,4 +1,5 @@
 import type { Transport } from "@connectrpc/connect";
+import { type CacheOptions, WatchCache } from "../cache/watch-cache.ts";
 import { ElectionObserver } from "../concurrency/election.ts";
 import { ElectionService } from "../concurrency/election-service.ts";
 import { LockService } from "../concurrency/lock-service.ts";
@@ -156,6 +157,20 @@ export class KeyspaceView {
    */
   watch(target: KeyOrRange, options: WatchOptions = {}): Watcher {
     return this.#core.watchStream.watch(target, options, this.#keyspace);
+  }
+
+  /**
+   * An in-memory copy of a key or range kept up to date by one watch: listed at one revision,
+   * watched from the next, read from memory with the revision it reflects, relisted (and the
+   * difference delivered as one change) after a compaction or a lost watch. Resolves once the
+   * first listing is in and the watch is created. See `WatchCache`.
+   *
+   * @example
+   * await using cache = await etcd.cache(prefix("cfg/"));
+   * cache.get("cfg/a")?.text;
+   */
+  cache(target: KeyOrRange, options?: CacheOptions): Promise<WatchCache> {
+    return WatchCache.open(this, target, options);
   }
 
   /**
