@@ -73,9 +73,10 @@ interface RevisionWaiter {
  * Any number of local subscribers (`onChange`, `changes()`) share the cache's one watcher, and
  * that watcher shares the client's one Watch stream.
  *
- * Memory: about 330 bytes per cached key on Node 24 in addition to the key and value bytes
- * themselves (measured with `bench/cache-memory.ts`: 100,000 keys of 20 bytes with 100-byte
- * values took 45 MB of heap).
+ * Memory: the key and value bytes plus about 650 bytes per cached key (Node 24: the
+ * `KeyValue`, its two byte views and their buffer, four bigints, the index entries). Measured
+ * with `node --expose-gc bench/cache-memory.ts`: 100,000 keys of 20 bytes with 100-byte values
+ * took 77 MB, 770 bytes per key.
  *
  * @example
  * await using cache = await etcd.cache(prefix("cfg/"));

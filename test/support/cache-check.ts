@@ -80,17 +80,37 @@ export class ChangeModel {
 /**
  * Writes a random mix under `base`: puts (new and existing keys), deletes of single keys and of
  * small ranges, and txns that put and delete several keys at one revision. Returns the last
- * revision written.
+ * revision written. With `tolerant`, a failed write (a member killed under it) is skipped: the
+ * tests compare with what etcd holds, not with what was sent.
  */
 export async function randomWrites(
   view: KeyspaceView,
   base: string,
   random: () => number,
   count: number,
+  tolerant = false,
+): Promise<bigint> {
+  let revision = 0n;
+  for (let i = 0; i < count; i++) {
+    try {
+      revision = await randomWrite(view, base, random, i);
+    } catch (error) {
+      if (!tolerant) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return revision;
+}
+
+async function randomWrite(
+  view: KeyspaceView,
+  base: string,
+  random: () => number,
+  i: number,
 ): Promise<bigint> {
   const name = () => `${base}k${String(Math.floor(random() * 40)).padStart(2, "0")}`;
   let revision = 0n;
-  for (let i = 0; i < count; i++) {
+  {
     const dice = random();
     if (dice < 0.5) {
       revision = (await view.put(name(), `v${i}`)).revision;
