@@ -30,6 +30,14 @@ export type { Mutex } from "./concurrency/mutex.ts";
 export { DEFAULT_SESSION_TTL, type Session, type SessionOptions } from "./concurrency/session.ts";
 export type { SessionHandle } from "./concurrency/session-handle.ts";
 export type { Isolation, StmOptions, StmResult, StmTransaction } from "./concurrency/stm.ts";
+export { ConfigValueError } from "./config/config-error.ts";
+export type { ConfigOptions, LiveConfig } from "./config/live-config.ts";
+export type {
+  InferOutput,
+  StandardSchema,
+  StandardSchemaIssue,
+  StandardSchemaResult,
+} from "./config/standard-schema.ts";
 export type { TransportFactory } from "./connection/endpoint.ts";
 export type { TlsOptions } from "./connection/tls-options.ts";
 export type { CallOptions } from "./core/call-options.ts";

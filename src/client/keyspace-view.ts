@@ -11,8 +11,10 @@ import {
   type StmResult,
   type StmTransaction,
 } from "../concurrency/stm.ts";
+import { type ConfigOptions, LiveConfig } from "../config/live-config.ts";
+import type { InferOutput, StandardSchema } from "../config/standard-schema.ts";
 import type { CallOptions } from "../core/call-options.ts";
-import type { Bytes, KeyOrRange } from "../core/keys.ts";
+import type { Bytes, KeyOrRange, KeyRange } from "../core/keys.ts";
 import type { Int64 } from "../core/numbers.ts";
 import type { KeyValue } from "../kv/key-value.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
@@ -171,6 +173,35 @@ export class KeyspaceView {
    */
   cache(target: KeyOrRange, options?: CacheOptions): Promise<WatchCache> {
     return WatchCache.open(this, target, options);
+  }
+
+  /**
+   * A typed configuration that follows etcd: one key's value, or (for a range) a map of every
+   * key's value, parsed as JSON (or with `parse`) and checked with a Standard Schema validator
+   * (zod, valibot, arktype, or your own object). A bad value keeps the last good one in place
+   * and goes to `onError`; the next good value takes over. See `LiveConfig`.
+   *
+   * @example
+   * const Settings = z.object({ workers: z.number().int() });
+   * await using settings = await etcd.config("cfg/app", Settings, { onError: console.warn });
+   * settings.current?.workers;
+   */
+  config<S extends StandardSchema>(
+    key: Bytes,
+    schema: S,
+    options?: ConfigOptions,
+  ): Promise<LiveConfig<InferOutput<S>>>;
+  config<S extends StandardSchema>(
+    range: KeyRange,
+    schema: S,
+    options?: ConfigOptions,
+  ): Promise<LiveConfig<ReadonlyMap<string, InferOutput<S>>>>;
+  config<S extends StandardSchema>(
+    target: KeyOrRange,
+    schema: S,
+    options?: ConfigOptions,
+  ): Promise<LiveConfig<unknown>> {
+    return LiveConfig.open(this, target, schema, options);
   }
 
   /**
