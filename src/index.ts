@@ -58,6 +58,17 @@ export {
 } from "./core/keys.ts";
 export type { Int64, LeaseLike } from "./core/numbers.ts";
 export type { TlsFailure, TlsFailureReason } from "./core/tls-errors.ts";
+export {
+  decodeEndpoint,
+  type Endpoint,
+  encodeEndpoint,
+} from "./discovery/endpoint-format.ts";
+export type { RegisterOptions, Registration } from "./discovery/registration.ts";
+export type {
+  DiscoverOptions,
+  EndpointUpdate,
+  ServiceDiscovery,
+} from "./discovery/service-discovery.ts";
 export type { KeyValue, ResponseHeader } from "./kv/key-value.ts";
 export type { CompactOptions, GetOptions, KV, ListOptions } from "./kv/kv.ts";
 export type {

@@ -16,6 +16,9 @@ import type { InferOutput, StandardSchema } from "../config/standard-schema.ts";
 import type { CallOptions } from "../core/call-options.ts";
 import type { Bytes, KeyOrRange, KeyRange } from "../core/keys.ts";
 import type { Int64 } from "../core/numbers.ts";
+import type { Endpoint } from "../discovery/endpoint-format.ts";
+import { type RegisterOptions, Registration } from "../discovery/registration.ts";
+import { type DiscoverOptions, ServiceDiscovery } from "../discovery/service-discovery.ts";
 import type { KeyValue } from "../kv/key-value.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
 import type { CompactOptions, GetOptions, KV, ListOptions } from "../kv/kv.ts";
@@ -202,6 +205,30 @@ export class KeyspaceView {
     options?: ConfigOptions,
   ): Promise<LiveConfig<unknown>> {
     return LiveConfig.open(this, target, schema, options);
+  }
+
+  /**
+   * Registers an instance of a service, in the format of Go's `client/v3/naming/endpoints`
+   * (key `<service>/<addr>`, JSON value with Op, Addr and Metadata), on a kept-alive lease; it
+   * registers again on a new lease if that lease is lost. See `Registration`.
+   *
+   * @example
+   * await using me = await etcd.register("svc/api", { addr: "10.0.0.7:8080", metadata: { zone: "b" } });
+   */
+  register(service: string, endpoint: Endpoint, options?: RegisterOptions): Promise<Registration> {
+    return Registration.open(this, service, endpoint, options);
+  }
+
+  /**
+   * Follows the endpoints of a service (Go's `client/v3/naming/endpoints` format) through a
+   * cache of `<service>/`. See `ServiceDiscovery`.
+   *
+   * @example
+   * await using api = await etcd.discover("svc/api");
+   * [...api.endpoints.values()].map((e) => e.addr);
+   */
+  discover(service: string, options?: DiscoverOptions): Promise<ServiceDiscovery> {
+    return ServiceDiscovery.open(this, service, options);
   }
 
   /**
