@@ -54,6 +54,7 @@ export function runExample(
     .replaceAll('"etcd-connect/proto"', JSON.stringify(join(root, "src/proto.ts")))
     .replaceAll('"etcd-connect/transport"', JSON.stringify(join(root, "src/transport.ts")))
     .replaceAll('"etcd3"', JSON.stringify(join(root, "node_modules/etcd3/lib/index.js")))
+    .replaceAll('"zod"', JSON.stringify(join(root, "node_modules/zod/index.js")))
     .replaceAll('"http://127.0.0.1:2379"', JSON.stringify(options.endpoint))
     .replaceAll('"127.0.0.1:2379"', JSON.stringify(hostPort));
   const file = join(options.dir, `${options.name}.ts`);
