@@ -187,8 +187,10 @@ export class WatchCache implements Iterable<KeyValue>, AsyncDisposable {
    * Resolves once the cache reflects `revision` (for instance the revision of your own put:
    * read-your-writes), with the revision reached. A revision that changed nothing in the range
    * is confirmed with a progress request on the watch stream, or else by a small keys-only read
-   * that shows the range did not change. Rejects with `CanceledError`/`TimeoutError` from the
-   * signal or `timeoutMs`, or `ClientClosedError` once the cache is closed.
+   * that shows the range did not change (the cache then moves to that revision; a key created
+   * and deleted again between the two revisions is then never delivered, as it changed nothing).
+   * Rejects with `CanceledError`/`TimeoutError` from the signal or `timeoutMs`, or
+   * `ClientClosedError` once the cache is closed.
    *
    * @example
    * const { revision } = await etcd.put("cfg/a", "2");
