@@ -118,7 +118,7 @@ export class WatchCache implements Iterable<KeyValue>, AsyncDisposable {
 
   /**
    * @internal Lists the range and starts watching it; resolves once the cache holds the first
-   * listing and etcd created its watcher. Made by `etcd.cache()` and `namespace.cache()`.
+   * listing and etcd created its watcher (or the first attempt failed: then it retries). Made by `etcd.cache()` and `namespace.cache()`.
    */
   static async open(
     source: CacheSource,
@@ -329,6 +329,9 @@ export class WatchCache implements Iterable<KeyValue>, AsyncDisposable {
         return; // ended without an error: closed
       } catch (error) {
         this.#watcher = undefined;
+        // open() resolves with the first listing even when the watch cannot be made yet: the
+        // cache keeps trying and reports why.
+        watching();
         if (this.#closed) return;
         const mapped = toEtcdError(error);
         if (mapped instanceof ClientClosedError) {

@@ -8,14 +8,19 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { WatchCache } from "../../src/cache/watch-cache.ts";
 import {
   type CacheChange,
+  type CallOptions,
   CanceledError,
   ClientClosedError,
   Etcd,
   InvalidArgumentError,
+  type KeyOrRange,
   prefix,
+  type RangeOptions,
   TimeoutError,
+  type WatchOptions,
 } from "../../src/index.ts";
 import {
   assertCacheMatchesRange,
@@ -112,6 +117,41 @@ describe("cache", () => {
     const waiting = cache.waitForRevision(outside.revision + 1000n, { signal: controller.signal });
     controller.abort();
     await assert.rejects(waiting, CanceledError);
+  });
+
+  test("without bookmarks, a quiet range is confirmed at a revision by a keys-only read", async () => {
+    const p = uniquePrefix("cache-probe");
+    await etcd.put(`${p}a`, "1");
+    // A source whose watchers never ask for bookmarks (as on etcd before 3.4.24/3.5.8, where the
+    // stream withholds them): only the cache's own check can confirm a revision.
+    const probes: bigint[] = [];
+    const source = {
+      range: (target: KeyOrRange, options?: RangeOptions & CallOptions) => {
+        if (options?.minModRevision !== undefined) probes.push(BigInt(options.minModRevision));
+        return etcd.range(target, options);
+      },
+      watch: (target: KeyOrRange, options?: WatchOptions) => {
+        const watcher = etcd.watch(target, options);
+        return new Proxy(watcher, {
+          get: (w, name) => {
+            if (name === "requestProgress") return () => {};
+            const value: unknown = Reflect.get(w, name, w);
+            return typeof value === "function" ? value.bind(w) : value;
+          },
+        });
+      },
+    };
+    await using cache = await WatchCache.open(source, prefix(p));
+    const listed = cache.revision;
+    const outside = await etcd.put(uniquePrefix("elsewhere"), "x");
+    assert.equal(await cache.waitForRevision(outside.revision), outside.revision);
+    assert.deepEqual(probes, [listed + 1n]);
+    assert.equal(cache.get(`${p}a`)?.text, "1");
+    // Changes in the range still arrive as events, after the confirmed revision.
+    const inside = await etcd.put(`${p}a`, "2");
+    await cache.waitForRevision(inside.revision);
+    assert.equal(cache.get(`${p}a`)?.text, "2");
+    await assertCacheMatchesRange(etcd, cache, prefix(p));
   });
 
   test("many subscribers of one cache share one watcher on the server", async () => {
