@@ -10,6 +10,8 @@ export type {
   User,
   UserListResult,
 } from "./auth/auth.ts";
+export type { CacheChange } from "./cache/cache-change.ts";
+export type { CacheOptions, CacheRangeResult, WatchCache } from "./cache/watch-cache.ts";
 export { Etcd } from "./client/etcd.ts";
 export type { KeyspaceView } from "./client/keyspace-view.ts";
 export type { Namespace } from "./client/namespace.ts";
@@ -33,6 +35,14 @@ export type { RWMutex } from "./concurrency/recipes/rw-mutex.ts";
 export { DEFAULT_SESSION_TTL, type Session, type SessionOptions } from "./concurrency/session.ts";
 export type { SessionHandle } from "./concurrency/session-handle.ts";
 export type { Isolation, StmOptions, StmResult, StmTransaction } from "./concurrency/stm.ts";
+export { ConfigValueError } from "./config/config-error.ts";
+export type { ConfigOptions, LiveConfig } from "./config/live-config.ts";
+export type {
+  InferOutput,
+  StandardSchema,
+  StandardSchemaIssue,
+  StandardSchemaResult,
+} from "./config/standard-schema.ts";
 export type { TransportFactory } from "./connection/endpoint.ts";
 export type { TlsOptions } from "./connection/tls-options.ts";
 export type { CallOptions } from "./core/call-options.ts";
@@ -68,6 +78,17 @@ export {
   type WatchResumeMessage,
 } from "./diagnostics/channels.ts";
 export type { Logger } from "./diagnostics/logger.ts";
+export {
+  decodeEndpoint,
+  type Endpoint,
+  encodeEndpoint,
+} from "./discovery/endpoint-format.ts";
+export type { RegisterOptions, Registration } from "./discovery/registration.ts";
+export type {
+  DiscoverOptions,
+  EndpointUpdate,
+  ServiceDiscovery,
+} from "./discovery/service-discovery.ts";
 export type { KeyValue, ResponseHeader } from "./kv/key-value.ts";
 export type { CompactOptions, GetOptions, KV, ListOptions } from "./kv/kv.ts";
 export type {

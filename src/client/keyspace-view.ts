@@ -1,4 +1,5 @@
 import type { Transport } from "@connectrpc/connect";
+import { type CacheOptions, WatchCache } from "../cache/watch-cache.ts";
 import { ElectionObserver } from "../concurrency/election.ts";
 import { ElectionService } from "../concurrency/election-service.ts";
 import { LockService } from "../concurrency/lock-service.ts";
@@ -13,9 +14,14 @@ import {
   type StmResult,
   type StmTransaction,
 } from "../concurrency/stm.ts";
+import { type ConfigOptions, LiveConfig } from "../config/live-config.ts";
+import type { InferOutput, StandardSchema } from "../config/standard-schema.ts";
 import type { CallOptions } from "../core/call-options.ts";
-import type { Bytes, KeyOrRange } from "../core/keys.ts";
+import type { Bytes, KeyOrRange, KeyRange } from "../core/keys.ts";
 import type { Int64 } from "../core/numbers.ts";
+import type { Endpoint } from "../discovery/endpoint-format.ts";
+import { type RegisterOptions, Registration } from "../discovery/registration.ts";
+import { type DiscoverOptions, ServiceDiscovery } from "../discovery/service-discovery.ts";
 import type { KeyValue } from "../kv/key-value.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
 import type { CompactOptions, GetOptions, KV, ListOptions } from "../kv/kv.ts";
@@ -192,6 +198,73 @@ export class KeyspaceView {
    */
   watch(target: KeyOrRange, options: WatchOptions = {}): Watcher {
     return this.#core.watchStream.watch(target, options, this.#keyspace);
+  }
+
+  /**
+   * An in-memory copy of a key or range kept up to date by one watch: listed at one revision,
+   * watched from the next, read from memory with the revision it reflects, relisted (and the
+   * difference delivered as one change) after a compaction or a lost watch. Resolves once the
+   * first listing is in and the watch is created. See `WatchCache`.
+   *
+   * @example
+   * await using cache = await etcd.cache(prefix("cfg/"));
+   * cache.get("cfg/a")?.text;
+   */
+  cache(target: KeyOrRange, options?: CacheOptions): Promise<WatchCache> {
+    return WatchCache.open(this, target, options);
+  }
+
+  /**
+   * A typed configuration that follows etcd: one key's value, or (for a range) a map of every
+   * key's value, parsed as JSON (or with `parse`) and checked with a Standard Schema validator
+   * (zod, valibot, arktype, or your own object). A bad value keeps the last good one in place
+   * and goes to `onError`; the next good value takes over. See `LiveConfig`.
+   *
+   * @example
+   * const Settings = z.object({ workers: z.number().int() });
+   * await using settings = await etcd.config("cfg/app", Settings, { onError: console.warn });
+   * settings.current?.workers;
+   */
+  config<S extends StandardSchema>(
+    key: Bytes,
+    schema: S,
+    options?: ConfigOptions,
+  ): Promise<LiveConfig<InferOutput<S>>>;
+  config<S extends StandardSchema>(
+    range: KeyRange,
+    schema: S,
+    options?: ConfigOptions,
+  ): Promise<LiveConfig<ReadonlyMap<string, InferOutput<S>>>>;
+  config<S extends StandardSchema>(
+    target: KeyOrRange,
+    schema: S,
+    options?: ConfigOptions,
+  ): Promise<LiveConfig<unknown>> {
+    return LiveConfig.open(this, target, schema, options);
+  }
+
+  /**
+   * Registers an instance of a service, in the format of Go's `client/v3/naming/endpoints`
+   * (key `<service>/<addr>`, JSON value with Op, Addr and Metadata), on a kept-alive lease; it
+   * registers again on a new lease if that lease is lost. See `Registration`.
+   *
+   * @example
+   * await using me = await etcd.register("svc/api", { addr: "10.0.0.7:8080", metadata: { zone: "b" } });
+   */
+  register(service: string, endpoint: Endpoint, options?: RegisterOptions): Promise<Registration> {
+    return Registration.open(this, service, endpoint, options);
+  }
+
+  /**
+   * Follows the endpoints of a service (Go's `client/v3/naming/endpoints` format) through a
+   * cache of `<service>/`. See `ServiceDiscovery`.
+   *
+   * @example
+   * await using api = await etcd.discover("svc/api");
+   * [...api.endpoints.values()].map((e) => e.addr);
+   */
+  discover(service: string, options?: DiscoverOptions): Promise<ServiceDiscovery> {
+    return ServiceDiscovery.open(this, service, options);
   }
 
   /**

@@ -56,9 +56,9 @@ export function runExample(
     .replaceAll('"etcd-connect/testing"', JSON.stringify(join(root, "src/testing.ts")))
     .replaceAll('"etcd-connect/otel"', JSON.stringify(join(root, "src/otel.ts")))
     .replaceAll('"etcd3"', JSON.stringify(join(root, "node_modules/etcd3/lib/index.js")))
-    // Other packages (OpenTelemetry's SDK...) resolve from this checkout's node_modules.
+    // Other packages (OpenTelemetry's SDK, zod) resolve from this checkout's node_modules.
     .replace(
-      /from "(@opentelemetry\/[^"]+)"/g,
+      /from "(@opentelemetry\/[^"]+|zod)"/g,
       (_, name: string) => `from "${import.meta.resolve(name)}"`,
     )
     .replaceAll('"http://127.0.0.1:2379"', JSON.stringify(options.endpoint))
