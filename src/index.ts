@@ -80,8 +80,8 @@ export {
 export type { Logger } from "./diagnostics/logger.ts";
 export {
   decodeEndpoint,
-  type Endpoint,
   encodeEndpoint,
+  type ServiceEndpoint,
 } from "./discovery/endpoint-format.ts";
 export type { RegisterOptions, Registration } from "./discovery/registration.ts";
 export type {

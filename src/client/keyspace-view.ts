@@ -19,7 +19,7 @@ import type { InferOutput, StandardSchema } from "../config/standard-schema.ts";
 import type { CallOptions } from "../core/call-options.ts";
 import type { Bytes, KeyOrRange, KeyRange } from "../core/keys.ts";
 import type { Int64 } from "../core/numbers.ts";
-import type { Endpoint } from "../discovery/endpoint-format.ts";
+import type { ServiceEndpoint } from "../discovery/endpoint-format.ts";
 import { type RegisterOptions, Registration } from "../discovery/registration.ts";
 import { type DiscoverOptions, ServiceDiscovery } from "../discovery/service-discovery.ts";
 import type { KeyValue } from "../kv/key-value.ts";
@@ -251,7 +251,11 @@ export class KeyspaceView {
    * @example
    * await using me = await etcd.register("svc/api", { addr: "10.0.0.7:8080", metadata: { zone: "b" } });
    */
-  register(service: string, endpoint: Endpoint, options?: RegisterOptions): Promise<Registration> {
+  register(
+    service: string,
+    endpoint: ServiceEndpoint,
+    options?: RegisterOptions,
+  ): Promise<Registration> {
     return Registration.open(this, service, endpoint, options);
   }
 

@@ -5,9 +5,9 @@ import { toText } from "../core/keys.ts";
  * connect to, and optional metadata (any JSON value).
  *
  * @example
- * const endpoint: Endpoint = { addr: "10.0.0.7:8080", metadata: { zone: "b" } };
+ * const endpoint: ServiceEndpoint = { addr: "10.0.0.7:8080", metadata: { zone: "b" } };
  */
-export interface Endpoint {
+export interface ServiceEndpoint {
   readonly addr: string;
   readonly metadata?: unknown;
 }
@@ -22,7 +22,7 @@ export interface Endpoint {
  * @example
  * encodeEndpoint({ addr: "10.0.0.7:8080" }); // {"Op":0,"Addr":"10.0.0.7:8080","Metadata":null}
  */
-export function encodeEndpoint(endpoint: Endpoint): string {
+export function encodeEndpoint(endpoint: ServiceEndpoint): string {
   const metadata = endpoint.metadata === undefined ? null : endpoint.metadata;
   return `{"Op":0,"Addr":${goString(endpoint.addr)},"Metadata":${goJson(metadata)}}`;
 }
@@ -35,7 +35,7 @@ export function encodeEndpoint(endpoint: Endpoint): string {
  * @example
  * decodeEndpoint(kv.value); // { addr: "10.0.0.7:8080", metadata: null }
  */
-export function decodeEndpoint(value: Uint8Array): Endpoint {
+export function decodeEndpoint(value: Uint8Array): ServiceEndpoint {
   const parsed: unknown = JSON.parse(toText(value));
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new TypeError("an endpoint value must be a JSON object");

@@ -8,7 +8,7 @@ import type { PutResult } from "../kv/results.ts";
 import type { PutOptions } from "../kv/txn.ts";
 import type { Lease } from "../lease/lease.ts";
 import type { GrantOptions } from "../lease/lease-client.ts";
-import { type Endpoint, encodeEndpoint } from "./endpoint-format.ts";
+import { encodeEndpoint, type ServiceEndpoint } from "./endpoint-format.ts";
 import { endpointKey } from "./service-key.ts";
 
 /** What a registration needs from the client or a namespace. */
@@ -65,7 +65,7 @@ export class Registration implements AsyncDisposable {
   private constructor(
     source: RegistrationSource,
     service: string,
-    endpoint: Endpoint,
+    endpoint: ServiceEndpoint,
     options: RegisterOptions,
   ) {
     this.#source = source;
@@ -80,7 +80,7 @@ export class Registration implements AsyncDisposable {
   static async open(
     source: RegistrationSource,
     service: string,
-    endpoint: Endpoint,
+    endpoint: ServiceEndpoint,
     options: RegisterOptions = {},
   ): Promise<Registration> {
     const registration = new Registration(source, service, endpoint, options);

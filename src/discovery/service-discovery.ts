@@ -6,7 +6,7 @@ import { type EtcdError, InvalidArgumentError } from "../core/errors.ts";
 import { type KeyOrRange, prefix } from "../core/keys.ts";
 import type { Int64 } from "../core/numbers.ts";
 import type { KeyValue } from "../kv/key-value.ts";
-import { decodeEndpoint, type Endpoint } from "./endpoint-format.ts";
+import { decodeEndpoint, type ServiceEndpoint } from "./endpoint-format.ts";
 import { servicePrefix } from "./service-key.ts";
 
 /** What discovery reads from: the client or a namespace. */
@@ -28,7 +28,7 @@ export interface EndpointUpdate {
   /** The etcd key: `<service>/<addr>` (inside a namespace, without its prefix). */
   readonly key: string;
   /** The endpoint added; for a delete, the one removed (if it was known). */
-  readonly endpoint: Endpoint | undefined;
+  readonly endpoint: ServiceEndpoint | undefined;
 }
 
 /**
@@ -58,7 +58,7 @@ export class ServiceDiscovery implements AsyncDisposable {
   /** The service name (the key prefix without its trailing "/"). */
   readonly service: string;
   readonly #cache: WatchCache;
-  readonly #endpoints = new Map<string, Endpoint>();
+  readonly #endpoints = new Map<string, ServiceEndpoint>();
   readonly #updates = new Feed<readonly EndpointUpdate[]>();
   readonly #errors = new Feed<EtcdError>();
   readonly #offs: (() => void)[] = [];
@@ -86,7 +86,7 @@ export class ServiceDiscovery implements AsyncDisposable {
   }
 
   /** The endpoints now, by key. */
-  get endpoints(): ReadonlyMap<string, Endpoint> {
+  get endpoints(): ReadonlyMap<string, ServiceEndpoint> {
     return this.#endpoints;
   }
 
@@ -176,7 +176,7 @@ export class ServiceDiscovery implements AsyncDisposable {
     if (updates.length > 0) this.#updates.emit(updates);
   }
 
-  #put(kv: KeyValue): Endpoint | undefined {
+  #put(kv: KeyValue): ServiceEndpoint | undefined {
     const key = kv.keyText;
     try {
       const endpoint = decodeEndpoint(kv.value);
