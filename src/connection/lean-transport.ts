@@ -41,7 +41,8 @@ import {
   toHeaders,
 } from "./grpc-status.ts";
 import { type PieceDecoder, pieceDecoderKey } from "./piece-decoder.ts";
-import { EtcdSessionManager } from "./session.ts";
+import { isPureRead } from "./retry-policy.ts";
+import { type AbandonableCall, EtcdSessionManager } from "./session.ts";
 import { canceledError, deadlineError } from "./signals.ts";
 
 /**
@@ -263,8 +264,12 @@ class LeanTransport implements Transport {
   }
 }
 
-/** One unary call on one HTTP/2 stream, from request to status. */
-class UnaryCall<I extends DescMessage, O extends DescMessage> {
+/**
+ * One unary call on one HTTP/2 stream, from request to status. A pure read may be abandoned by
+ * the session's stall watchdog (its member stopped answering), to be retried elsewhere.
+ */
+class UnaryCall<I extends DescMessage, O extends DescMessage> implements AbandonableCall {
+  group: { readonly reads: Set<AbandonableCall> } | undefined;
   readonly #session: Http2SessionManager;
   readonly #method: DescMethodUnary<I, O>;
   readonly #signal: AbortSignal | undefined;
@@ -312,7 +317,7 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
       headers[":path"] = path;
       let stream: ClientHttp2Stream | undefined;
       try {
-        stream = this.#session.requestNow(headers);
+        stream = this.#session.requestNow(headers, isPureRead(this.#method) ? this : undefined);
       } catch {
         // The connection died between the checks and the request: the slow path reconnects.
       }
@@ -364,6 +369,7 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
   };
 
   readonly #onData = (chunk: Buffer): void => {
+    if (this.#session instanceof EtcdSessionManager) this.#session.progressed();
     const reader = this.#reader;
     if (this.#settled || reader === undefined) return;
     try {
@@ -395,6 +401,19 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
   readonly #onAbort = (): void => {
     this.#fail(canceledError(this.#signal as AbortSignal), H2.CANCEL);
   };
+
+  abandon(reason: Error): void {
+    this.#fail(
+      new ConnectError(
+        `${this.#session.authority}: ${reason.message}`,
+        Code.Unavailable,
+        undefined,
+        undefined,
+        reason,
+      ),
+      H2.CANCEL,
+    );
+  }
 
   readonly #onDeadline = (): void => {
     this.#timer = undefined;
@@ -495,6 +514,10 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> {
 
   #settle(): void {
     this.#settled = true;
+    if (this.group !== undefined) {
+      this.group.reads.delete(this);
+      this.group = undefined;
+    }
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     if (this.#signal) this.#signal.removeEventListener("abort", this.#onAbort);
   }

@@ -39,6 +39,49 @@ export function isRepeatable(method: DescMethod): boolean {
   return repeatable.has(`${method.parent.typeName}/${method.name}`);
 }
 
+/** Repeatable RPCs that change nothing: safe to abandon on a stalled member and send elsewhere. */
+const pureReads = new Set([
+  "etcdserverpb.KV/Range",
+  "etcdserverpb.Lease/LeaseTimeToLive",
+  "etcdserverpb.Lease/LeaseLeases",
+  "etcdserverpb.Cluster/MemberList",
+  "etcdserverpb.Maintenance/Status",
+  "etcdserverpb.Auth/AuthStatus",
+  "etcdserverpb.Auth/UserGet",
+  "etcdserverpb.Auth/UserList",
+  "etcdserverpb.Auth/RoleGet",
+  "etcdserverpb.Auth/RoleList",
+]);
+
+/**
+ * True for reads that change nothing on the server (a Range, a member list...): unlike a
+ * lease grant, sending one twice leaves no trace, so a read stuck on a member that stopped
+ * answering may be abandoned and sent to another.
+ *
+ * @example
+ * isPureRead(KV.method.range); // true
+ */
+export function isPureRead(method: DescMethod): boolean {
+  return pureReads.has(`${method.parent.typeName}/${method.name}`);
+}
+
+/**
+ * True when a write failed after it may have reached etcd: the connection was lost or the
+ * member stopped answering (not an answer from etcd, not a request that provably never left).
+ * Takes an error after `toCallError`. Such a write is never sent again.
+ *
+ * @example
+ * if (outcomeUnknown(KV.method.put, error)) throw new OutcomeUnknownError(...);
+ */
+export function outcomeUnknown(method: DescMethod, error: ConnectError): boolean {
+  return (
+    error.code === Code.Unavailable &&
+    !isRepeatable(method) &&
+    !neverLeft(error) &&
+    fromConnection(error)
+  );
+}
+
 /**
  * Node's codes for a stream that was never written to the connection: a request made on a
  * session already destroyed (ERR_HTTP2_INVALID_SESSION) or closing after a GOAWAY
@@ -96,7 +139,10 @@ function fromConnection(error: unknown): boolean {
   for (let e: unknown = error; e && typeof e === "object" && !seen.has(e); ) {
     seen.add(e);
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && /^(E[A-Z]+|ERR_HTTP2_\w+|ERR_STREAM_\w+)$/.test(code)) {
+    if (
+      typeof code === "string" &&
+      /^(E[A-Z]+|ERR_HTTP2_\w+|ERR_STREAM_\w+|ETCD_MEMBER_HUNG)$/.test(code)
+    ) {
       return true;
     }
     e = (e as { cause?: unknown }).cause;

@@ -5,6 +5,7 @@ import type {
   OutgoingHttpHeaders,
   SecureClientSessionOptions,
 } from "node:http2";
+import { constants as h2constants } from "node:http2";
 import { Http2SessionManager, type Http2SessionOptions } from "@connectrpc/connect-node";
 import type { ClientEvents } from "../diagnostics/client-events.ts";
 
@@ -32,6 +33,14 @@ interface ReadyState {
  *   and a session is destroyed a few ticks before the handlers that stop the timer run (connect-es
  *   issue #1795). Every connection this manager opens gets a `ping()` that reports such a failure
  *   to its callback instead of throwing.
+ * - A hung member is found within seconds, without waiting for the keep-alive interval. While
+ *   unary calls wait on a connection and no frame has come from the server for
+ *   `STALL_QUIET_MS`, a ping is sent on demand (never within `MIN_PING_GAP_MS` of the previous
+ *   one, etcd's ping policy). An answer proves the server alive: the calls keep waiting, however
+ *   long etcd takes (a long Range, a loaded machine). Unanswered for `SUSPECT_MS`, the pure
+ *   reads waiting on the connection are abandoned so that the pool retries them on another
+ *   member; unanswered for the ping timeout, the connection is destroyed with an error coded
+ *   `ETCD_MEMBER_HUNG`, which fails every call still on it.
  * - A connection counts as established only once the server's HTTP/2 SETTINGS frame arrived
  *   (`handshake()`), the way gRPC's own clients see it. TCP alone proves nothing: the kernel
  *   accepts connections for a hung (SIGSTOPped) member, and a request sent there may be applied
@@ -49,6 +58,7 @@ export class EtcdSessionManager extends Http2SessionManager {
   readonly #settled = new WeakSet<ClientHttp2Session>();
   readonly #waiting = new WeakMap<ClientHttp2Session, Promise<boolean>>();
   #lastError: unknown;
+  readonly #pingTimeoutMs: number;
   /** Where connection up and down go, with the endpoint's URL as the client knows it. */
   events: { readonly events: ClientEvents; readonly endpoint: string } | undefined;
 
@@ -58,6 +68,7 @@ export class EtcdSessionManager extends Http2SessionManager {
     http2SessionOptions?: ClientSessionOptions | SecureClientSessionOptions,
   ) {
     super(url, pingOptions, http2SessionOptions);
+    this.#pingTimeoutMs = pingOptions?.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS;
     // connect-node moves to its "ready" state with the new ClientHttp2Session in `setState`, a
     // private method: wrapping it is the one place every new connection passes through.
     const self = this as unknown as { setState?: (state: ManagerState) => void };
@@ -106,7 +117,7 @@ export class EtcdSessionManager extends Http2SessionManager {
    * case; the caller then goes through `request()`, which connects, verifies or waits.
    * `headers` must include `:method` and `:path`.
    */
-  requestNow(headers: OutgoingHttpHeaders): ClientHttp2Stream | undefined {
+  requestNow(headers: OutgoingHttpHeaders, read?: AbandonableCall): ClientHttp2Stream | undefined {
     const state = (this as unknown as { s: ManagerState }).s;
     if (state.t !== "ready") return undefined;
     const ready = state as ReadyState;
@@ -118,10 +129,15 @@ export class EtcdSessionManager extends Http2SessionManager {
     const stream = conn.request(headers);
     let group = this.#unaryStreams;
     if (group?.session !== conn) {
-      group = new StreamGroup(conn);
+      group?.stop();
+      group = new StreamGroup(conn, this.#pingTimeoutMs);
       this.#unaryStreams = group;
     }
     group.add(stream, ready);
+    if (read !== undefined) {
+      read.group = group;
+      group.reads.add(read);
+    }
     return stream;
   }
 
@@ -132,10 +148,20 @@ export class EtcdSessionManager extends Http2SessionManager {
   responded(): void {
     const group = this.#unaryStreams;
     if (group === undefined) return;
+    group.progress = true;
     const now = Date.now();
     if (now - group.reportedAt < ALIVE_REPORT_INTERVAL_MS) return;
     group.reportedAt = now;
     this.notifyResponseByteRead(group as unknown as ClientHttp2Stream);
+  }
+
+  /**
+   * Tells the stall watchdog that a frame arrived on a stream from `requestNow`: the server is
+   * alive. Costs one property write.
+   */
+  progressed(): void {
+    const group = this.#unaryStreams;
+    if (group !== undefined) group.progress = true;
   }
 
   /**
@@ -216,6 +242,34 @@ export class EtcdSessionManager extends Http2SessionManager {
 }
 
 const ALIVE_REPORT_INTERVAL_MS = 1000;
+/** connect-node's default, when the options give none. */
+const DEFAULT_PING_TIMEOUT_MS = 15_000;
+/** How often the stall watchdog looks at a connection with calls waiting. */
+const WATCHDOG_TICK_MS = 100;
+/** Calls waiting and no frame from the server for this long: ask with a ping. */
+export const STALL_QUIET_MS = 500;
+/** A ping unanswered for this long: pure reads move to another member (nothing is closed). */
+export const SUSPECT_MS = 250;
+/**
+ * etcd (grpc-go) counts a strike for a ping less than 5 s after the previous one and closes the
+ * connection with GOAWAY too_many_pings after a few: never ping more often.
+ */
+export const MIN_PING_GAP_MS = 5_000;
+/** Ticks without any call waiting before the watchdog stops (it restarts with the next call). */
+const WATCHDOG_IDLE_TICKS = 20;
+
+/**
+ * A unary call the stall watchdog may abandon so that it is retried elsewhere: a pure read,
+ * which is harmless to send twice. `group` is set when it is registered.
+ */
+export interface AbandonableCall {
+  group: { readonly reads: Set<AbandonableCall> } | undefined;
+  /** Fails the call with `reason` (Unavailable for the pool, which retries it elsewhere). */
+  abandon(reason: Error): void;
+}
+
+/** When each connection last sent a ping (ours, and connect-node's keep-alive and verify pings). */
+const lastPingAt = new WeakMap<ClientHttp2Session, number>();
 
 /**
  * The streams `requestNow` opened on one connection, registered with connect-node as a single
@@ -228,16 +282,105 @@ class StreamGroup {
   readonly session: ClientHttp2Session;
   /** When liveness was last passed on to connect-node. */
   reportedAt = 0;
+  /** Set by every frame from the server; the watchdog clears it on each tick. */
+  progress = false;
+  /** Pure reads waiting on this connection, which the watchdog may move elsewhere. */
+  readonly reads = new Set<AbandonableCall>();
   #open = 0;
   #onClose: (() => void) | undefined;
+  readonly #pingTimeoutMs: number;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
+  #idleTicks = 0;
+  #quietSince = 0;
+  #pingSentAt = 0;
+  #suspected = false;
+  #verdict = false;
 
-  constructor(session: ClientHttp2Session) {
+  constructor(session: ClientHttp2Session, pingTimeoutMs: number) {
     this.session = session;
+    this.#pingTimeoutMs = pingTimeoutMs;
   }
 
   add(stream: ClientHttp2Stream, ready: ReadyState): void {
     if (this.#open++ === 0) ready.registerRequest(this as unknown as ClientHttp2Stream);
     stream.once("close", this.#remove);
+    if (this.#watchdog === undefined) {
+      this.#quietSince = Date.now();
+      this.#idleTicks = 0;
+      this.#watchdog = setInterval(this.#tick, WATCHDOG_TICK_MS);
+      this.#watchdog.unref?.();
+    }
+  }
+
+  /** Stops the watchdog (the connection was replaced). */
+  stop(): void {
+    clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
+  }
+
+  readonly #tick = (): void => {
+    const conn = this.session;
+    if (conn.destroyed || conn.closed) {
+      this.stop();
+      return;
+    }
+    const now = Date.now();
+    if (this.progress || this.#open === 0) {
+      // The server spoke (or nothing waits): alive as of now.
+      this.progress = false;
+      this.#quietSince = now;
+      this.#pingSentAt = 0;
+      this.#suspected = false;
+      if (this.#open === 0 && ++this.#idleTicks >= WATCHDOG_IDLE_TICKS) this.stop();
+      else if (this.#open > 0) this.#idleTicks = 0;
+      return;
+    }
+    this.#idleTicks = 0;
+    if (this.#pingSentAt !== 0) {
+      const waited = now - this.#pingSentAt;
+      if (!this.#suspected && waited >= SUSPECT_MS) {
+        this.#suspected = true;
+        this.#abandonReads(waited);
+      }
+      if (waited >= this.#pingTimeoutMs && !this.#verdict) {
+        this.#verdict = true;
+        // Our own event loop may have been blocked with the answer already read: let I/O run
+        // once before deciding.
+        setImmediate(() => {
+          this.#verdict = false;
+          if (this.#pingSentAt === 0 || conn.destroyed) return;
+          const error = Object.assign(
+            new Error(
+              `no answer to a ping within ${this.#pingTimeoutMs} ms while calls waited: the member looks hung`,
+            ),
+            { code: "ETCD_MEMBER_HUNG" },
+          );
+          this.stop();
+          conn.destroy(error, h2constants.NGHTTP2_CANCEL);
+        });
+      }
+      return;
+    }
+    if (now - this.#quietSince < STALL_QUIET_MS) return;
+    if (now - (lastPingAt.get(conn) ?? 0) < MIN_PING_GAP_MS) return;
+    const sentAt = now;
+    this.#pingSentAt = sentAt;
+    conn.ping((error) => {
+      if (error !== null || this.#pingSentAt !== sentAt) return;
+      // Answered: the server is alive, however long it takes with the calls.
+      this.#pingSentAt = 0;
+      this.#suspected = false;
+      this.#quietSince = Date.now();
+    });
+  };
+
+  #abandonReads(waited: number): void {
+    if (this.reads.size === 0) return;
+    const reason = Object.assign(
+      new Error(`no frame and no answer to a ping for ${waited} ms: read moved to another member`),
+      { code: "ETCD_MEMBER_SUSPECT" },
+    );
+    for (const read of [...this.reads]) read.abandon(reason);
   }
 
   /**
@@ -280,6 +423,7 @@ export function guardPing(session: ClientHttp2Session): void {
       if (callback) process.nextTick(callback, err, 0, Buffer.alloc(8));
       return false;
     };
+    lastPingAt.set(this, Date.now());
     if (this.destroyed) {
       return fail(
         Object.assign(new Error("ping on a destroyed HTTP/2 session"), {
