@@ -22,7 +22,7 @@ import { callChannel, callRetryChannel } from "../diagnostics/channels.ts";
 import { normalizeEndpoints } from "./endpoints.ts";
 import { isUnknownMethod } from "./missing-methods.ts";
 import type { EndpointPool, PooledEndpoint } from "./pool.ts";
-import { isEndpointFailure, shouldRetry, toCallError } from "./retry-policy.ts";
+import { isEndpointFailure, outcomeUnknown, shouldRetry, toCallError } from "./retry-policy.ts";
 import { EtcdSessionManager } from "./session.ts";
 import { canceledError, sleep } from "./signals.ts";
 
@@ -230,7 +230,7 @@ export class PoolTransport implements Transport {
         tried ??= new Set();
         tried.add(endpoint);
         if (tried.size >= this.pool.endpoints.length) tried.clear();
-        if (deadline !== 0 && Date.now() >= deadline) throw error;
+        if (deadline !== 0 && Date.now() >= deadline) throw unknownOutcome(method, error);
         if (auth && !authRepeated && isStaleTokenError(error)) {
           authRepeated = true;
           if (await auth.refresh(token, signal)) continue;
@@ -251,7 +251,9 @@ export class PoolTransport implements Transport {
           }
           continue;
         }
-        if (!retries || attempt >= MAX_ATTEMPTS || !shouldRetry(method, error)) throw error;
+        if (!retries || attempt >= MAX_ATTEMPTS || !shouldRetry(method, error)) {
+          throw unknownOutcome(method, error);
+        }
         if (attempt % quorum(this.pool.endpoints.length) === 0) {
           const pause = SWEEP_BACKOFF_MS * (1 + SWEEP_JITTER * Math.random());
           await sleep(deadline === 0 ? pause : Math.min(pause, deadline - Date.now()), signal);
@@ -456,6 +458,23 @@ export class PoolTransport implements Transport {
       Object.assign(new Error("not sent", { cause }), { notSent: true }),
     );
   }
+}
+
+/**
+ * A write that failed after it may have reached etcd, marked so that the facade reports an
+ * `OutcomeUnknownError`; any other error unchanged.
+ */
+function unknownOutcome(method: DescMethodUnary, error: ConnectError): ConnectError {
+  if (!outcomeUnknown(method, error)) return error;
+  return new ConnectError(
+    error.rawMessage,
+    Code.Unavailable,
+    error.metadata,
+    undefined,
+    Object.assign(new Error("the write may have been applied", { cause: error }), {
+      outcomeUnknown: true,
+    }),
+  );
 }
 
 function isDialTimeout(error: unknown): boolean {

@@ -122,6 +122,34 @@ export class UnavailableError extends EtcdError {
     super(message, code, options);
   }
 }
+/**
+ * A write (put, delete, txn, compact, a lease revoke...) reached the connection, and then the
+ * member stopped answering (hung: its pings went unanswered) or the connection was lost before
+ * etcd replied: it may or may not have been applied. The client never sends it again by itself,
+ * so it is applied at most once. Read back to learn the outcome, or make the write conditional
+ * (a txn comparing a revision) before repeating it. A subclass of `UnavailableError`.
+ *
+ * @example
+ * try {
+ *   await etcd.put("jobs/42", "done");
+ * } catch (e) {
+ *   if (!(e instanceof OutcomeUnknownError)) throw e;
+ *   const now = await etcd.get("jobs/42"); // applied or not: the read tells
+ *   if (now?.text !== "done") await etcd.put("jobs/42", "done");
+ * }
+ */
+export class OutcomeUnknownError extends UnavailableError {
+  override name = "OutcomeUnknownError";
+}
+
+/** A cause marked `outcomeUnknown: true` (by the pool transport) makes an `OutcomeUnknownError`. */
+function isOutcomeUnknown(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 8; depth++) {
+    if ((e as { outcomeUnknown?: unknown }).outcomeUnknown === true) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
 
 // Revisions.
 /**
@@ -784,6 +812,9 @@ export function toEtcdError(
       reason: tls.reason,
       tlsCode: tls.tlsCode,
     });
+  }
+  if (code === Code.Unavailable && isOutcomeUnknown(error)) {
+    return new OutcomeUnknownError(message, code, { cause });
   }
   const cls = byMessage.get(message);
   if (cls) return new cls(message, code, { cause });
