@@ -15,7 +15,8 @@ const DEFAULT_DIAL_TIMEOUT_MS = 5_000;
 const DEFAULT_PING_INTERVAL_MS = 30_000;
 /** etcd answers pings more often than every 5 s with GOAWAY too_many_pings; keep well above. */
 const MIN_PING_INTERVAL_MS = 10_000;
-const DEFAULT_PING_TIMEOUT_MS = 10_000;
+/** A live etcd answers a ping within milliseconds; a hung member is given up on after this. */
+const DEFAULT_PING_TIMEOUT_MS = 3_000;
 const DEFAULT_MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_SEND_BYTES = 2 * 1024 * 1024;
 const DEFAULT_AUTHENTICATE_TIMEOUT_MS = 30_000;

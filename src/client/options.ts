@@ -25,7 +25,12 @@ export interface EtcdOptions {
   dialTimeoutMs?: number;
   /** HTTP/2 ping interval to detect hung members, at least 10000 (etcd's floor is 5 s). Default 30000. */
   pingIntervalMs?: number;
-  /** How long a ping may go unanswered before the connection is dropped. Default 10000. */
+  /**
+   * How long a ping may go unanswered before the connection is dropped and the calls on it fail
+   * (reads move to another member; a write that may have been sent fails with
+   * `OutcomeUnknownError`). Besides the keep-alive pings, a ping is sent when calls have waited
+   * 500 ms without a frame from the server (at most one every 5 s, etcd's policy). Default 3000.
+   */
   pingTimeoutMs?: number;
   /** User name for etcd authentication (with `password`); the token is fetched and refreshed. */
   username?: string;
