@@ -1,0 +1,59 @@
+/**
+ * Measures the longest stall of a put and of a get, with default client options, while one of
+ * three members hangs (SIGSTOP). Not a test: prints what it saw.
+ *
+ *   ETCD_BIN=/path/to/etcd node_modules/.bin/node bench/hung-member.ts [follower|leader] [seconds]
+ */
+import { Etcd } from "../src/index.ts";
+import { TestCluster } from "../src/testing.ts";
+
+const which = process.argv[2] === "leader" ? "leader" : "follower";
+const seconds = Number(process.argv[3] ?? 15);
+const cluster = await TestCluster.start({ size: 3 });
+try {
+  const leader = await cluster.waitLeader();
+  const hung = which === "leader" ? leader : cluster.members.find((m) => m !== leader);
+  if (hung === undefined) throw new Error("no member to hang");
+  await using etcd = new Etcd({ endpoints: cluster.endpoints });
+  for (let i = 0; i < 6; i++) await etcd.put(`m/${i}`, "v"); // every connection up
+
+  let pausedAt = 0;
+  let stop = false;
+  const worker = async (name: string, call: (i: number) => Promise<unknown>) => {
+    const seen = { name, max: 0, calls: 0, errors: new Map<string, number>() };
+    for (let i = 0; !stop; i++) {
+      const start = performance.now();
+      try {
+        await call(i);
+      } catch (error) {
+        const key = (error as Error).name;
+        seen.errors.set(key, (seen.errors.get(key) ?? 0) + 1);
+      }
+      const took = performance.now() - start;
+      if (pausedAt !== 0 && start >= pausedAt - 1) {
+        seen.calls++;
+        seen.max = Math.max(seen.max, took);
+      }
+    }
+    return seen;
+  };
+  const workers = [
+    worker("put", (i) => etcd.put(`m/${i % 6}`, String(i))),
+    worker("get", (i) => etcd.get(`m/${i % 6}`)),
+  ];
+  await new Promise((r) => setTimeout(r, 500));
+  pausedAt = performance.now();
+  hung.pause();
+  // Give it 45 s to show the stall of 40 s that default options had before hang detection.
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  stop = true;
+  const results = await Promise.all(workers);
+  hung.resume();
+  for (const r of results) {
+    console.error(
+      `${which} hung: ${r.name}: longest stall ${Math.round(r.max)} ms over ${r.calls} calls; errors ${JSON.stringify(Object.fromEntries(r.errors))}`,
+    );
+  }
+} finally {
+  await cluster.stop();
+}
