@@ -62,8 +62,16 @@ const pureReads = new Set([
  * isPureRead(KV.method.range); // true
  */
 export function isPureRead(method: DescMethod): boolean {
-  return pureReads.has(`${method.parent.typeName}/${method.name}`);
+  let pure = pureReadCache.get(method);
+  if (pure === undefined) {
+    pure = pureReads.has(`${method.parent.typeName}/${method.name}`);
+    pureReadCache.set(method, pure);
+  }
+  return pure;
 }
+
+/** The answer per method descriptor: asked on every unary call, built once. */
+const pureReadCache = new WeakMap<DescMethod, boolean>();
 
 /**
  * True when a write failed after it may have reached etcd: the connection was lost or the
