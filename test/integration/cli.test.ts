@@ -120,7 +120,10 @@ describe("key-value commands print what etcdctl prints", () => {
     assert.equal(a, b);
     assert.equal(
       await ours(["put", `${root}p1`, "v2", "--prev-kv"]),
-      await theirs(["put", `${root}p2`, "v2", "--prev-kv"]).then((s) => s.replace("p2", "p1")),
+      // The whole key: the random prefix may hold "p2" as well.
+      await theirs(["put", `${root}p2`, "v2", "--prev-kv"]).then((s) =>
+        s.replace(`${root}p2`, `${root}p1`),
+      ),
     );
     assert.equal(await ours(["put", `${root}stdin`], "from\nstdin\n"), "OK\n");
     const stored = await etcdctl(fx.endpoints, ["get", `${root}stdin`, "--print-value-only"]);
