@@ -228,6 +228,8 @@ unsubscribe(diagnosticsChannels.leaseRenewed, onRenewed);
 console.log(
   `TTL ${ttl} s, gap from the last confirmed renewal before the fault to the first after (ms)`,
 );
-console.log("| etcd | fault | when | stream on | auth | runs | median gap | worst gap | on leader | lost |");
+console.log(
+  "| etcd | fault | when | stream on | auth | runs | median gap | worst gap | on leader | lost |",
+);
 console.log("|---|---|---|---|---|---:|---:|---:|---:|---:|");
 for (const row of rows) console.log(row);
