@@ -82,6 +82,8 @@ interface StreamState {
    * answers in order, so when it ends the stream with an error the head is the lease it refused.
    */
   readonly unanswered: bigint[];
+  /** When etcd last answered on this stream (or when it opened). */
+  heardAt: number;
 }
 
 /** Renewals due this close to the one that woke the timer go out with it. */
@@ -254,6 +256,7 @@ export class LeaseKeepAlive {
       controller: new AbortController(),
       endpoint,
       unanswered: [],
+      heardAt: performance.now(),
     };
     this.#stream = stream;
     this.#stats.streamsOpened++;
@@ -284,6 +287,7 @@ export class LeaseKeepAlive {
   }
 
   #onResponse(stream: StreamState, response: LeaseKeepAliveResponse): void {
+    stream.heardAt = performance.now();
     const answered = stream.unanswered.indexOf(response.ID);
     if (answered !== -1) stream.unanswered.splice(0, answered + 1);
     const entry = this.#entries.get(response.ID);
@@ -371,7 +375,8 @@ export class LeaseKeepAlive {
       if (this.#stream) {
         if (entry.sentAt === 0 && entry.nextAt <= now + COALESCE_MS) this.#send(entry, now);
         if (entry.sentAt !== 0) {
-          const stallAt = entry.sentAt + this.#stallMs(entry);
+          // A member working through a burst of renewals answers all along: only silence counts.
+          const stallAt = Math.max(entry.sentAt, this.#stream.heardAt) + this.#stallMs(entry);
           if (now >= stallAt) stalled = true;
           next = Math.min(next, stallAt);
         } else next = Math.min(next, entry.nextAt);
@@ -379,10 +384,31 @@ export class LeaseKeepAlive {
       next = Math.min(next, entry.deadline);
     }
     if (stalled && this.#stream) {
-      this.#fail(this.#stream, new Error("keep-alive renewals went unanswered (member hung?)"));
+      // Our own event loop may have been blocked with the answers already read: let I/O run
+      // once before deciding.
+      const stream = this.#stream;
+      setImmediate(() => {
+        if (stream !== this.#stream) return;
+        if (this.#silent(stream, performance.now())) {
+          this.#fail(stream, new Error("keep-alive renewals went unanswered (member hung?)"));
+        } else this.#tick();
+      });
       return;
     }
     if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
+  }
+
+  /** Whether a renewal on `stream` waits past its stall time with no answer from etcd since. */
+  #silent(stream: StreamState, now: number): boolean {
+    for (const entry of this.#entries.values()) {
+      if (
+        entry.sentAt !== 0 &&
+        now >= Math.max(entry.sentAt, stream.heardAt) + this.#stallMs(entry)
+      ) {
+        return true;
+      }
+    }
+    return false;
   }
 
   #fail(stream: StreamState, error: unknown): void {
