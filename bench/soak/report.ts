@@ -65,6 +65,7 @@ export function svg(samples: readonly Sample[], title: string): string {
   const fitted = secondHalf(samples);
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<title>${escapeXml(title)}</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="8" y="18" font-size="14">${escapeXml(title)}</text>`,
   ];
