@@ -1,0 +1,31 @@
+/**
+ * The lines of a streamed response body, each parsed as JSON: the gateway writes one
+ * `{"result": ...}` or `{"error": ...}` object per line. Empty lines are skipped.
+ *
+ * @example
+ * for await (const line of jsonLines(response.body)) console.log(line);
+ */
+export async function* jsonLines(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let pending = "";
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      pending += decoder.decode(value, { stream: true });
+      let newline = pending.indexOf("\n");
+      while (newline >= 0) {
+        const line = pending.slice(0, newline).trim();
+        pending = pending.slice(newline + 1);
+        if (line.length > 0) yield JSON.parse(line);
+        newline = pending.indexOf("\n");
+      }
+    }
+    pending += decoder.decode();
+    const last = pending.trim();
+    if (last.length > 0) yield JSON.parse(last);
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
