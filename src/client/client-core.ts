@@ -41,12 +41,15 @@ export class ClientCore {
   #watchStream: WatchStream | undefined;
   #closed: Promise<void> | undefined;
 
-  constructor(options: EtcdOptions, transportFactory: TransportFactory) {
+  constructor(
+    options: EtcdOptions,
+    transportFactory: (choice: EtcdOptions["transport"]) => TransportFactory,
+  ) {
     const resolved = resolveOptions(options);
     this.#pool = new EndpointPool(
       normalizeEndpoints(options.endpoints),
       resolved.endpoint,
-      transportFactory,
+      transportFactory(options.transport),
       new ClientEvents(options.logger),
     );
     // Made first: the pool probes endpoints through the transport made last.

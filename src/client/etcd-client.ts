@@ -31,6 +31,7 @@ const inspect = Symbol.for("nodejs.util.inspect.custom");
  * What `Etcd` is on every runtime: the Node entry's and the web entry's `Etcd` differ only in
  * the transports they bring. Key calls (`get`, `put`, `watch`, `lease`, `session`, ...)
  * come from `KeyspaceView`, shared with namespaces; the client adds the cluster-wide services.
+ * Type parameters and fields that accept either entry's client take an `EtcdClient`.
  *
  * @example
  * await using etcd = new Etcd({ endpoints: ["http://127.0.0.1:2379"] });
@@ -47,7 +48,7 @@ export class EtcdClient extends KeyspaceView {
 
   /** @internal The entry's `Etcd` passes what its runtime provides (transports, snapshot I/O). */
   protected constructor(options: EtcdOptions, platform: Platform) {
-    const core = new ClientCore(options, platform.transportFactory(options.transport));
+    const core = new ClientCore(options, platform.transportFactory);
     super(core, core.kv, new Keyspace());
     this.#platform = platform;
   }

@@ -9,4 +9,6 @@ export interface BidiOpen<I extends DescMessage, O extends DescMessage> {
   token: string | undefined;
   requests: AsyncIterable<MessageShape<I>>;
   signal: AbortSignal;
+  /** Largest response message accepted (its JSON text). */
+  maxReceiveBytes: number;
 }

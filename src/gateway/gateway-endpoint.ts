@@ -32,6 +32,8 @@ export function createGatewayEndpointTransport(
   const transport = createGatewayTransport({
     baseUrl: config.url,
     interceptors: config.interceptors,
+    maxSendBytes: config.maxSendBytes,
+    maxReceiveBytes: config.maxReceiveBytes,
     fetch: fetchUntilClosed,
     streams: options.streams,
     closed: closing.signal,

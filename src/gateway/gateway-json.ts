@@ -16,10 +16,11 @@ export const READ = { ignoreUnknownFields: true } as const;
 export async function* serverStream<O extends DescMessage>(
   method: DescMethod & { output: O },
   response: Response,
+  maxReceiveBytes?: number,
 ): AsyncGenerator<MessageShape<O>> {
   if (!response.ok) throw gatewayError(response.status, await response.text(), method);
   if (!response.body) return;
-  for await (const line of jsonLines(response.body)) {
+  for await (const line of jsonLines(response.body, maxReceiveBytes)) {
     yield streamMessage(method, line);
   }
 }

@@ -7,6 +7,7 @@ import {
   type JsonValue,
   type MessageInitShape,
   type MessageShape,
+  toBinary,
   toJsonString,
 } from "@bufbuild/protobuf";
 import {
@@ -24,6 +25,7 @@ import { canceledError } from "../connection/signals.ts";
 import { READ, serverStream, WRITE } from "./gateway-json.ts";
 import { gatewayError } from "./gateway-status.ts";
 import { httpBidiStream } from "./http-bidi.ts";
+import { tooLarge } from "./json-lines.ts";
 import { gatewayRoutes } from "./routes.ts";
 import { webSocketStream } from "./web-socket-stream.ts";
 
@@ -48,6 +50,16 @@ export interface GatewayTransportOptions {
    * "websocket" where the runtime has `WebSocket`, else "http".
    */
   streams?: "websocket" | "http" | undefined;
+  /**
+   * Largest request, counted as gRPC would (its protobuf size): over it, a call fails with
+   * ResourceExhausted before anything is sent. Default none.
+   */
+  maxSendBytes?: number | undefined;
+  /**
+   * Largest response message, counted on its JSON text (a third or more above its protobuf
+   * size): over it, the call fails with ResourceExhausted. Default none.
+   */
+  maxReceiveBytes?: number | undefined;
   /** When it fires, every stream still open is ended (the endpoint was closed). */
   closed?: AbortSignal | undefined;
 }
@@ -78,6 +90,8 @@ class GatewayTransport implements Transport {
   readonly #fetch: typeof globalThis.fetch;
   readonly #webSocket: boolean;
   readonly #closed: AbortSignal | undefined;
+  readonly #maxSendBytes: number;
+  readonly #maxReceiveBytes: number;
 
   constructor(options: GatewayTransportOptions) {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -88,6 +102,8 @@ class GatewayTransport implements Transport {
       options.streams ?? (typeof globalThis.WebSocket === "function" ? "websocket" : "http");
     this.#webSocket = mode === "websocket";
     this.#closed = options.closed;
+    this.#maxSendBytes = options.maxSendBytes ?? Number.POSITIVE_INFINITY;
+    this.#maxReceiveBytes = options.maxReceiveBytes ?? Number.POSITIVE_INFINITY;
   }
 
   unary<I extends DescMessage, O extends DescMessage>(
@@ -113,15 +129,21 @@ class GatewayTransport implements Transport {
         message: input,
       },
       next: async (req) => {
-        const response = await this.#post(
-          req.url,
-          toJsonString(method.input, req.message, WRITE),
-          req.header,
-          req.signal,
-          method,
-        );
+        const body = toJsonString(method.input, req.message, WRITE);
+        // JSON is never smaller than the protobuf it encodes: measure the latter only when needed.
+        if (body.length > this.#maxSendBytes) {
+          const size = toBinary(method.input, req.message).byteLength;
+          if (size > this.#maxSendBytes) {
+            throw new ConnectError(
+              `request message of ${size} bytes exceeds maxSendBytes (${this.#maxSendBytes})`,
+              Code.ResourceExhausted,
+            );
+          }
+        }
+        const response = await this.#post(req.url, body, req.header, req.signal, method);
         const text = await response.text();
         if (!response.ok) throw gatewayError(response.status, text, method);
+        if (text.length > this.#maxReceiveBytes) throw tooLarge(text.length, this.#maxReceiveBytes);
         const message = fromJson(method.output, JSON.parse(text) as JsonValue, READ);
         return {
           stream: false,
@@ -166,6 +188,7 @@ class GatewayTransport implements Transport {
             method,
             token,
             requests: req.message,
+            maxReceiveBytes: this.#maxReceiveBytes,
             signal: this.#closed ? AbortSignal.any([req.signal, this.#closed]) : req.signal,
           };
           messages = this.#webSocket
@@ -182,7 +205,7 @@ class GatewayTransport implements Transport {
             req.signal,
             method,
           );
-          messages = serverStream(method, response);
+          messages = serverStream(method, response, this.#maxReceiveBytes);
         }
         return {
           stream: true,

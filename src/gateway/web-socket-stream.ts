@@ -5,6 +5,7 @@ import { canceledError } from "../connection/signals.ts";
 import type { BidiOpen } from "./bidi-open.ts";
 import { streamMessage, WRITE } from "./gateway-json.ts";
 import { Inbox } from "./inbox.ts";
+import { tooLarge } from "./json-lines.ts";
 
 const OPEN = 1;
 
@@ -56,7 +57,9 @@ export function webSocketStream<I extends DescMessage, O extends DescMessage>(
   };
   socket.onmessage = (event: MessageEvent) => {
     try {
-      inbox.push(streamMessage(method, JSON.parse(String(event.data))));
+      const text = String(event.data);
+      if (text.length > open.maxReceiveBytes) throw tooLarge(text.length, open.maxReceiveBytes);
+      inbox.push(streamMessage(method, JSON.parse(text)));
     } catch (error) {
       inbox.end(ConnectError.from(error));
       close();
