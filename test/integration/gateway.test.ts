@@ -398,10 +398,8 @@ describe("gateway: auth", () => {
       username: "viewer",
       password: "viewer-pw",
     };
-    await using viewer = new GatewayEtcd({
-      ...viewerOptions,
-      transport: (config) => createGatewayEndpointTransport(config, { streams: "http" }),
-    });
+    // The default: with a token, Watch and LeaseKeepAlive take HTTP streams (every etcd line).
+    await using viewer = new GatewayEtcd({ ...viewerOptions, transport: "gateway" });
     await using grpcViewer = new GrpcEtcd(viewerOptions);
     assert.equal((await viewer.get("cfg/a"))?.text, "1");
     const overGateway = await thrown(() => viewer.put("cfg/a", "2"));
@@ -418,5 +416,36 @@ describe("gateway: auth", () => {
       );
       break;
     }
+  });
+
+  test("over WebSocket the token travels as the Bearer subprotocol (etcd 3.6.13+, 3.7.0+)", async (t) => {
+    const root = (authFx.cluster as Cluster).clientOptions();
+    await using admin = new GatewayEtcd({ ...root, transport: "gateway" });
+    const version = (await admin.maintenance.status()).version;
+    const [major, minor, patch] = version.split(".").map(Number) as [number, number, number];
+    if (major === 3 && (minor < 6 || (minor === 6 && patch < 13))) {
+      t.skip(`etcd ${version} reads no token from a WebSocket: use streams "http" there`);
+      return;
+    }
+    await using viewer = new GatewayEtcd({
+      endpoints: authFx.endpoints,
+      username: "viewer",
+      password: "viewer-pw",
+      transport: (config) => createGatewayEndpointTransport(config, { streams: "websocket" }),
+    });
+    await using watcher = viewer.watch(prefix("cfg/"));
+    await watcher.ready();
+    await admin.put("cfg/ws", "1");
+    for await (const batch of watcher) {
+      assert.deepEqual(
+        batch.events.map((e) => e.kv.keyText),
+        ["cfg/ws"],
+      );
+      break;
+    }
+    const lease = await admin.lease.grant(2, { keepAlive: true });
+    await new Promise((r) => setTimeout(r, 3_000));
+    assert.equal(lease.state, "alive", "renewed over an authenticated WebSocket");
+    await lease.revoke();
   });
 });
