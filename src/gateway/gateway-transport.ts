@@ -22,10 +22,9 @@ import {
 } from "@connectrpc/connect";
 import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
 import { canceledError } from "../connection/signals.ts";
-import { READ, serverStream, WRITE } from "./gateway-json.ts";
+import { checkedSize, READ, serverStream, WRITE } from "./gateway-json.ts";
 import { gatewayError } from "./gateway-status.ts";
 import { httpBidiStream } from "./http-bidi.ts";
-import { tooLarge } from "./json-lines.ts";
 import { gatewayRoutes } from "./routes.ts";
 import { webSocketStream } from "./web-socket-stream.ts";
 
@@ -57,8 +56,8 @@ export interface GatewayTransportOptions {
    */
   maxSendBytes?: number | undefined;
   /**
-   * Largest response message, counted on its JSON text (a third or more above its protobuf
-   * size): over it, the call fails with ResourceExhausted. Default none.
+   * Largest response message, counted as gRPC would (its protobuf size): over it, the call
+   * fails with ResourceExhausted (a watcher then asks etcd to fragment). Default none.
    */
   maxReceiveBytes?: number | undefined;
   /** When it fires, every stream still open is ended (the endpoint was closed). */
@@ -143,8 +142,12 @@ class GatewayTransport implements Transport {
         const response = await this.#post(req.url, body, req.header, req.signal, method);
         const text = await response.text();
         if (!response.ok) throw gatewayError(response.status, text, method);
-        if (text.length > this.#maxReceiveBytes) throw tooLarge(text.length, this.#maxReceiveBytes);
-        const message = fromJson(method.output, JSON.parse(text) as JsonValue, READ);
+        const message = checkedSize(
+          method.output,
+          fromJson(method.output, JSON.parse(text) as JsonValue, READ),
+          text.length,
+          this.#maxReceiveBytes,
+        );
         return {
           stream: false,
           service: method.parent,
