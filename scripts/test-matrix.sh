@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test matrix, as CI runs it: unit tests once; the integration suite on every supported
 # etcd line; the long fault suites on the oldest and the newest line; stock connect-node's
-# transport on one line. Each run starts its own etcd members on free loopback ports.
+# transport on one line; the KV, watch and lease suites over the JSON gateway on the newest. Each
+# run starts its own etcd members on free loopback ports.
 #
 #   scripts/test-matrix.sh            (npm run test:matrix)
 #
@@ -38,3 +39,6 @@ run "etcd 3.6.14: integration" "$(bin 3.6.14)" "$ctl" "$integration"
 run "etcd 3.7.1: integration and fault suites" "$(bin 3.7.1)" "$ctl" "$integration" "$fault"
 ETCD_CONNECT_TRANSPORT=connect run "stock connect-node transport, etcd 3.5.16: integration" \
   "$(bin 3.5.16)" "$ctl" "$integration"
+ETCD_CONNECT_TRANSPORT=gateway run "JSON gateway transport, etcd 3.7.1: kv, watch, lease" \
+  "$(bin 3.7.1)" "$ctl" test/integration/kv.test.ts test/integration/watch.test.ts \
+  test/integration/lease.test.ts
