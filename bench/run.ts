@@ -11,7 +11,8 @@
  *   --quick            smoke mode for CI: tiny counts, one round, nothing written but the JSON
  *   --rounds N         rounds (default 3)
  *   --only a,b         only these workloads (ids: put-1 put-200 get-1 get-200 range-10k list-10k txn-mix
- *                      watch-events watchers-10k leases-1k facade-cost otel-cost)
+ *                      watch-events watchers-10k leases-1k facade-cost otel-cost
+ *                      cli-start)
  *   --update-readme    also replace the README's benchmark section with the new table
  *
  * ETCD_BIN selects the etcd binary, as for the tests.
@@ -35,6 +36,7 @@ import {
   toSvg,
   type WorkloadResult,
 } from "./report.ts";
+import { cliStart } from "./workloads/cli-start.ts";
 import { facadeCost } from "./workloads/facade.ts";
 import { get1, get200 } from "./workloads/get.ts";
 import { leaseKeepAlive } from "./workloads/leases.ts";
@@ -62,6 +64,7 @@ const allWorkloads: Workload[] = [
   leaseKeepAlive,
   facadeCost,
   otelCost,
+  cliStart,
 ];
 
 const { values } = parseArgs({
@@ -130,7 +133,7 @@ try {
         const [client] = createClients(server.endpoints, [name]);
         if (!client) continue;
         try {
-          settledMemory();
+          await settledMemory();
           await workload.beforeEach?.(ctx);
           let sample: Sample | undefined;
           try {
