@@ -466,9 +466,7 @@ export class PoolTransport implements Transport {
 /** True when calls can go to the endpoint's connection without waiting for it. */
 function isEstablished(endpoint: PooledEndpoint): boolean {
   const session = endpoint.connection.session;
-  return session instanceof EtcdSessionManager
-    ? session.established
-    : session.state() === "open";
+  return session instanceof EtcdSessionManager ? session.established : session.state() === "open";
 }
 
 /**
