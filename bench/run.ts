@@ -12,7 +12,7 @@
  *   --rounds N         rounds (default 3)
  *   --only a,b         only these workloads (ids: put-1 put-200 get-1 get-200 range-10k list-10k txn-mix
  *                      watch-events watchers-10k leases-1k facade-cost otel-cost
- *                      cli-start)
+ *                      watch-recovery cli-start)
  *   --update-readme    also replace the README's benchmark section with the new table
  *
  * ETCD_BIN selects the etcd binary, as for the tests.
@@ -46,6 +46,7 @@ import { put1, put200 } from "./workloads/put.ts";
 import { range10k } from "./workloads/range.ts";
 import { txnMix } from "./workloads/txn.ts";
 import { watchEvents } from "./workloads/watch.ts";
+import { watchRecovery } from "./workloads/watch-recovery.ts";
 import { idleWatchers, settledMemory } from "./workloads/watchers.ts";
 
 const benchDir = import.meta.dirname;
@@ -61,6 +62,7 @@ const allWorkloads: Workload[] = [
   txnMix,
   watchEvents,
   idleWatchers,
+  watchRecovery,
   leaseKeepAlive,
   facadeCost,
   otelCost,
