@@ -27,6 +27,7 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
+const NO_ITEMS: WatchBatch[] = [];
 const DONE: IteratorResult<WatchBatch, undefined> = { done: true, value: undefined };
 
 /**
@@ -56,7 +57,8 @@ export class WatchState {
   /** Called once when the watcher ends, however it ends. */
   onEnded: (() => void) | undefined;
 
-  #items: WatchBatch[] = [];
+  /** Batches not yet taken; `NO_ITEMS` (shared, never written) while there are none. */
+  #items: WatchBatch[] = NO_ITEMS;
   #head = 0;
   #bufferedEvents = 0;
   // Fields that an idle watcher never needs are made when first needed, and the resolvers of
@@ -148,6 +150,7 @@ export class WatchState {
       waiter.resolve({ done: false, value: batch });
       return;
     }
+    if (this.#items === NO_ITEMS) this.#items = [];
     this.#items.push(batch);
     this.#bufferedEvents += batch.events.length;
   }
@@ -159,7 +162,7 @@ export class WatchState {
       this.#items[this.#head] = undefined as unknown as WatchBatch;
       this.#head++;
       if (this.#head === this.#items.length) {
-        this.#items = [];
+        this.#items = NO_ITEMS;
         this.#head = 0;
       } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
         this.#items = this.#items.slice(this.#head);
@@ -198,7 +201,7 @@ export class WatchState {
       this.#settleCreated = undefined;
     }
     if (error === undefined) {
-      this.#items = [];
+      this.#items = NO_ITEMS;
       this.#head = 0;
       this.#bufferedEvents = 0;
       for (const waiter of this.#waiters?.splice(0) ?? []) waiter.resolve(DONE);
