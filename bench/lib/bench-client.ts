@@ -42,7 +42,11 @@ export interface BenchClient {
    * Opens `n` watchers on one key and waits until etcd created them all; `reached(revision)`
    * resolves once every watcher has received an event at `revision` or later.
    */
-  watchersOnKey?(key: string, n: number): Promise<WatcherCrowd>;
+  watchersOnKey?(
+    key: string,
+    n: number,
+    onEvent?: (index: number, revision: number) => void,
+  ): Promise<WatcherCrowd>;
   /** Grants `n` leases and keeps them alive. Resolves when all are granted. */
   keepLeases?(n: number, ttlSeconds: number): Promise<() => Promise<void>>;
   /** The facade and the raw generated client of one client instance (same transport). */
@@ -62,10 +66,13 @@ export interface WatcherCrowd {
 }
 
 /**
- * Tracks the latest event revision each of `n` watchers saw; `reached` resolves once all saw
- * `revision` or later.
+ * Tracks the latest event revision each of `n` watchers saw (telling `onEvent` of each event);
+ * `reached` resolves once all saw `revision` or later.
  */
-export function crowdTracker(n: number): {
+export function crowdTracker(
+  n: number,
+  onEvent?: (index: number, revision: number) => void,
+): {
   saw(index: number, revision: number): void;
   reached(revision: number): Promise<void>;
 } {
@@ -75,6 +82,7 @@ export function crowdTracker(n: number): {
   let done: (() => void) | undefined;
   return {
     saw(index, revision) {
+      onEvent?.(index, revision);
       const before = latest[index] as number;
       if (revision <= before) return;
       latest[index] = revision;

@@ -92,8 +92,8 @@ function facade(name: ClientName, etcd: Etcd, list: ListOptions = {}): BenchClie
         await Promise.all(watchers.map((w) => w.close()));
       };
     },
-    watchersOnKey: async (k, n) => {
-      const tracker = crowdTracker(n);
+    watchersOnKey: async (k, n, onEvent) => {
+      const tracker = crowdTracker(n, onEvent);
       const watchers = Array.from({ length: n }, () => etcd.watch(key(k)));
       await Promise.all(watchers.map((w) => w.ready()));
       watchers.forEach(async (w, i) => {
@@ -192,8 +192,8 @@ function etcd3Client(client: Etcd3): BenchClient {
         await Promise.all(watchers.map((w) => w.cancel()));
       };
     },
-    watchersOnKey: async (k, n) => {
-      const tracker = crowdTracker(n);
+    watchersOnKey: async (k, n, onEvent) => {
+      const tracker = crowdTracker(n, onEvent);
       const watchers = await Promise.all(
         Array.from({ length: n }, () => client.watch().key(k).create()),
       );
