@@ -202,7 +202,10 @@ export class PoolTransport implements Transport {
       previous = endpoint;
       let token: string | undefined;
       try {
-        await this.#ready(endpoint, signal, hung?.has(endpoint) ? 0 : remainingMs(deadline));
+        // Established (the common case): no async step before the request leaves.
+        if (!isEstablished(endpoint)) {
+          await this.#ready(endpoint, signal, hung?.has(endpoint) ? 0 : remainingMs(deadline));
+        }
         token = auth ? await auth.token(signal) : undefined;
         const response = await endpoint.connection.transport.unary(
           method,
@@ -436,9 +439,9 @@ export class PoolTransport implements Transport {
     signal: AbortSignal | undefined,
     budgetMs: number | undefined,
   ) {
+    if (isEstablished(endpoint)) return;
     const session = endpoint.connection.session;
     const managed = isManagedSession(session) ? session : undefined;
-    if (managed ? managed.established : session.state() === "open") return;
     const limit = Math.min(this.#dialTimeoutMs, budgetMs ?? Number.POSITIVE_INFINITY);
     const connected = managed
       ? managed.handshake()
@@ -458,6 +461,12 @@ export class PoolTransport implements Transport {
       Object.assign(new Error("not sent", { cause }), { notSent: true }),
     );
   }
+}
+
+/** True when calls can go to the endpoint's connection without waiting for it. */
+function isEstablished(endpoint: PooledEndpoint): boolean {
+  const session = endpoint.connection.session;
+  return isManagedSession(session) ? session.established : session.state() === "open";
 }
 
 /**

@@ -73,6 +73,8 @@ describe("the packed package", {
       ["-p", "tsconfig.build.json", "--outDir", join(stage, "dist")],
       root,
     );
+    // The command ships bundled, as `npm run build` makes it.
+    await ok(join(bin, "node"), ["scripts/bundle-cli.ts", join(stage, "dist")], root);
     for (const file of ["package.json", "README.md", "LICENSE"]) {
       copyFileSync(join(root, file), join(stage, file));
     }
@@ -111,6 +113,7 @@ describe("the packed package", {
       "dist/src/index.js",
       "dist/src/index.d.ts",
       "dist/src/cli/main.js",
+      "dist/src/bin/etcd-connect.js",
       "dist/src/testing.js",
       "dist/src/testing.d.ts",
       "dist/gen/etcdserverpb/rpc_pb.js",
