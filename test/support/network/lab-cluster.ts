@@ -123,7 +123,8 @@ export class LabCluster {
     for (;;) {
       const leader = await this.leader(among);
       if (leader) return leader;
-      if (Date.now() > deadline) throw new Error(`no leader within ${timeoutMs} ms\n${this.logs()}`);
+      if (Date.now() > deadline)
+        throw new Error(`no leader within ${timeoutMs} ms\n${this.logs()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
