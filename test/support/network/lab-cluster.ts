@@ -129,6 +129,18 @@ export class LabCluster {
     }
   }
 
+  /** One Prometheus metric's value summed over its series, from one member. */
+  async metric(member: TestMember, name: string): Promise<number> {
+    const text = await fetchText(`${member.clientUrl}/metrics`);
+    let sum = 0;
+    for (const line of text.split("\n")) {
+      if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) {
+        sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+      }
+    }
+    return sum;
+  }
+
   logs(lines = 40): string {
     return this.members
       .map((m) => `--- ${m.name} (${m.clientUrl}) ---\n${m.logTail(lines)}`)
