@@ -44,6 +44,15 @@ async function failure(call: Promise<unknown>): Promise<unknown> {
   );
 }
 
+function causeCodes(error: unknown): string[] {
+  const codes: string[] = [];
+  for (let e = error; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") codes.push(code);
+  }
+  return codes;
+}
+
 function namespaces(): string[] {
   return execFileSync("ip", ["netns", "list"], { encoding: "utf8" })
     .split("\n")
@@ -119,6 +128,34 @@ describe("partitions of a 3-member cluster", { skip }, () => {
     await cluster.waitHealthy(60_000);
     // The stale leader's put never committed: the majority's value stands.
     assert.equal((await majority.get(`${p}leader`))?.text, "new");
+  });
+
+  test("default options: calls on an isolated member do not wait for etcd's request timeout", async () => {
+    // The member answers pings, so it does not look hung; asked, it says it has no leader.
+    const leader = await cluster.waitLeader();
+    const victim = cluster.members.find((m) => m !== leader);
+    assert.ok(victim);
+    const etcd = new Etcd({ ...testClientOptions(), endpoints: cluster.endpoints });
+    clients.push(etcd);
+    await Promise.all(cluster.members.map((_, i) => etcd.put(`${p}def${i}`, "0")));
+    await cluster.lab.isolate(victim.name);
+    const puts = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => etcd.put(`${p}def${i}`, "1")),
+    );
+    const gets = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => etcd.get(`${p}def${i}`)),
+    );
+    const failed = puts.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
+    assert.ok(failed.length > 0, "some puts went to the isolated member");
+    for (const error of failed) {
+      assert.ok(error instanceof OutcomeUnknownError, String(error));
+      assert.ok(causeCodes(error).includes("ETCD_MEMBER_LEADERLESS"), String(error));
+    }
+    assert.deepEqual(
+      gets.map((r) => r.status),
+      gets.map(() => "fulfilled"),
+      "every read was answered, by another member",
+    );
   });
 
   test("one-way, member to client: requests arrive and are applied, answers are lost", async () => {
