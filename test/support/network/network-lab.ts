@@ -80,7 +80,10 @@ export function sweepStaleLabs(): void {
   const owners = new Map<string, number>();
   if (existsSync(CLAIMS)) {
     for (const subnet of readdirSync(CLAIMS)) {
-      const pid = Number(readFileSync(join(CLAIMS, subnet, "pid"), "utf8").trim() || 0);
+      let pid = process.pid; // a claim whose pid is not written yet is being made: alive
+      try {
+        pid = Number(readFileSync(join(CLAIMS, subnet, "pid"), "utf8").trim());
+      } catch {}
       owners.set(subnet, pid);
     }
   }
