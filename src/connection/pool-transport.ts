@@ -123,6 +123,7 @@ export class PoolTransport implements Transport {
     this.#defaultTimeoutMs = options.defaultTimeoutMs || undefined;
     this.#clientCert = options.clientCert === true;
     pool.probe = (endpoint) => this.#probe(endpoint);
+    pool.leaderCheck = (endpoint) => this.#hasLeader(endpoint);
   }
 
   unary<I extends DescMessage, O extends DescMessage>(
@@ -426,6 +427,29 @@ export class PoolTransport implements Transport {
       return response.message.status === HealthCheckResponse_ServingStatus.SERVING;
     } catch (error) {
       return !isEndpointFailure(toCallError(error));
+    }
+  }
+
+  /**
+   * Whether the member has a leader, by its own account: the health check with `hasleader`,
+   * which etcd refuses with "no leader" at once when it has none (cut off from its peers, or
+   * during an election). Undefined when the answer says nothing about it.
+   */
+  async #hasLeader(endpoint: PooledEndpoint): Promise<boolean | undefined> {
+    if (this.closed) return undefined;
+    try {
+      await endpoint.connection.transport.unary(
+        Health.method.check,
+        undefined,
+        this.#dialTimeoutMs,
+        PROBE_HEADERS,
+        {},
+        undefined,
+      );
+      return true;
+    } catch (error) {
+      const callError = toCallError(error);
+      return /\bno leader\b/.test(callError.rawMessage) ? false : undefined;
     }
   }
 
