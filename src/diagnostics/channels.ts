@@ -1,4 +1,4 @@
-import { channel, tracingChannel } from "node:diagnostics_channel";
+import { channel, type TracingChannel, tracingChannel } from "node:diagnostics_channel";
 import type { CallTrace } from "./call-trace.ts";
 
 /**
@@ -203,7 +203,9 @@ export interface TokenMessage {
 }
 
 /** @internal */
-export const callChannel = tracingChannel<unknown, CallTrace>(diagnosticsChannels.call);
+export const callChannel = withHasSubscribers(
+  tracingChannel<unknown, CallTrace>(diagnosticsChannels.call),
+);
 /** @internal */
 export const callRetryChannel = channel(diagnosticsChannels.callRetry);
 /** @internal */
@@ -226,3 +228,21 @@ export const leaseRenewedChannel = channel(diagnosticsChannels.leaseRenewed);
 export const leaseLostChannel = channel(diagnosticsChannels.leaseLost);
 /** @internal */
 export const tokenChannel = channel(diagnosticsChannels.tokenRefreshed);
+
+/**
+ * Gives a tracing channel the `hasSubscribers` getter where the runtime lacks it (Bun 1.4's
+ * `TracingChannel` has none, which would read as "nobody tracing" forever): true when any of its
+ * five channels has a subscriber, as in Node. Node's own getter is left as it is.
+ */
+function withHasSubscribers<T extends TracingChannel<unknown, object>>(traced: T): T {
+  if (typeof traced.hasSubscribers === "boolean") return traced;
+  Object.defineProperty(traced, "hasSubscribers", {
+    get: () =>
+      traced.start.hasSubscribers ||
+      traced.end.hasSubscribers ||
+      traced.asyncStart.hasSubscribers ||
+      traced.asyncEnd.hasSubscribers ||
+      traced.error.hasSubscribers,
+  });
+  return traced;
+}
