@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Etcd, PermissionDeniedError, prefix, UserEmptyError } from "../../src/index.ts";
 import { hasOpenssl, TestCluster, useTestCluster } from "../../src/testing.ts";
-import { scriptArgs } from "../support/index.ts";
+import { scriptArgs, signalChild } from "../support/index.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 
@@ -134,7 +134,7 @@ function runChild(how: string, signal?: NodeJS.Signals): Promise<ChildEnd> {
   return new Promise((done, fail) => {
     child.stdout.setEncoding("utf8").on("data", (c: string) => {
       stdout += c;
-      if (signal && stdout.includes("\n")) child.kill(signal);
+      if (signal && stdout.includes("\n")) signalChild(child, signal);
     });
     child.on("error", fail);
     child.on("exit", (code, sig) => {

@@ -31,7 +31,14 @@ export { etcdctl, etcdutl } from "./etcdctl.ts";
 export { EtcdctlProcess, spawnEtcdctl } from "./etcdctl-process.ts";
 export { type ExampleRun, type MarkdownBlock, runExample, tsBlocks } from "./markdown-examples.ts";
 export { OtlpReceiver, type ReceivedSpan, serverTracingFlags } from "./otlp-receiver.ts";
-export { type Runtime, runtime, scriptArgs, unsupportedOn } from "./runtime.ts";
+export {
+  type Runtime,
+  runtime,
+  scriptArgs,
+  signalChild,
+  testFileArgs,
+  unsupportedOn,
+} from "./runtime.ts";
 export { settledStatus } from "./settled-status.ts";
 
 /** Endpoints of an existing etcd to test against instead of spawning one (`ETCD_ENDPOINTS`). */

@@ -3,6 +3,8 @@
  * the tests themselves: how a child script is started, and which tests cannot run.
  */
 
+import type { ChildProcess } from "node:child_process";
+
 /** The runtime running this process. */
 export type Runtime = "node" | "bun" | "deno";
 
@@ -34,6 +36,24 @@ export function testFileArgs(file: string): string[] {
   if (runtime === "bun") return ["test", "--timeout", "600000", file];
   if (runtime === "deno") return ["test", "-A", "--no-check", "--node-modules-dir=manual", file];
   return [file];
+}
+
+/**
+ * Sends `signal` to a child by its pid; false when it is gone. Deno 2.9's `child.kill()` marks
+ * the child as ended by the first signal it sends (its exit then reads as that signal, whatever
+ * the child did) and sends nothing after it; by pid, every runtime reports the real exit.
+ *
+ * @example
+ * signalChild(child, "SIGINT");
+ */
+export function signalChild(child: ChildProcess, signal: NodeJS.Signals): boolean {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return false;
+  try {
+    process.kill(child.pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
