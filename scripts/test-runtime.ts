@@ -11,6 +11,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 
 const root = join(import.meta.dirname, "..");
 const [runtime, ...paths] = process.argv.slice(2);
@@ -38,7 +39,7 @@ const open: string[] = [];
 let pending = "";
 
 function line(raw: string): void {
-  const text = raw.replace(/\x1b\[[0-9;]*m/g, "");
+  const text = stripVTControlCharacters(raw);
   const reason = /^# skip \((.*)\)$/.exec(text.trim());
   if (reason?.[1]) reasons.add(reason[1]);
   if (runtime === "bun") bunLine(text);
@@ -126,5 +127,7 @@ if (code !== 0 && counts.failed === 0) {
   console.log(`${runtime} exited with ${code} without a failed test: counted as one failure`);
   counts.failed = 1;
 }
-console.log(`${runtime}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+console.log(
+  `${runtime}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`,
+);
 process.exit(counts.failed > 0 ? 1 : 0);
