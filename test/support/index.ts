@@ -32,6 +32,7 @@ export { EtcdctlProcess, spawnEtcdctl } from "./etcdctl-process.ts";
 export { type ExampleRun, type MarkdownBlock, runExample, tsBlocks } from "./markdown-examples.ts";
 export { OtlpReceiver, type ReceivedSpan, serverTracingFlags } from "./otlp-receiver.ts";
 export {
+  CLI_ON_DENO,
   type Runtime,
   runtime,
   scriptArgs,
