@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test matrix, as CI runs it: unit tests once; the integration suite on every supported
 # etcd line; the long fault suites on the oldest and the newest line; stock connect-node's
-# transport on one line. Each run starts its own etcd members on free loopback ports.
+# transport on one line; the integration suite on Bun and on Deno on the newest line. Each run
+# starts its own etcd members on free loopback ports.
 #
 #   scripts/test-matrix.sh            (npm run test:matrix)
 #
@@ -38,3 +39,14 @@ run "etcd 3.6.14: integration" "$(bin 3.6.14)" "$ctl" "$integration"
 run "etcd 3.7.1: integration and fault suites" "$(bin 3.7.1)" "$ctl" "$integration" "$fault"
 ETCD_CONNECT_TRANSPORT=connect run "stock connect-node transport, etcd 3.5.16: integration" \
   "$(bin 3.5.16)" "$ctl" "$integration"
+
+# The integration suite on Bun and on Deno (their own test runners; counts and skip reasons at
+# the end), against the newest line: it runs the most of the suite (3.6+ APIs, etcd's tracing).
+runtime() {
+  local name="$1" started=$SECONDS
+  printf '\n=== %s, etcd 3.7.1: integration ===\n' "$name"
+  ETCD_BIN="$(bin 3.7.1)" ETCDCTL_BIN="$ctl" bash scripts/test-runtime.sh "$name"
+  printf '=== %s, etcd 3.7.1: %d s ===\n' "$name" $((SECONDS - started))
+}
+runtime bun
+runtime deno
