@@ -6,8 +6,10 @@ import type {
   SecureClientSessionOptions,
 } from "node:http2";
 import { constants as h2constants } from "node:http2";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { Http2SessionManager, type Http2SessionOptions } from "@connectrpc/connect-node";
 import type { ClientEvents } from "../diagnostics/client-events.ts";
+import { absorbUnheardSessionErrors } from "./deno-http2.ts";
 
 /** The part of connect-node's private connection state this class looks at. */
 interface ManagerState {
@@ -79,6 +81,7 @@ export class EtcdSessionManager extends Http2SessionManager {
     http2SessionOptions?: ClientSessionOptions | SecureClientSessionOptions,
   ) {
     super(url, pingOptions, http2SessionOptions);
+    absorbUnheardSessionErrors();
     this.#pingTimeoutMs = pingOptions?.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS;
     // connect-node moves to its "ready" state with the new ClientHttp2Session in `setState`, a
     // private method: wrapping it is the one place every new connection passes through.
@@ -87,16 +90,58 @@ export class EtcdSessionManager extends Http2SessionManager {
     if (typeof setState !== "function") {
       throw new Error("unsupported @connectrpc/connect-node: Http2SessionManager.setState missing");
     }
-    self.setState = (state: ManagerState) => {
+    self.setState = (next: ManagerState) => {
+      const state = this.#closedBeforeSettings(next) ? this.#neverEstablished() : next;
       if (state.t === "ready" && isSession(state.conn)) this.#adopt(state.conn);
       if (state.t === "connecting" && state.conn instanceof Promise) {
-        state.conn.catch((error: unknown) => {
+        const conn = state.conn.then(this.#refuseDead);
+        conn.catch((error: unknown) => {
           this.#lastError = error;
         });
+        state.conn = conn;
       }
       if (state.t === "error") this.#lastError = state.reason;
       setState.call(this, state);
     };
+  }
+
+  /**
+   * Passes on a new connection unless it died already: connect-node's "ready" state refuses a
+   * dead one by throwing inside its own promise handler, which leaves it "connecting" on a
+   * settled promise, and its `gotoReady` then awaits that promise in a loop that never yields
+   * to timers or I/O. A connection that breaks within the tick of its "connect" event (as on
+   * Deno 2.9, where the first write to a peer that closed at once fails right away) becomes a
+   * failed attempt instead, like a refused one.
+   */
+  readonly #refuseDead = (conn: unknown): unknown => {
+    if (!isSession(conn) || !(conn.destroyed || conn.closed)) return conn;
+    throw new ConnectError(
+      "the connection closed as soon as it opened",
+      Code.Unavailable,
+      undefined,
+      undefined,
+      this.#lastError,
+    );
+  };
+
+  /**
+   * True when `next` closes a connection that never got the server's SETTINGS. connect-node's
+   * `gotoReady` loops without yielding while its state is "closed" (it awaits only while
+   * "connecting"): when a connection closes right after "connect", before that loop resumes (as
+   * on Deno 2.9, where a write to a peer that closed at once fails within the same tick), the
+   * process would spin forever.
+   */
+  #closedBeforeSettings(next: ManagerState): boolean {
+    if (next.t !== "closed") return false;
+    const current = (this as unknown as { s: ManagerState }).s;
+    return current.t === "ready" && isSession(current.conn) && !this.#settled.has(current.conn);
+  }
+
+  /** connect-node's error state for a connection that closed before it was established. */
+  #neverEstablished(): ManagerState {
+    const reason =
+      this.#lastError ?? new Error("the connection closed before the server's SETTINGS arrived");
+    return { t: "error", reason };
   }
 
   /**
