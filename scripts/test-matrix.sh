@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test matrix, as CI runs it: unit tests once; the integration suite on every supported
 # etcd line; the long fault suites on the oldest and the newest line; stock connect-node's
-# transport on one line. Each run starts its own etcd members on free loopback ports.
+# transport on one line; the browser suite (headless Chromium; skipped, saying why, without it)
+# on one line. Each run starts its own etcd members on free loopback ports.
 #
 #   scripts/test-matrix.sh            (npm run test:matrix)
 #
@@ -36,5 +37,7 @@ run "etcd 3.5.16: integration" "$(bin 3.5.16)" "$ctl" "$integration"
 run "etcd 3.5.30: integration" "$(bin 3.5.30)" "$ctl" "$integration"
 run "etcd 3.6.14: integration" "$(bin 3.6.14)" "$ctl" "$integration"
 run "etcd 3.7.1: integration and fault suites" "$(bin 3.7.1)" "$ctl" "$integration" "$fault"
+run "etcd 3.7.1: browser suite (the web entry and examples/browser in Debian's Chromium)" \
+  "$(bin 3.7.1)" "$ctl" "test/browser/**/*.test.ts"
 ETCD_CONNECT_TRANSPORT=connect run "stock connect-node transport, etcd 3.5.16: integration" \
   "$(bin 3.5.16)" "$ctl" "$integration"

@@ -16,11 +16,10 @@ import { chromiumMissing, launchChromium } from "./chromium.ts";
 import type { Checks } from "./page/checks.ts";
 
 const pageDir = resolve(import.meta.dirname, "page");
-const skip = chromiumMissing();
+/** Each test reports itself skipped with this reason when there is no Chromium. */
+const skip = chromiumMissing() ?? false;
 
-describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origins", {
-  skip: skip ?? false,
-}, () => {
+describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origins", () => {
   let server: PageServer;
   let cluster: Cluster;
   let browser: Browser;
@@ -30,6 +29,7 @@ describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origi
   const browserLog: string[] = [];
 
   before(async () => {
+    if (skip) return;
     server = await startPageServer({
       entry: resolve(pageDir, "checks.ts"),
       html: resolve(pageDir, "checks.html"),
@@ -65,11 +65,13 @@ describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origi
     ) as Promise<Awaited<ReturnType<Checks[K]>>>;
   }
 
-  test("the page and etcd are different origins", () => {
+  test("the page and etcd are different origins", { skip }, () => {
     assert.notEqual(new URL(endpoint).origin, server.origin);
   });
 
-  test("put and get: what the page writes is in etcd, and it reads back what etcd has", async () => {
+  test("put and get: what the page writes is in etcd, and it reads back what etcd has", {
+    skip,
+  }, async () => {
     const key = `${uniquePrefix("web-put")}k`;
     const seen = await check("putGet", endpoint, key);
 
@@ -87,7 +89,7 @@ describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origi
     assert.equal(stored?.modRevision, BigInt(seen.secondRevision));
   });
 
-  test("range: a prefix whole, limited and counted, binary values intact", async () => {
+  test("range: a prefix whole, limited and counted, binary values intact", { skip }, async () => {
     const root = uniquePrefix("web-range");
     await node.put(`${root}a`, "1");
     await node.put(`${root}b`, new Uint8Array([0, 255, 128, 10]));
@@ -109,7 +111,9 @@ describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origi
     assert.equal(seen.countOnlyKvs, 0);
   });
 
-  test("txn: compare-and-swap applies once, the stale retry takes the failure branch", async () => {
+  test("txn: compare-and-swap applies once, the stale retry takes the failure branch", {
+    skip,
+  }, async () => {
     const key = `${uniquePrefix("web-txn")}k`;
     await node.put(key, "original");
 
@@ -130,7 +134,9 @@ describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origi
     assert.equal(stored?.modRevision, BigInt(seen.freshRevision));
   });
 
-  test("watch: changes made from Node arrive in the page once each, in order, with prevKv", async () => {
+  test("watch: changes made from Node arrive in the page once each, in order, with prevKv", {
+    skip,
+  }, async () => {
     const root = uniquePrefix("web-watch");
     const key = `${root}k`;
     const started = await check("startWatch", endpoint, root, 3);
@@ -149,7 +155,9 @@ describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origi
     assert.equal(seen.closed, true);
   });
 
-  test("lease: kept alive from the page past its TTL, and reported lost when revoked elsewhere", async () => {
+  test("lease: kept alive from the page past its TTL, and reported lost when revoked elsewhere", {
+    skip,
+  }, async () => {
     const key = `${uniquePrefix("web-lease")}k`;
     const ttl = 2;
     const granted = await check("grantLease", endpoint, key, ttl);
@@ -173,7 +181,7 @@ describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origi
     assert.equal(await node.get(key), undefined);
   });
 
-  test("an error etcd answers maps to the same class as over gRPC", async () => {
+  test("an error etcd answers maps to the same class as over gRPC", { skip }, async () => {
     const key = `${uniquePrefix("web-error")}k`;
     const seen = await check("refused", endpoint, key);
     const overGrpc = await node.txn({ success: [op.put(key, "a"), op.put(key, "b")] }).then(
