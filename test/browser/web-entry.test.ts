@@ -69,6 +69,34 @@ describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origi
     assert.notEqual(new URL(endpoint).origin, server.origin);
   });
 
+  test("a page from an origin etcd's --cors does not list gets a typed error, and writes nothing", {
+    skip,
+  }, async () => {
+    const other = await startPageServer({
+      entry: resolve(pageDir, "checks.ts"),
+      html: resolve(pageDir, "checks.html"),
+    });
+    const log: string[] = [];
+    try {
+      const refusedPage = await openChecks(browser, other, log);
+      const key = `${uniquePrefix("web-cors")}k`;
+      const seen = await refusedPage.evaluate(
+        ({ endpoint, key }) => window.checks.tryPut(endpoint, key),
+        { endpoint, key },
+      );
+      assert.equal(seen.threw, true);
+      assert.equal(seen.etcdError, true, `${seen.name}: ${seen.message}`);
+      assert.equal(await node.get(key), undefined);
+      assert.ok(
+        log.some((line) => /CORS|Access-Control-Allow-Origin/.test(line)),
+        log.join("\n"),
+      );
+      await refusedPage.close();
+    } finally {
+      await other.close();
+    }
+  });
+
   test("put and get: what the page writes is in etcd, and it reads back what etcd has", {
     skip,
   }, async () => {

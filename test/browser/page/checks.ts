@@ -4,7 +4,15 @@
  * Chromium, on another origin than the page's, and answers what it saw as plain JSON (bigints as
  * decimal strings) for the test to compare with what etcd holds.
  */
-import { compare, Etcd, type KeyValue, op, prefix, type Watcher } from "../../../src/web.ts";
+import {
+  compare,
+  Etcd,
+  EtcdError,
+  type KeyValue,
+  op,
+  prefix,
+  type Watcher,
+} from "../../../src/web.ts";
 
 interface SeenKeyValue {
   key: string;
@@ -176,6 +184,22 @@ const checks = {
     } catch (error) {
       const e = error as { name?: string; code?: unknown; message?: string };
       return { threw: true, name: e.name, code: e.code, message: e.message };
+    }
+  },
+
+  /** A put with a bounded wait, for a page whose origin etcd may refuse: what came of it. */
+  async tryPut(endpoint: string, key: string) {
+    try {
+      await client(endpoint).put(key, "x", { timeoutMs: 5000 });
+      return { threw: false };
+    } catch (error) {
+      const e = error as { name?: string; message?: string };
+      return {
+        threw: true,
+        etcdError: error instanceof EtcdError,
+        name: e.name,
+        message: e.message,
+      };
     }
   },
 };
