@@ -59,7 +59,10 @@ async function follow(): Promise<void> {
           else held.delete(event.kv.keyText);
           renderRow(event.kv.keyText, true);
         }
-        report("watching", `${held.size} keys; last change at revision ${batch.revision}`);
+        report(
+          "watching",
+          `${held.size} keys under "${keyPrefix}"; last change at revision ${batch.revision}; watching`,
+        );
       }
     } catch (error) {
       if (error instanceof WatchCompactedError) continue;
