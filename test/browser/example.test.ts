@@ -3,11 +3,13 @@
  * opens the address it prints, against a real etcd started with `--cors` for the page's origin.
  * The table lists the keys already there; an edit, a delete and an added key made through the UI
  * reach etcd (seen by a Node watcher over gRPC); a put from Node shows up live. Ends with a
- * screenshot (git-ignored .cache/screenshots/). Skipped, with the reason, when there is no Chromium.
+ * screenshot, written outside the repository (the system's temp folder, or
+ * `ETCD_CONNECT_SCREENSHOT`). Skipped, with the reason, when there is no Chromium.
  */
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { Etcd, prefix, type WatchEvent, type Watcher } from "../../src/index.ts";
@@ -15,9 +17,9 @@ import { ScriptProcess } from "../support/cli.ts";
 import { Cluster, freePort, uniquePrefix } from "../support/index.ts";
 import { chromiumMissing, launchChromium } from "./chromium.ts";
 
-const root = resolve(import.meta.dirname, "../..");
-const serveScript = resolve(root, "examples/browser/serve.ts");
-const screenshot = resolve(root, ".cache/screenshots/browser-example.png");
+const serveScript = resolve(import.meta.dirname, "../../examples/browser/serve.ts");
+const screenshot =
+  process.env.ETCD_CONNECT_SCREENSHOT || join(tmpdir(), "etcd-connect-browser-example.png");
 /** Each test reports itself skipped with this reason when there is no Chromium. */
 const skip = chromiumMissing() ?? false;
 
@@ -149,11 +151,12 @@ describe("examples/browser: the live view of a prefix, driven in Chromium", () =
     assert.deepEqual(shown, [`${keys}alpha`, `${keys}delta`, `${keys}gamma`]);
   });
 
-  test("a screenshot of the page is taken", { skip }, async () => {
-    mkdirSync(resolve(screenshot, ".."), { recursive: true });
+  test("a screenshot of the page is taken", { skip }, async (t) => {
+    mkdirSync(dirname(screenshot), { recursive: true });
     await page.screenshot({ path: screenshot, fullPage: true });
     assert.ok(statSync(screenshot).size > 0);
     const signature = readFileSync(screenshot).subarray(0, 8);
     assert.deepEqual([...signature], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    t.diagnostic(`screenshot: ${screenshot}`);
   });
 });
