@@ -71,7 +71,7 @@ describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origi
 
   test("a page from an origin etcd's --cors does not list gets a typed error, and writes nothing", {
     skip,
-  }, async () => {
+  }, async (t) => {
     const other = await startPageServer({
       entry: resolve(pageDir, "checks.ts"),
       html: resolve(pageDir, "checks.html"),
@@ -86,6 +86,7 @@ describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origi
       );
       assert.equal(seen.threw, true);
       assert.equal(seen.etcdError, true, `${seen.name}: ${seen.message}`);
+      t.diagnostic(`the page got ${seen.name}: ${seen.message}`);
       assert.equal(await node.get(key), undefined);
       assert.ok(
         log.some((line) => /CORS|Access-Control-Allow-Origin/.test(line)),
