@@ -19,11 +19,11 @@ import { STALE_TOKEN_MESSAGES } from "../core/etcd-messages.ts";
 import { findTlsFailure, withTlsFailure } from "../core/tls-errors.ts";
 import { CallTrace } from "../diagnostics/call-trace.ts";
 import { callChannel, callRetryChannel } from "../diagnostics/channels.ts";
+import { isManagedSession } from "./endpoint-session.ts";
 import { normalizeEndpoints } from "./endpoints.ts";
 import { isUnknownMethod } from "./missing-methods.ts";
 import type { EndpointPool, PooledEndpoint } from "./pool.ts";
 import { isEndpointFailure, outcomeUnknown, shouldRetry, toCallError } from "./retry-policy.ts";
-import { EtcdSessionManager } from "./session.ts";
 import { canceledError, sleep } from "./signals.ts";
 
 /**
@@ -437,7 +437,7 @@ export class PoolTransport implements Transport {
     budgetMs: number | undefined,
   ) {
     const session = endpoint.connection.session;
-    const managed = session instanceof EtcdSessionManager ? session : undefined;
+    const managed = isManagedSession(session) ? session : undefined;
     if (managed ? managed.established : session.state() === "open") return;
     const limit = Math.min(this.#dialTimeoutMs, budgetMs ?? Number.POSITIVE_INFINITY);
     const connected = managed

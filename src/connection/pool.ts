@@ -1,8 +1,8 @@
 import { NoEndpointsError } from "../core/errors.ts";
 import { type ClientEvents, silentEvents } from "../diagnostics/client-events.ts";
-import type { EndpointConfig, EndpointTransport, TransportFactory } from "./endpoint.ts";
+import { isManagedSession } from "./endpoint-session.ts";
+import type { EndpointConfig, EndpointTransport, TransportFactory } from "./endpoint-transport.ts";
 import { MissingMethods } from "./missing-methods.ts";
-import { EtcdSessionManager } from "./session.ts";
 
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 3_000;
@@ -40,9 +40,7 @@ export class PooledEndpoint {
     this.connection = connection;
     const session = connection.session;
     // A session manager of another kind gives no reconnect signal: remember for the endpoint's life.
-    this.missing = new MissingMethods(() =>
-      session instanceof EtcdSessionManager ? session.generation : 0,
-    );
+    this.missing = new MissingMethods(() => (isManagedSession(session) ? session.generation : 0));
   }
 
   /** True unless set aside after a failure. */
@@ -95,7 +93,7 @@ export class EndpointPool {
   add(url: string): void {
     if (this.#closed || this.endpoints.some((e) => e.url === url)) return;
     const connection = this.#factory({ ...this.#config, url });
-    if (connection.session instanceof EtcdSessionManager) {
+    if (isManagedSession(connection.session)) {
       connection.session.events = { events: this.events, endpoint: url };
     }
     this.endpoints.push(new PooledEndpoint(connection));

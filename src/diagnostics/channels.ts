@@ -1,4 +1,4 @@
-import { channel, tracingChannel } from "node:diagnostics_channel";
+import type * as DiagnosticsChannel from "node:diagnostics_channel";
 import type { CallTrace } from "./call-trace.ts";
 
 /**
@@ -203,6 +203,34 @@ export interface TokenMessage {
 }
 
 /** @internal */
+/**
+ * Node's `diagnostics_channel`, reached without a static import so that the module graph stays
+ * free of `node:` imports for fetch-only runtimes (Bun and Deno have it too). Where the runtime
+ * has none (browsers, workers), channels that never have subscribers stand in.
+ */
+const builtin = (
+  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.("node:diagnostics_channel") as typeof DiagnosticsChannel | undefined;
+
+const silentChannel = { hasSubscribers: false, publish() {} };
+
+const channel = builtin
+  ? builtin.channel
+  : (_name: string) => silentChannel as unknown as DiagnosticsChannel.Channel;
+
+const tracingChannel = builtin
+  ? builtin.tracingChannel
+  : <S, C extends object>(_name: string) =>
+      ({
+        hasSubscribers: false,
+        tracePromise: (
+          fn: (...args: unknown[]) => unknown,
+          _context: unknown,
+          thisArg: unknown,
+          ...args: unknown[]
+        ) => fn.apply(thisArg, args),
+      }) as unknown as DiagnosticsChannel.TracingChannel<S, C>;
+
 export const callChannel = tracingChannel<unknown, CallTrace>(diagnosticsChannels.call);
 /** @internal */
 export const callRetryChannel = channel(diagnosticsChannels.callRetry);

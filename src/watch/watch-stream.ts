@@ -23,6 +23,7 @@ import {
 } from "../core/errors.ts";
 import { EtcdMessage } from "../core/etcd-messages.ts";
 import { type KeyOrRange, toKeyRange } from "../core/keys.ts";
+import { nextTurn } from "../core/next-turn.ts";
 import { toInt64 } from "../core/numbers.ts";
 import { type ClientEvents, silentEvents } from "../diagnostics/client-events.ts";
 import { toHeader } from "../kv/key-value.ts";
@@ -430,7 +431,7 @@ export class WatchStream implements WatchControl {
   #checkLater(state: WatchState): void {
     if (state.checkPending) return;
     state.checkPending = true;
-    setImmediate(() => {
+    nextTurn(() => {
       state.checkPending = false;
       const id = state.serverId;
       if (state.phase === "active" && id !== undefined && state.bufferedEvents >= state.limit) {
