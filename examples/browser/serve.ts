@@ -31,15 +31,15 @@ const address = new URL(page.url);
 address.searchParams.set("endpoint", endpoint);
 address.searchParams.set("prefix", values.prefix);
 
+const stop = () => page.close().then(() => process.exit(0));
+process.once("SIGINT", stop);
+process.once("SIGTERM", stop);
+
 console.log(`etcd live view of "${values.prefix}" at ${endpoint}`);
 console.log(`open ${address.href}`);
 const problem = await corsProblem(endpoint, page.origin);
 if (problem) console.log(`warning: ${problem}`);
 console.log("Ctrl-C stops");
-
-const stop = () => page.close().then(() => process.exit(0));
-process.once("SIGINT", stop);
-process.once("SIGTERM", stop);
 
 /** Asks etcd what a browser would (a CORS preflight) and explains a refusal. */
 async function corsProblem(etcd: string, origin: string): Promise<string | undefined> {
