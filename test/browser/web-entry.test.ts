@@ -13,7 +13,7 @@ import { type PageServer, startPageServer } from "../../examples/browser/page-se
 import { Etcd, op } from "../../src/index.ts";
 import { Cluster, uniquePrefix } from "../support/index.ts";
 import { chromiumMissing, launchChromium } from "./chromium.ts";
-import type { Checks } from "./page/checks.ts";
+import type { Checks, Target } from "./page/checks.ts";
 
 const pageDir = resolve(import.meta.dirname, "page");
 /** Each test reports itself skipped with this reason when there is no Chromium. */
@@ -55,6 +55,9 @@ describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origi
   });
 
   /** Runs one of the page's checks inside Chromium and returns what it answered. */
+  /** The etcd member the page talks to; streams over WebSocket unless told otherwise. */
+  const target = (streams: Target["streams"] = "websocket"): Target => ({ endpoint, streams });
+
   function check<K extends keyof Checks>(
     name: K,
     ...args: Parameters<Checks[K]>
@@ -81,8 +84,8 @@ describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origi
       const refusedPage = await openChecks(browser, other, log);
       const key = `${uniquePrefix("web-cors")}k`;
       const seen = await refusedPage.evaluate(
-        ({ endpoint, key }) => window.checks.tryPut(endpoint, key),
-        { endpoint, key },
+        ({ target, key }) => window.checks.tryPut(target, key),
+        { target: target(), key },
       );
       assert.equal(seen.threw, true);
       assert.equal(seen.etcdError, true, `${seen.name}: ${seen.message}`);
@@ -102,7 +105,7 @@ describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origi
     skip,
   }, async () => {
     const key = `${uniquePrefix("web-put")}k`;
-    const seen = await check("putGet", endpoint, key);
+    const seen = await check("putGet", target(), key);
 
     assert.equal(seen.afterFirst?.value, "v1");
     assert.equal(seen.afterFirst?.version, "1");
@@ -124,7 +127,7 @@ describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origi
     await node.put(`${root}b`, new Uint8Array([0, 255, 128, 10]));
     const last = await node.put(`${root}c`, "ç");
 
-    const seen = await check("range", endpoint, root);
+    const seen = await check("range", target(), root);
 
     assert.deepEqual(
       seen.kvs.map((kv) => kv.key),
@@ -146,7 +149,7 @@ describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origi
     const key = `${uniquePrefix("web-txn")}k`;
     await node.put(key, "original");
 
-    const seen = await check("txn", endpoint, key);
+    const seen = await check("txn", target(), key);
 
     assert.equal(seen.freshSucceeded, true);
     assert.deepEqual(
@@ -163,56 +166,58 @@ describe("etcd-connect/web in Chromium, against etcd's JSON gateway across origi
     assert.equal(stored?.modRevision, BigInt(seen.freshRevision));
   });
 
-  test("watch: changes made from Node arrive in the page once each, in order, with prevKv", {
-    skip,
-  }, async () => {
-    const root = uniquePrefix("web-watch");
-    const key = `${root}k`;
-    const started = await check("startWatch", endpoint, root, 3);
+  for (const streams of ["websocket", "http"] as const) {
+    test(`watch (streams over ${streams}): changes made from Node arrive in the page once each, in order`, {
+      skip,
+    }, async () => {
+      const root = uniquePrefix(`web-watch-${streams}`);
+      const key = `${root}k`;
+      const started = await check("startWatch", target(streams), root, 3);
 
-    const first = await node.put(key, "a");
-    const second = await node.put(key, "b");
-    const deleted = await node.delete(key);
-    const seen = await check("watchResult");
+      const first = await node.put(key, "a");
+      const second = await node.put(key, "b");
+      const deleted = await node.delete(key);
+      const seen = await check("watchResult");
 
-    assert.ok(BigInt(started.startRevision) <= first.revision);
-    assert.deepEqual(seen.events, [
-      { type: "put", key, value: "a", modRevision: String(first.revision), prevValue: undefined },
-      { type: "put", key, value: "b", modRevision: String(second.revision), prevValue: "a" },
-      { type: "delete", key, value: "", modRevision: String(deleted.revision), prevValue: "b" },
-    ]);
-    assert.equal(seen.closed, true);
-  });
+      assert.ok(BigInt(started.startRevision) <= first.revision);
+      assert.deepEqual(seen.events, [
+        { type: "put", key, value: "a", modRevision: String(first.revision), prevValue: undefined },
+        { type: "put", key, value: "b", modRevision: String(second.revision), prevValue: "a" },
+        { type: "delete", key, value: "", modRevision: String(deleted.revision), prevValue: "b" },
+      ]);
+      assert.equal(seen.closed, true);
+    });
 
-  test("lease: kept alive from the page past its TTL, and reported lost when revoked elsewhere", {
-    skip,
-  }, async () => {
-    const key = `${uniquePrefix("web-lease")}k`;
-    const ttl = 2;
-    const granted = await check("grantLease", endpoint, key, ttl);
-    const id = BigInt(granted.id);
-    assert.equal(granted.state, "alive");
+    test(`lease (keep-alive over ${streams}): kept alive from the page past its TTL, reported lost when revoked`, {
+      skip,
+    }, async () => {
+      const key = `${uniquePrefix(`web-lease-${streams}`)}k`;
+      const ttl = 2;
+      const granted = await check("grantLease", target(streams), key, ttl);
+      const id = BigInt(granted.id);
+      assert.equal(granted.state, "alive");
 
-    const seenByPage = await check("leaseTimeToLive", endpoint, granted.id);
-    assert.deepEqual(seenByPage.keys, [key]);
-    assert.equal(seenByPage.grantedTtl, String(ttl));
+      const seenByPage = await check("leaseTimeToLive", target(streams), granted.id);
+      assert.deepEqual(seenByPage.keys, [key]);
+      assert.equal(seenByPage.grantedTtl, String(ttl));
 
-    // Unrenewed, the lease and its key would be gone after `ttl` seconds.
-    await new Promise((r) => setTimeout(r, (ttl * 2 + 1) * 1000));
-    const stored = await node.get(key);
-    assert.equal(stored?.text, "held");
-    assert.equal(stored?.lease, id);
-    assert.ok((await node.lease.timeToLive(id)).ttl > 0n);
+      // Unrenewed, the lease and its key would be gone after `ttl` seconds.
+      await new Promise((r) => setTimeout(r, (ttl * 2 + 1) * 1000));
+      const stored = await node.get(key);
+      assert.equal(stored?.text, "held");
+      assert.equal(stored?.lease, id);
+      assert.ok((await node.lease.timeToLive(id)).ttl > 0n);
 
-    await node.lease.revoke(id);
-    const lost = await check("leaseLost", granted.id);
-    assert.match(lost, /^LeaseLostError: /);
-    assert.equal(await node.get(key), undefined);
-  });
+      await node.lease.revoke(id);
+      const lost = await check("leaseLost", granted.id);
+      assert.match(lost, /^LeaseLostError: /);
+      assert.equal(await node.get(key), undefined);
+    });
+  }
 
   test("an error etcd answers maps to the same class as over gRPC", { skip }, async () => {
     const key = `${uniquePrefix("web-error")}k`;
-    const seen = await check("refused", endpoint, key);
+    const seen = await check("refused", target(), key);
     const overGrpc = await node.txn({ success: [op.put(key, "a"), op.put(key, "b")] }).then(
       () => undefined,
       (error: Error & { code: unknown }) => error,

@@ -6,6 +6,7 @@
  */
 import {
   compare,
+  createGatewayEndpointTransport,
   Etcd,
   EtcdError,
   type KeyValue,
@@ -32,17 +33,45 @@ interface SeenEvent {
   prevValue: string | undefined;
 }
 
+/**
+ * Which etcd member a check talks to, and how the gateway carries streams (watch, keep-alive):
+ * "websocket" (the default where the runtime has WebSocket) or "http" (one HTTP stream per
+ * watcher, each keep-alive its own request).
+ */
+export interface Target {
+  endpoint: string;
+  streams: "websocket" | "http";
+}
+
 const clients = new Map<string, Etcd>();
 let watching: { watcher: Watcher; events: Promise<SeenEvent[]> } | undefined;
 const lostLeases = new Map<string, Promise<string>>();
 
-function client(endpoint: string): Etcd {
-  let etcd = clients.get(endpoint);
+function client({ endpoint, streams }: Target): Etcd {
+  const id = `${streams} ${endpoint}`;
+  let etcd = clients.get(id);
   if (!etcd) {
-    etcd = new Etcd({ endpoints: [endpoint] });
-    clients.set(endpoint, etcd);
+    etcd =
+      streams === "websocket"
+        ? new Etcd({ endpoints: [endpoint] })
+        : new Etcd({
+            endpoints: [endpoint],
+            transport: (config) => createGatewayEndpointTransport(config, { streams }),
+          });
+    clients.set(id, etcd);
   }
   return etcd;
+}
+
+/** A check waits this long for what must come, then fails saying what it waited for. */
+const WAIT_MS = 30_000;
+
+function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${WAIT_MS} ms`)), WAIT_MS);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 function seen(kv: KeyValue): SeenKeyValue {
@@ -59,8 +88,8 @@ function seen(kv: KeyValue): SeenKeyValue {
 
 const checks = {
   /** Puts a key twice and reads it after each put. */
-  async putGet(endpoint: string, key: string) {
-    const etcd = client(endpoint);
+  async putGet(target: Target, key: string) {
+    const etcd = client(target);
     const first = await etcd.put(key, "v1");
     const afterFirst = await etcd.get(key);
     const second = await etcd.put(key, "v2 ünïcode", { prevKv: true });
@@ -76,8 +105,8 @@ const checks = {
   },
 
   /** Reads a prefix whole, then with a limit, then only counts it. */
-  async range(endpoint: string, keyPrefix: string) {
-    const etcd = client(endpoint);
+  async range(target: Target, keyPrefix: string) {
+    const etcd = client(target);
     const all = await etcd.range(prefix(keyPrefix));
     const limited = await etcd.range(prefix(keyPrefix), { limit: 2 });
     const counted = await etcd.range(prefix(keyPrefix), { countOnly: true });
@@ -93,8 +122,8 @@ const checks = {
   },
 
   /** Compare-and-swap: once with the current mod revision (applies), once with a stale one. */
-  async txn(endpoint: string, key: string) {
-    const etcd = client(endpoint);
+  async txn(target: Target, key: string) {
+    const etcd = client(target);
     const current = await etcd.get(key);
     const revision = current?.modRevision ?? 0n;
     const fresh = await etcd.txn({
@@ -119,8 +148,8 @@ const checks = {
   },
 
   /** Opens a watcher on a prefix and collects `count` events; answers once etcd confirmed it. */
-  async startWatch(endpoint: string, keyPrefix: string, count: number) {
-    const watcher = client(endpoint).watch(prefix(keyPrefix), { prevKv: true });
+  async startWatch(target: Target, keyPrefix: string, count: number) {
+    const watcher = client(target).watch(prefix(keyPrefix), { prevKv: true });
     const events = (async () => {
       const collected: SeenEvent[] = [];
       for await (const event of watcher.events()) {
@@ -142,13 +171,13 @@ const checks = {
   /** The events the watcher from `startWatch` collected, and whether it closed afterwards. */
   async watchResult() {
     if (!watching) throw new Error("startWatch was not called");
-    const events = await watching.events;
+    const events = await within(watching.events, "watch events");
     return { events, closed: watching.watcher.closed };
   },
 
   /** Grants a kept-alive lease with a short TTL and attaches a key to it. */
-  async grantLease(endpoint: string, key: string, ttl: number) {
-    const etcd = client(endpoint);
+  async grantLease(target: Target, key: string, ttl: number) {
+    const etcd = client(target);
     const lease = (await etcd.lease.grant(ttl)).keepAlive();
     await etcd.put(key, "held", { lease: lease.id });
     const id = String(lease.id);
@@ -160,8 +189,8 @@ const checks = {
   },
 
   /** A lease's remaining TTL and keys, as the page's client sees them. */
-  async leaseTimeToLive(endpoint: string, id: string) {
-    const answer = await client(endpoint).lease.timeToLive(BigInt(id), { keys: true });
+  async leaseTimeToLive(target: Target, id: string) {
+    const answer = await client(target).lease.timeToLive(BigInt(id), { keys: true });
     return {
       ttl: String(answer.ttl),
       grantedTtl: String(answer.grantedTtl),
@@ -173,13 +202,13 @@ const checks = {
   leaseLost(id: string): Promise<string> {
     const lost = lostLeases.get(id);
     if (!lost) throw new Error(`no lease ${id} granted by this page`);
-    return lost;
+    return within(lost, `loss report for lease ${id}`);
   },
 
   /** A request etcd refuses (the same key twice in one txn): the error class the page got. */
-  async refused(endpoint: string, key: string) {
+  async refused(target: Target, key: string) {
     try {
-      await client(endpoint).txn({ success: [op.put(key, "a"), op.put(key, "b")] });
+      await client(target).txn({ success: [op.put(key, "a"), op.put(key, "b")] });
       return { threw: false };
     } catch (error) {
       const e = error as { name?: string; code?: unknown; message?: string };
@@ -188,9 +217,9 @@ const checks = {
   },
 
   /** A put with a bounded wait, for a page whose origin etcd may refuse: what came of it. */
-  async tryPut(endpoint: string, key: string) {
+  async tryPut(target: Target, key: string) {
     try {
-      await client(endpoint).put(key, "x", { timeoutMs: 5000 });
+      await client(target).put(key, "x", { timeoutMs: 5000 });
       return { threw: false };
     } catch (error) {
       const e = error as { name?: string; message?: string };
