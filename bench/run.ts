@@ -11,7 +11,7 @@
  *   --quick            smoke mode for CI: tiny counts, one round, nothing written but the JSON
  *   --rounds N         rounds (default 3)
  *   --only a,b         only these workloads (ids: put-1 put-200 get-1 get-200 range-10k list-10k txn-mix
- *                      watch-events watchers-10k leases-1k facade-cost otel-cost)
+ *                      watch-events watchers-10k leases-1k facade-cost otel-cost gateway-calls)
  *   --update-readme    also replace the README's benchmark section with the new table
  *
  * ETCD_BIN selects the etcd binary, as for the tests.
@@ -36,6 +36,7 @@ import {
   type WorkloadResult,
 } from "./report.ts";
 import { facadeCost } from "./workloads/facade.ts";
+import { gatewayCalls } from "./workloads/gateway.ts";
 import { get1, get200 } from "./workloads/get.ts";
 import { leaseKeepAlive } from "./workloads/leases.ts";
 import { list10k } from "./workloads/list.ts";
@@ -62,6 +63,7 @@ const allWorkloads: Workload[] = [
   leaseKeepAlive,
   facadeCost,
   otelCost,
+  gatewayCalls,
 ];
 
 const { values } = parseArgs({

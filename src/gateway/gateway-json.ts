@@ -4,13 +4,20 @@ import {
   fromJson,
   type JsonValue,
   type MessageShape,
+  toBinary,
 } from "@bufbuild/protobuf";
 import { gatewayError } from "./gateway-status.ts";
-import { jsonLines } from "./json-lines.ts";
+import { jsonLines, tooLarge } from "./json-lines.ts";
 
 /** Protobuf JSON as etcd's gateway writes it: proto field names out; unknown fields ignored in. */
 export const WRITE = { useProtoFieldName: true } as const;
 export const READ = { ignoreUnknownFields: true } as const;
+
+/**
+ * How much longer a message's JSON can be than its protobuf: base64 adds a third to bytes, and
+ * names, quotes and decimal strings add more. Only a memory guard for a line not yet ended.
+ */
+const JSON_EXPANSION = 8;
 
 /** The messages of a server-streamed gateway response, one JSON line each. */
 export async function* serverStream<O extends DescMessage>(
@@ -20,17 +27,44 @@ export async function* serverStream<O extends DescMessage>(
 ): AsyncGenerator<MessageShape<O>> {
   if (!response.ok) throw gatewayError(response.status, await response.text(), method);
   if (!response.body) return;
-  for await (const line of jsonLines(response.body, maxReceiveBytes)) {
-    yield streamMessage(method, line);
+  const max = maxReceiveBytes ?? Number.POSITIVE_INFINITY;
+  for await (const line of jsonLines(response.body, max * JSON_EXPANSION)) {
+    yield streamMessage(method, line, max);
   }
 }
 
-/** One line of a gateway stream: its `result`, or its `error` thrown as a ConnectError. */
+/**
+ * One line of a gateway stream: its `result`, or its `error` thrown as a ConnectError. A
+ * message over `maxReceiveBytes` (its protobuf size, as over gRPC) fails with ResourceExhausted.
+ */
 export function streamMessage<O extends DescMessage>(
   method: DescMethod & { output: O },
-  line: unknown,
+  line: string,
+  maxReceiveBytes = Number.POSITIVE_INFINITY,
 ): MessageShape<O> {
-  const fields = (line ?? {}) as { result?: JsonValue; error?: unknown };
+  const fields = (JSON.parse(line) ?? {}) as { result?: JsonValue; error?: unknown };
   if (fields.error !== undefined) throw gatewayError(200, fields.error, method);
-  return fromJson(method.output, fields.result ?? {}, READ);
+  return checkedSize(
+    method.output,
+    fromJson(method.output, fields.result ?? {}, READ),
+    line.length,
+    maxReceiveBytes,
+  );
+}
+
+/**
+ * The message, unless its protobuf size is over `max`: measured only when its JSON (never
+ * smaller than the protobuf) is over it, so that the limit means what it means over gRPC.
+ */
+export function checkedSize<O extends DescMessage>(
+  schema: O,
+  message: MessageShape<O>,
+  jsonLength: number,
+  max: number,
+): MessageShape<O> {
+  if (jsonLength > max) {
+    const size = toBinary(schema, message).byteLength;
+    if (size > max) throw tooLarge(size, max);
+  }
+  return message;
 }

@@ -22,10 +22,9 @@ import {
 } from "@connectrpc/connect";
 import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
 import { canceledError } from "../connection/signals.ts";
-import { READ, serverStream, WRITE } from "./gateway-json.ts";
+import { checkedSize, READ, serverStream, WRITE } from "./gateway-json.ts";
 import { gatewayError } from "./gateway-status.ts";
 import { httpBidiStream } from "./http-bidi.ts";
-import { tooLarge } from "./json-lines.ts";
 import { gatewayRoutes } from "./routes.ts";
 import { webSocketStream } from "./web-socket-stream.ts";
 
@@ -44,10 +43,11 @@ export interface GatewayTransportOptions {
   fetch?: typeof globalThis.fetch | undefined;
   /**
    * How bidirectional streams (Watch, LeaseKeepAlive) travel: "websocket" uses etcd's WebSocket
-   * mode (one socket per stream, several watchers on it); "http" opens one HTTP stream per
-   * watcher and sends each keep-alive as its own request (for runtimes without WebSocket, and for
-   * etcd before 3.6.13 with auth, whose WebSocket mode cannot carry the token). Default
-   * "websocket" where the runtime has `WebSocket`, else "http".
+   * mode (one socket per stream, all the client's watchers on it); "http" opens one HTTP stream
+   * per watcher and sends each keep-alive as its own request. Default: "websocket" where the
+   * runtime has `WebSocket` and the call carries no auth token, else "http": etcd before 3.6.13
+   * and 3.7.0 reads no token from a WebSocket, so authenticated streams take WebSocket only
+   * when asked for (with etcd 3.6.13+ or 3.7+).
    */
   streams?: "websocket" | "http" | undefined;
   /**
@@ -56,8 +56,8 @@ export interface GatewayTransportOptions {
    */
   maxSendBytes?: number | undefined;
   /**
-   * Largest response message, counted on its JSON text (a third or more above its protobuf
-   * size): over it, the call fails with ResourceExhausted. Default none.
+   * Largest response message, counted as gRPC would (its protobuf size): over it, the call
+   * fails with ResourceExhausted (a watcher then asks etcd to fragment). Default none.
    */
   maxReceiveBytes?: number | undefined;
   /** When it fires, every stream still open is ended (the endpoint was closed). */
@@ -88,7 +88,7 @@ class GatewayTransport implements Transport {
   readonly #baseUrl: string;
   readonly #interceptors: Interceptor[];
   readonly #fetch: typeof globalThis.fetch;
-  readonly #webSocket: boolean;
+  readonly #streams: "websocket" | "http" | undefined;
   readonly #closed: AbortSignal | undefined;
   readonly #maxSendBytes: number;
   readonly #maxReceiveBytes: number;
@@ -98,9 +98,8 @@ class GatewayTransport implements Transport {
     this.#interceptors = options.interceptors ?? [];
     const f = options.fetch ?? globalThis.fetch;
     this.#fetch = (input, init) => f(input, init);
-    const mode =
-      options.streams ?? (typeof globalThis.WebSocket === "function" ? "websocket" : "http");
-    this.#webSocket = mode === "websocket";
+    this.#streams =
+      options.streams ?? (typeof globalThis.WebSocket === "function" ? undefined : "http");
     this.#closed = options.closed;
     this.#maxSendBytes = options.maxSendBytes ?? Number.POSITIVE_INFINITY;
     this.#maxReceiveBytes = options.maxReceiveBytes ?? Number.POSITIVE_INFINITY;
@@ -143,8 +142,12 @@ class GatewayTransport implements Transport {
         const response = await this.#post(req.url, body, req.header, req.signal, method);
         const text = await response.text();
         if (!response.ok) throw gatewayError(response.status, text, method);
-        if (text.length > this.#maxReceiveBytes) throw tooLarge(text.length, this.#maxReceiveBytes);
-        const message = fromJson(method.output, JSON.parse(text) as JsonValue, READ);
+        const message = checkedSize(
+          method.output,
+          fromJson(method.output, JSON.parse(text) as JsonValue, READ),
+          text.length,
+          this.#maxReceiveBytes,
+        );
         return {
           stream: false,
           service: method.parent,
@@ -191,7 +194,9 @@ class GatewayTransport implements Transport {
             maxReceiveBytes: this.#maxReceiveBytes,
             signal: this.#closed ? AbortSignal.any([req.signal, this.#closed]) : req.signal,
           };
-          messages = this.#webSocket
+          const webSocket =
+            this.#streams === "websocket" || (this.#streams === undefined && token === undefined);
+          messages = webSocket
             ? webSocketStream(open)
             : httpBidiStream(open, (url, body, s) =>
                 this.#post(url, body, req.header, s, method).then((r) => serverStream(method, r)),

@@ -1,16 +1,18 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 
 /**
- * The lines of a streamed response body, each parsed as JSON: the gateway writes one
- * `{"result": ...}` or `{"error": ...}` object per line. Empty lines are skipped.
+ * The lines of a streamed response body: the gateway writes one `{"result": ...}` or
+ * `{"error": ...}` object per line. Empty lines are skipped. A line that grows past
+ * `maxLineChars` without ending fails with ResourceExhausted (a guard on memory; the exact
+ * limit is checked on each message's protobuf size).
  *
  * @example
- * for await (const line of jsonLines(response.body)) console.log(line);
+ * for await (const line of jsonLines(response.body)) console.log(JSON.parse(line));
  */
 export async function* jsonLines(
   body: ReadableStream<Uint8Array>,
-  maxLineBytes = Number.POSITIVE_INFINITY,
-): AsyncGenerator<unknown> {
+  maxLineChars = Number.POSITIVE_INFINITY,
+): AsyncGenerator<string> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let pending = "";
@@ -23,15 +25,14 @@ export async function* jsonLines(
       while (newline >= 0) {
         const line = pending.slice(0, newline).trim();
         pending = pending.slice(newline + 1);
-        if (line.length > maxLineBytes) throw tooLarge(line.length, maxLineBytes);
-        if (line.length > 0) yield JSON.parse(line);
+        if (line.length > 0) yield line;
         newline = pending.indexOf("\n");
       }
-      if (pending.length > maxLineBytes) throw tooLarge(pending.length, maxLineBytes);
+      if (pending.length > maxLineChars) throw tooLarge(pending.length, maxLineChars);
     }
     pending += decoder.decode();
     const last = pending.trim();
-    if (last.length > 0) yield JSON.parse(last);
+    if (last.length > 0) yield last;
   } finally {
     reader.cancel().catch(() => {});
   }

@@ -5,7 +5,6 @@ import { canceledError } from "../connection/signals.ts";
 import type { BidiOpen } from "./bidi-open.ts";
 import { streamMessage, WRITE } from "./gateway-json.ts";
 import { Inbox } from "./inbox.ts";
-import { tooLarge } from "./json-lines.ts";
 
 const OPEN = 1;
 
@@ -57,9 +56,7 @@ export function webSocketStream<I extends DescMessage, O extends DescMessage>(
   };
   socket.onmessage = (event: MessageEvent) => {
     try {
-      const text = String(event.data);
-      if (text.length > open.maxReceiveBytes) throw tooLarge(text.length, open.maxReceiveBytes);
-      inbox.push(streamMessage(method, JSON.parse(text)));
+      inbox.push(streamMessage(method, String(event.data), open.maxReceiveBytes));
     } catch (error) {
       inbox.end(ConnectError.from(error));
       close();
