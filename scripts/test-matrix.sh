@@ -2,8 +2,9 @@
 # The whole test matrix, as CI runs it: unit tests once; the integration suite on every supported
 # etcd line; the long fault suites on the oldest and the newest line; stock connect-node's
 # transport on one line; the KV, watch and lease suites over the JSON gateway on the newest; the
-# integration suite on Bun and on Deno on the newest line. Each run starts its own etcd members on
-# free loopback ports.
+# integration suite on Bun and on Deno on the newest line; the browser suite (headless Chromium;
+# skipped, saying why, without it) on the newest. Each run starts its own etcd members on free
+# loopback ports.
 #
 #   scripts/test-matrix.sh            (npm run test:matrix)
 #
@@ -38,6 +39,8 @@ run "etcd 3.5.16: integration" "$(bin 3.5.16)" "$ctl" "$integration"
 run "etcd 3.5.30: integration" "$(bin 3.5.30)" "$ctl" "$integration"
 run "etcd 3.6.14: integration" "$(bin 3.6.14)" "$ctl" "$integration"
 run "etcd 3.7.1: integration and fault suites" "$(bin 3.7.1)" "$ctl" "$integration" "$fault"
+run "etcd 3.7.1: browser suite (the web entry and examples/browser in Debian's Chromium)" \
+  "$(bin 3.7.1)" "$ctl" "test/browser/**/*.test.ts"
 ETCD_CONNECT_TRANSPORT=connect run "stock connect-node transport, etcd 3.5.16: integration" \
   "$(bin 3.5.16)" "$ctl" "$integration"
 ETCD_CONNECT_TRANSPORT=gateway run "JSON gateway transport, etcd 3.7.1: kv, watch, lease" \
