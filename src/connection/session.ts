@@ -366,6 +366,9 @@ class StreamGroup {
   /** Unary calls waiting on this connection, which the watchdog may abandon. */
   readonly calls = new Set<AbandonableCall>();
   #open = 0;
+  /** Counted as one open stream by connect-node (see `#remove`). */
+  #registered = false;
+  #lingering = false;
   #onClose: (() => void) | undefined;
   readonly #pingTimeoutMs: number;
   #watchdog: ReturnType<typeof setInterval> | undefined;
@@ -389,7 +392,11 @@ class StreamGroup {
   }
 
   add(stream: ClientHttp2Stream, ready: ReadyState): void {
-    if (this.#open++ === 0) ready.registerRequest(this as unknown as ClientHttp2Stream);
+    this.#open++;
+    if (!this.#registered) {
+      this.#registered = true;
+      ready.registerRequest(this as unknown as ClientHttp2Stream);
+    }
     stream.once("close", this.#remove);
     if (this.#watchdog === undefined) {
       this.#quietSince = Date.now();
@@ -514,8 +521,22 @@ class StreamGroup {
     return this;
   }
 
+  /**
+   * The last stream closed: the group stays registered until the event loop turns, so that a
+   * caller awaiting one call after another (the next call starts from the previous one's
+   * promise) does not make connect-node re-arm its ping and idle timers and ref/unref the
+   * socket for every call (about five timer operations each time).
+   */
   readonly #remove = (): void => {
-    if (--this.#open > 0) return;
+    if (--this.#open > 0 || this.#lingering) return;
+    this.#lingering = true;
+    setImmediate(this.#release);
+  };
+
+  readonly #release = (): void => {
+    this.#lingering = false;
+    if (this.#open > 0 || !this.#registered) return;
+    this.#registered = false;
     const onClose = this.#onClose;
     this.#onClose = undefined;
     onClose?.();
