@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test matrix, as CI runs it: unit tests once; the integration suite on every supported
 # etcd line; the long fault suites on the oldest and the newest line; stock connect-node's
-# transport on one line; the browser suite (headless Chromium; skipped, saying why, without it)
-# on one line. Each run starts its own etcd members on free loopback ports.
+# transport on one line; the KV, watch and lease suites over the JSON gateway on the newest; the
+# integration suite on Bun and on Deno on the newest line; the browser suite (headless Chromium;
+# skipped, saying why, without it) on the newest. Each run starts its own etcd members on free
+# loopback ports.
 #
 #   scripts/test-matrix.sh            (npm run test:matrix)
 #
@@ -41,3 +43,17 @@ run "etcd 3.7.1: browser suite (the web entry and examples/browser in Debian's C
   "$(bin 3.7.1)" "$ctl" "test/browser/**/*.test.ts"
 ETCD_CONNECT_TRANSPORT=connect run "stock connect-node transport, etcd 3.5.16: integration" \
   "$(bin 3.5.16)" "$ctl" "$integration"
+ETCD_CONNECT_TRANSPORT=gateway run "JSON gateway transport, etcd 3.7.1: kv, watch, lease" \
+  "$(bin 3.7.1)" "$ctl" test/integration/kv.test.ts test/integration/watch.test.ts \
+  test/integration/lease.test.ts
+
+# The integration suite on Bun and on Deno (their own test runners; counts and skip reasons at
+# the end), against the newest line: it runs the most of the suite (3.6+ APIs, etcd's tracing).
+runtime() {
+  local name="$1" started=$SECONDS
+  printf '\n=== %s, etcd 3.7.1: integration ===\n' "$name"
+  ETCD_BIN="$(bin 3.7.1)" ETCDCTL_BIN="$ctl" bash scripts/test-runtime.sh "$name"
+  printf '=== %s, etcd 3.7.1: %d s ===\n' "$name" $((SECONDS - started))
+}
+runtime bun
+runtime deno

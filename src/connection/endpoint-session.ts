@@ -29,6 +29,8 @@ export interface ManagedSession extends EndpointSession {
   readonly lastError: unknown;
   handshake(): Promise<boolean>;
   events: { readonly events: ClientEvents; readonly endpoint: string } | undefined;
+  /** Asks the pool whether the member still has a leader (a health check with `hasleader`). */
+  leaderCheck: (() => Promise<boolean | undefined>) | undefined;
 }
 
 /** @internal True for a session with the `ManagedSession` extras. */

@@ -63,6 +63,11 @@ export class EndpointPool {
   readonly endpoints: PooledEndpoint[] = [];
   /** Checks a set-aside endpoint; without one, an endpoint is simply tried again after its backoff. */
   probe: EndpointProbe | undefined;
+  /**
+   * Asks a member whether it has a leader: false when it says it has none, undefined when it
+   * cannot tell. The stall watchdog asks when calls wait long on a member that answers pings.
+   */
+  leaderCheck: ((endpoint: PooledEndpoint) => Promise<boolean | undefined>) | undefined;
   #next = 0;
   #closed = false;
   readonly #retired = new Set<{ endpoint: PooledEndpoint; timer: ReturnType<typeof setTimeout> }>();
@@ -93,10 +98,13 @@ export class EndpointPool {
   add(url: string): void {
     if (this.#closed || this.endpoints.some((e) => e.url === url)) return;
     const connection = this.#factory({ ...this.#config, url });
+    const endpoint = new PooledEndpoint(connection);
     if (isManagedSession(connection.session)) {
       connection.session.events = { events: this.events, endpoint: url };
+      connection.session.leaderCheck = () =>
+        this.leaderCheck?.(endpoint) ?? Promise.resolve(undefined);
     }
-    this.endpoints.push(new PooledEndpoint(connection));
+    this.endpoints.push(endpoint);
   }
 
   /**

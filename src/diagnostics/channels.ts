@@ -202,7 +202,6 @@ export interface TokenMessage {
   readonly initial: boolean;
 }
 
-/** @internal */
 /**
  * Node's `diagnostics_channel`, reached without a static import so that the module graph stays
  * free of `node:` imports for fetch-only runtimes (Bun and Deno have it too). Where the runtime
@@ -231,7 +230,11 @@ const tracingChannel = builtin
         ) => fn.apply(thisArg, args),
       }) as unknown as DiagnosticsChannel.TracingChannel<S, C>;
 
-export const callChannel = tracingChannel<unknown, CallTrace>(diagnosticsChannels.call);
+
+/** @internal */
+export const callChannel = withHasSubscribers(
+  tracingChannel<unknown, CallTrace>(diagnosticsChannels.call),
+);
 /** @internal */
 export const callRetryChannel = channel(diagnosticsChannels.callRetry);
 /** @internal */
@@ -254,3 +257,21 @@ export const leaseRenewedChannel = channel(diagnosticsChannels.leaseRenewed);
 export const leaseLostChannel = channel(diagnosticsChannels.leaseLost);
 /** @internal */
 export const tokenChannel = channel(diagnosticsChannels.tokenRefreshed);
+
+/**
+ * Gives a tracing channel the `hasSubscribers` getter where the runtime lacks it (Bun 1.4's
+ * `TracingChannel` has none, which would read as "nobody tracing" forever): true when any of its
+ * five channels has a subscriber, as in Node. Node's own getter is left as it is.
+ */
+function withHasSubscribers<T extends DiagnosticsChannel.TracingChannel<unknown, object>>(traced: T): T {
+  if (typeof traced.hasSubscribers === "boolean") return traced;
+  Object.defineProperty(traced, "hasSubscribers", {
+    get: () =>
+      traced.start.hasSubscribers ||
+      traced.end.hasSubscribers ||
+      traced.asyncStart.hasSubscribers ||
+      traced.asyncEnd.hasSubscribers ||
+      traced.error.hasSubscribers,
+  });
+  return traced;
+}
