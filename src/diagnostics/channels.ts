@@ -230,7 +230,6 @@ const tracingChannel = builtin
         ) => fn.apply(thisArg, args),
       }) as unknown as DiagnosticsChannel.TracingChannel<S, C>;
 
-
 /** @internal */
 export const callChannel = withHasSubscribers(
   tracingChannel<unknown, CallTrace>(diagnosticsChannels.call),
@@ -263,7 +262,9 @@ export const tokenChannel = channel(diagnosticsChannels.tokenRefreshed);
  * `TracingChannel` has none, which would read as "nobody tracing" forever): true when any of its
  * five channels has a subscriber, as in Node. Node's own getter is left as it is.
  */
-function withHasSubscribers<T extends DiagnosticsChannel.TracingChannel<unknown, object>>(traced: T): T {
+function withHasSubscribers<T extends DiagnosticsChannel.TracingChannel<unknown, object>>(
+  traced: T,
+): T {
   if (typeof traced.hasSubscribers === "boolean") return traced;
   Object.defineProperty(traced, "hasSubscribers", {
     get: () =>
