@@ -622,7 +622,8 @@ function toSpec(
   if (options.noPut) filters.push(WatchCreateRequest_FilterType.NOPUT);
   if (options.noDelete) filters.push(WatchCreateRequest_FilterType.NODELETE);
   // Kept for the watcher's life: copied into Node's shared buffer pool, so that an idle watcher
-  // holds no ArrayBuffer of its own (about 130 bytes with its backing store).
+  // holds no ArrayBuffer of its own (about 130 bytes with its backing store); a plain copy where
+  // there is no Buffer.
   const spec: WatchSpec = { key: pooled(range.key), rangeEnd: pooled(range.rangeEnd) };
   if (filters.length > 0) spec.filters = filters;
   if (options.prevKv) spec.prevKv = true;
@@ -631,7 +632,10 @@ function toSpec(
 }
 
 function pooled(bytes: Uint8Array): Uint8Array {
-  return bytes.byteLength === 0 ? EMPTY : Buffer.from(bytes);
+  if (bytes.byteLength === 0) return EMPTY;
+  return NodeBuffer ? NodeBuffer.from(bytes) : bytes.slice();
 }
 
 const EMPTY = new Uint8Array(0);
+/** Node's Buffer where the runtime has one; browsers and workers have none (etcd-connect/web). */
+const NodeBuffer = (globalThis as { Buffer?: { from(bytes: Uint8Array): Uint8Array } }).Buffer;
