@@ -6,6 +6,7 @@ import {
   type MessageShape,
   toBinary,
 } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { gatewayError } from "./gateway-status.ts";
 import { jsonLines, tooLarge } from "./json-lines.ts";
 
@@ -28,9 +29,39 @@ export async function* serverStream<O extends DescMessage>(
   if (!response.ok) throw gatewayError(response.status, await response.text(), method);
   if (!response.body) return;
   const max = maxReceiveBytes ?? Number.POSITIVE_INFINITY;
-  for await (const line of jsonLines(response.body, max * JSON_EXPANSION)) {
-    yield streamMessage(method, line, max);
+  const lines = jsonLines(response.body, max * JSON_EXPANSION);
+  for (;;) {
+    let next: IteratorResult<string>;
+    try {
+      next = await lines.next();
+    } catch (error) {
+      throw brokenOff(method, error);
+    }
+    if (next.done) return;
+    yield streamMessage(method, next.value, max);
   }
+}
+
+/**
+ * A response body that failed while being read (the member died, the connection reset) as
+ * Unavailable, the way gRPC reports a lost transport, so that reads fail over and streams are
+ * opened again; ConnectErrors (etcd's, the size limit) pass unchanged, and an abort stays a
+ * cancel.
+ *
+ * @example
+ * try { text = await response.text(); } catch (e) { throw brokenOff(method, e); }
+ */
+export function brokenOff(method: DescMethod, error: unknown): ConnectError {
+  if (error instanceof ConnectError) return error;
+  if ((error as { name?: unknown } | null)?.name === "AbortError") return ConnectError.from(error);
+  const reason = error instanceof Error ? error.message : String(error);
+  return new ConnectError(
+    `${method.name}: the gateway's response broke off: ${reason}`,
+    Code.Unavailable,
+    undefined,
+    undefined,
+    error,
+  );
 }
 
 /**

@@ -22,7 +22,7 @@ import {
 } from "@connectrpc/connect";
 import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
 import { canceledError } from "../connection/signals.ts";
-import { checkedSize, READ, serverStream, WRITE } from "./gateway-json.ts";
+import { brokenOff, checkedSize, READ, serverStream, WRITE } from "./gateway-json.ts";
 import { gatewayError } from "./gateway-status.ts";
 import { httpBidiStream } from "./http-bidi.ts";
 import { gatewayRoutes } from "./routes.ts";
@@ -140,7 +140,13 @@ class GatewayTransport implements Transport {
           }
         }
         const response = await this.#post(req.url, body, req.header, req.signal, method);
-        const text = await response.text();
+        let text: string;
+        try {
+          text = await response.text();
+        } catch (error) {
+          if (req.signal.aborted) throw canceledError(req.signal);
+          throw brokenOff(method, error);
+        }
         if (!response.ok) throw gatewayError(response.status, text, method);
         const message = checkedSize(
           method.output,
