@@ -1,4 +1,4 @@
-import { channel, tracingChannel } from "node:diagnostics_channel";
+import type * as DiagnosticsChannel from "node:diagnostics_channel";
 import type { CallTrace } from "./call-trace.ts";
 
 /**
@@ -202,8 +202,38 @@ export interface TokenMessage {
   readonly initial: boolean;
 }
 
+/**
+ * Node's `diagnostics_channel`, reached without a static import so that the module graph stays
+ * free of `node:` imports for fetch-only runtimes (Bun and Deno have it too). Where the runtime
+ * has none (browsers, workers), channels that never have subscribers stand in.
+ */
+const builtin = (
+  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.("node:diagnostics_channel") as typeof DiagnosticsChannel | undefined;
+
+const silentChannel = { hasSubscribers: false, publish() {} };
+
+const channel = builtin
+  ? builtin.channel
+  : (_name: string) => silentChannel as unknown as DiagnosticsChannel.Channel;
+
+const tracingChannel = builtin
+  ? builtin.tracingChannel
+  : <S, C extends object>(_name: string) =>
+      ({
+        hasSubscribers: false,
+        tracePromise: (
+          fn: (...args: unknown[]) => unknown,
+          _context: unknown,
+          thisArg: unknown,
+          ...args: unknown[]
+        ) => fn.apply(thisArg, args),
+      }) as unknown as DiagnosticsChannel.TracingChannel<S, C>;
+
 /** @internal */
-export const callChannel = tracingChannel<unknown, CallTrace>(diagnosticsChannels.call);
+export const callChannel = withHasSubscribers(
+  tracingChannel<unknown, CallTrace>(diagnosticsChannels.call),
+);
 /** @internal */
 export const callRetryChannel = channel(diagnosticsChannels.callRetry);
 /** @internal */
@@ -226,3 +256,23 @@ export const leaseRenewedChannel = channel(diagnosticsChannels.leaseRenewed);
 export const leaseLostChannel = channel(diagnosticsChannels.leaseLost);
 /** @internal */
 export const tokenChannel = channel(diagnosticsChannels.tokenRefreshed);
+
+/**
+ * Gives a tracing channel the `hasSubscribers` getter where the runtime lacks it (Bun 1.4's
+ * `TracingChannel` has none, which would read as "nobody tracing" forever): true when any of its
+ * five channels has a subscriber, as in Node. Node's own getter is left as it is.
+ */
+function withHasSubscribers<T extends DiagnosticsChannel.TracingChannel<unknown, object>>(
+  traced: T,
+): T {
+  if (typeof traced.hasSubscribers === "boolean") return traced;
+  Object.defineProperty(traced, "hasSubscribers", {
+    get: () =>
+      traced.start.hasSubscribers ||
+      traced.end.hasSubscribers ||
+      traced.asyncStart.hasSubscribers ||
+      traced.asyncEnd.hasSubscribers ||
+      traced.error.hasSubscribers,
+  });
+  return traced;
+}

@@ -34,6 +34,13 @@ function install(): void {
   installed = true;
   process.on("exit", runAll);
   for (const signal of SIGNALS) process.on(signal, onSignal);
+  // Deno 2.9 ends a process on an uncaught exception without emitting "exit"; its monitor event
+  // still comes first. Clean up there when nothing will handle the exception.
+  if ("Deno" in globalThis) process.on("uncaughtExceptionMonitor", onFatalException);
+}
+
+function onFatalException(): void {
+  if (process.listenerCount("uncaughtException") === 0) runAll();
 }
 
 /**

@@ -115,16 +115,27 @@ export class TestMember {
 
   /** SIGSTOP: the member hangs with its sockets open. Returns once the process is stopped. */
   pause(): void {
-    const pid = this.process?.pid;
-    this.process?.kill("SIGSTOP");
+    const pid = this.#livePid();
+    if (pid === undefined) return;
+    // By pid, not `child.kill()`: Deno 2.9's ChildProcess takes its first kill() for the end of
+    // the child (it sets signalCode) and sends no signal after it, not even SIGKILL.
+    if (!signal(pid, "SIGSTOP")) return;
     this.paused = true;
-    if (pid !== undefined) waitForState(pid, "T");
+    waitForState(pid, "T");
   }
 
   /** SIGCONT after `pause()`. */
   resume(): void {
-    this.process?.kill("SIGCONT");
+    const pid = this.#livePid();
+    if (pid !== undefined) signal(pid, "SIGCONT");
     this.paused = false;
+  }
+
+  /** The pid of the process while it has not exited. */
+  #livePid(): number | undefined {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return undefined;
+    return child.pid;
   }
 
   /** Kill and start again on the same data dir (and ports). */
@@ -167,5 +178,15 @@ function waitForState(pid: number, state: string): void {
     }
     if (stopped) return;
     Atomics.wait(pause, 0, 0, 2);
+  }
+}
+
+/** Sends `name` to `pid`; false when the process is already gone. */
+function signal(pid: number, name: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, name);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { runCli } from "../support/cli.ts";
 import {
+  CLI_ON_DENO,
   Cluster,
   etcdctl,
   etcdVersion,
@@ -14,9 +15,11 @@ import {
   hasOpenssl,
   type TestPki,
   uniquePrefix,
+  unsupportedOn,
 } from "../support/index.ts";
 
 const skip = hasOpenssl() ? false : "openssl is needed to make test certificates";
+const cliSkip = unsupportedOn({ deno: CLI_ON_DENO });
 let pki: TestPki | undefined;
 let mtls: Cluster | undefined;
 let plain: Cluster | undefined;
@@ -44,7 +47,7 @@ after(async () => {
 });
 
 test("--cacert, --cert and --key reach an etcd that requires client certificates", {
-  skip,
+  skip: skip || cliSkip,
 }, async () => {
   const cluster = mtls as Cluster;
   const certs = pki as TestPki;
@@ -86,7 +89,7 @@ test("--cacert, --cert and --key reach an etcd that requires client certificates
 });
 
 test("--user and --password with authentication on; errors name the auth failure", {
-  skip,
+  skip: skip || cliSkip,
 }, async () => {
   const endpoints = (plain as Cluster).endpoints;
   const ok = async (args: string[], input?: string) => {

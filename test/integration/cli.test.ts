@@ -12,6 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { all, Etcd, prefix } from "../../src/index.ts";
 import { CliProcess, runCli } from "../support/cli.ts";
 import {
+  CLI_ON_DENO,
   etcdctl,
   etcdutl,
   requireEtcdctl,
@@ -19,11 +20,13 @@ import {
   spawnEtcdctl,
   testClientOptions,
   uniquePrefix,
+  unsupportedOn,
   useEtcd,
 } from "../support/index.ts";
 
 // Our formats are etcdctl 3.7.1's (and etcdutl 3.7.1's), compared on every server line.
 before(() => requireEtcdctl("3.7.1"));
+const cliSkip = unsupportedOn({ deno: CLI_ON_DENO });
 const fx = useEtcd();
 const dir = mkdtempSync(join(tmpdir(), "etcd-connect-cli-"));
 let client: Etcd | undefined;
@@ -81,7 +84,7 @@ async function seed(root: string, entries: Record<string, string>): Promise<void
   for (const [k, v] of Object.entries(entries)) await etcd.put(root + k, v);
 }
 
-describe("key-value commands print what etcdctl prints", () => {
+describe("key-value commands print what etcdctl prints", { skip: cliSkip }, () => {
   const root = uniquePrefix("cli-kv");
   let seeded: Promise<void> | undefined;
   const ready = () => {
@@ -203,7 +206,7 @@ describe("key-value commands print what etcdctl prints", () => {
   });
 });
 
-describe("errors and exit codes", () => {
+describe("errors and exit codes", { skip: cliSkip }, () => {
   test("an etcd error is one line: class, gRPC code, etcd's message; exit 1", async () => {
     const root = uniquePrefix("cli-err");
     const first = await etcd.put(`${root}k`, "1");
@@ -251,7 +254,7 @@ describe("errors and exit codes", () => {
   });
 });
 
-describe("watch, lock and elect", () => {
+describe("watch, lock and elect", { skip: cliSkip }, () => {
   test("watch --rev replays and then follows, printing what etcdctl's watch prints", async () => {
     const root = uniquePrefix("cli-watch");
     const first = await etcd.put(`${root}a`, "1");
@@ -379,7 +382,7 @@ describe("watch, lock and elect", () => {
   });
 });
 
-describe("lease commands", () => {
+describe("lease commands", { skip: cliSkip }, () => {
   test("grant, timetolive --keys, keep-alive --once, list, revoke agree with etcdctl", async () => {
     const root = uniquePrefix("cli-lease");
     const granted = await ours(["lease", "grant", "120"]);
@@ -416,7 +419,7 @@ describe("lease commands", () => {
   });
 });
 
-describe("cluster and maintenance commands", () => {
+describe("cluster and maintenance commands", { skip: cliSkip }, () => {
   test("member list: simple, table and json are etcdctl's", async () => {
     await same(["member", "list"]);
     await same(["member", "list", "-w", "table"]);
@@ -545,7 +548,7 @@ describe("cluster and maintenance commands", () => {
   });
 });
 
-describe("auth commands", () => {
+describe("auth commands", { skip: cliSkip }, () => {
   const user = `u${Date.now().toString(36)}`;
   const role = `r${Date.now().toString(36)}`;
   after(async () => {
@@ -601,7 +604,9 @@ describe("auth commands", () => {
   });
 });
 
-test("a range etcdctl wrote with binary-safe values reads back the same bytes", async () => {
+test("a range etcdctl wrote with binary-safe values reads back the same bytes", {
+  skip: cliSkip,
+}, async () => {
   const root = uniquePrefix("cli-bytes");
   await etcdctl(fx.endpoints, ["put", `${root}bin`], {
     input: Buffer.from([0, 1, 0xff, 10, 0xfe]),
@@ -612,7 +617,7 @@ test("a range etcdctl wrote with binary-safe values reads back the same bytes", 
   await etcd.delete(prefix(root));
 });
 
-describe("--hex prints keys and values as etcdctl --hex does", () => {
+describe("--hex prints keys and values as etcdctl --hex does", { skip: cliSkip }, () => {
   const root = uniquePrefix("cli-hex");
   const binary = Buffer.from([0, 1, 0x7f, 0x80, 0xff, 10]);
 
@@ -679,7 +684,9 @@ describe("--hex prints keys and values as etcdctl --hex does", () => {
   });
 });
 
-test("snapshot status reads a saved snapshot as etcdutl 3.7 does: hash, revision, live keys, size, version", async () => {
+test("snapshot status reads a saved snapshot as etcdutl 3.7 does: hash, revision, live keys, size, version", {
+  skip: cliSkip,
+}, async () => {
   const root = uniquePrefix("cli-snapshot-status");
   // Enough data for branch pages, and a value spanning overflow pages.
   const value = "v".repeat(1000);
@@ -727,7 +734,9 @@ test("snapshot status reads a saved snapshot as etcdutl 3.7 does: hash, revision
 
 // Last in the file: enabling a downgrade lowers the cluster version (and then the storage
 // version) for a few seconds, which the tests above would see.
-test("downgrade validate, enable and cancel print etcdctl's lines; errors exit as etcdctl's", async () => {
+test("downgrade validate, enable and cancel print etcdctl's lines; errors exit as etcdctl's", {
+  skip: cliSkip,
+}, async () => {
   const status = await etcd.maintenance.status();
   const [major = 0, minor = 0] = status.version.split(".").map(Number);
   const previous = `${major}.${minor - 1}`;

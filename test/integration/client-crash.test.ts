@@ -10,7 +10,7 @@ import { once } from "node:events";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { Etcd, prefix } from "../../src/index.ts";
-import { testClientOptions, uniquePrefix, useEtcd } from "../support/index.ts";
+import { scriptArgs, testClientOptions, uniquePrefix, useEtcd } from "../support/index.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const fx = useEtcd();
@@ -18,9 +18,13 @@ const TTL = 2;
 
 /** Starts the child and resolves with it once it printed a line starting with `word`. */
 async function child(args: string[], word: string): Promise<{ proc: ChildProcess; line: string }> {
-  const proc = spawn(process.execPath, [join(root, "test/fixtures/crash-child.ts"), ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const proc = spawn(
+    process.execPath,
+    scriptArgs(join(root, "test/fixtures/crash-child.ts"), ...args),
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let stdout = "";
   let stderr = "";
   proc.stderr?.setEncoding("utf8").on("data", (c: string) => {

@@ -13,7 +13,13 @@ import { join, resolve } from "node:path";
 import { after, test } from "node:test";
 import { Etcd, op, prefix } from "../../src/index.ts";
 import { ScriptProcess } from "../support/cli.ts";
-import { spawnEtcdctl, testClientOptions, uniquePrefix, useEtcd } from "../support/index.ts";
+import {
+  scriptArgs,
+  spawnEtcdctl,
+  testClientOptions,
+  uniquePrefix,
+  useEtcd,
+} from "../support/index.ts";
 
 const examples = resolve(import.meta.dirname, "../../examples");
 const fx = useEtcd();
@@ -43,7 +49,7 @@ function runToEnd(example: string, args: string[]): Promise<{ code: number; stdo
   return new Promise((done) => {
     execFile(
       process.execPath,
-      [join(examples, example), ...args],
+      scriptArgs(join(examples, example), ...args),
       { env: { ...process.env, ETCD_ENDPOINTS: fx.endpoints.join(",") }, timeout: 120_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;

@@ -37,7 +37,14 @@ import {
   toEtcdError,
   UnavailableError,
 } from "../../src/index.ts";
-import { Cluster, freePort, testClientOptions, uniquePrefix, useEtcd } from "../support/index.ts";
+import {
+  Cluster,
+  freePort,
+  scriptArgs,
+  testClientOptions,
+  uniquePrefix,
+  useEtcd,
+} from "../support/index.ts";
 
 const fx = useEtcd();
 let etcd: Etcd;
@@ -1087,7 +1094,7 @@ async function runChild(
     ];
     writeFileSync(file, [...head, ...lines].join("\n"));
     return await new Promise((done) => {
-      execFile(process.execPath, [file], { timeout: 30_000 }, (error, stdout, stderr) => {
+      execFile(process.execPath, scriptArgs(file), { timeout: 30_000 }, (error, stdout, stderr) => {
         done({
           code: error ? (typeof error.code === "number" ? error.code : null) : 0,
           signal: error?.signal ?? null,

@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Etcd, PermissionDeniedError, prefix, UserEmptyError } from "../../src/index.ts";
 import { hasOpenssl, TestCluster, useTestCluster } from "../../src/testing.ts";
+import { scriptArgs, signalChild } from "../support/index.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 
@@ -118,9 +119,13 @@ interface ChildEnd {
 
 /** Runs the fixture child, lets it start a cluster, then ends it as `how` says. */
 function runChild(how: string, signal?: NodeJS.Signals): Promise<ChildEnd> {
-  const child = spawn(process.execPath, [join(root, "test/fixtures/kit-child.ts"), how, "2"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    scriptArgs(join(root, "test/fixtures/kit-child.ts"), how, "2"),
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let stdout = "";
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (c: string) => {
@@ -129,7 +134,7 @@ function runChild(how: string, signal?: NodeJS.Signals): Promise<ChildEnd> {
   return new Promise((done, fail) => {
     child.stdout.setEncoding("utf8").on("data", (c: string) => {
       stdout += c;
-      if (signal && stdout.includes("\n")) child.kill(signal);
+      if (signal && stdout.includes("\n")) signalChild(child, signal);
     });
     child.on("error", fail);
     child.on("exit", (code, sig) => {

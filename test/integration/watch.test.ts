@@ -27,6 +27,7 @@ import {
 import {
   Cluster,
   progressNotifyFlag,
+  scriptArgs,
   testClientOptions,
   uniquePrefix,
   useEtcd,
@@ -417,7 +418,7 @@ describe("watch", () => {
 
   test("a child process that watches exits by itself after close", async () => {
     const script = fileURLToPath(new URL("../fixtures/watch-child.ts", import.meta.url));
-    const child = spawn(process.execPath, [script, fx.endpoints.join(",")], {
+    const child = spawn(process.execPath, scriptArgs(script, fx.endpoints.join(",")), {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";

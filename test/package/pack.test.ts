@@ -2,7 +2,8 @@
  * The published package, as a user gets it: build into a staging folder, `npm pack` it, check what
  * the tarball holds and that its types resolve, install it into a fresh folder (with Node 22 from
  * npm beside it), then import it and run put/get against a real etcd on Node 24 and Node 22,
- * through the library and through the `etcd-connect` command.
+ * through the library and through the `etcd-connect` command, and on Bun and Deno through the
+ * library.
  *
  * It needs the npm registry (the tarball's dependencies and Node 22 are installed from it), so a
  * plain `npm test` skips it; `.ci/run` runs it once: `ETCD_CONNECT_PACK_TEST=1 npm run pack-test`.
@@ -73,6 +74,8 @@ describe("the packed package", {
       ["-p", "tsconfig.build.json", "--outDir", join(stage, "dist")],
       root,
     );
+    // The command ships bundled, as `npm run build` makes it.
+    await ok(join(bin, "node"), ["scripts/bundle-cli.ts", join(stage, "dist")], root);
     for (const file of ["package.json", "README.md", "LICENSE"]) {
       copyFileSync(join(root, file), join(stage, file));
     }
@@ -111,6 +114,7 @@ describe("the packed package", {
       "dist/src/index.js",
       "dist/src/index.d.ts",
       "dist/src/cli/main.js",
+      "dist/src/bin/etcd-connect.js",
       "dist/src/testing.js",
       "dist/src/testing.d.ts",
       "dist/gen/etcdserverpb/rpc_pb.js",
@@ -146,6 +150,8 @@ describe("the packed package", {
         'import { Maintenance } from "etcd-connect/proto";',
         'import { createConnectEndpointTransport } from "etcd-connect/transport";',
         'import { TestCluster, type TestMember } from "etcd-connect/testing";',
+        'import { Etcd as WebEtcd, createGatewayEndpointTransport } from "etcd-connect/web";',
+        'const web = new WebEtcd({ endpoints: ["http://127.0.0.1:2379"], transport: (c) => createGatewayEndpointTransport(c, { streams: "http" }) });',
         "const cluster = await TestCluster.start({ size: 3, tls: true });",
         "const member: TestMember | undefined = cluster.members[0];",
         "const fromKit = new Etcd({ ...cluster.clientOptions(), timeoutMs: 1000 });",
@@ -159,7 +165,7 @@ describe("the packed package", {
         "const version: string = status.version;",
         "const factory: TransportFactory = createConnectEndpointTransport;",
         'const other = new Etcd({ endpoints: ["http://127.0.0.1:2379"], transport: factory });',
-        "export { count, fromKit, isError, member, other, rev, version };",
+        "export { count, fromKit, isError, member, other, rev, version, web };",
         "",
       ].join("\n"),
     );
@@ -189,6 +195,7 @@ describe("the packed package", {
     'import { Etcd } from "etcd-connect";',
     'import { KV } from "etcd-connect/proto";',
     'import { createConnectEndpointTransport } from "etcd-connect/transport";',
+    'import { Etcd as WebEtcd } from "etcd-connect/web";',
     "const [endpoint, key] = process.argv.slice(2);",
     "const etcd = new Etcd({ endpoints: [endpoint] });",
     'await etcd.put(key, "hello from " + process.version);',
@@ -198,6 +205,9 @@ describe("the packed package", {
     "const stock = new Etcd({ endpoints: [endpoint], transport: createConnectEndpointTransport });",
     'if (raw.count !== 1n || (await stock.get(key))?.text !== kv?.text) throw new Error("entry points disagree");',
     "await stock.close();",
+    "const web = new WebEtcd({ endpoints: [endpoint] });",
+    'if ((await web.get(key))?.text !== kv?.text) throw new Error("the web entry disagrees");',
+    "await web.close();",
     "await etcd.close();",
     "",
   ].join("\n");
@@ -227,6 +237,54 @@ describe("the packed package", {
       assert.equal((await ok(cli, ["put", key, node.name], consumer, env)).stdout, "OK\n");
       const got = await ok(cli, ["get", key, "--print-value-only"], consumer, env);
       assert.equal(got.stdout, `${node.name}\n`);
+    });
+  }
+
+  // Bun and Deno as a user runs them: in the folder where npm installed the package (Deno reads
+  // its package.json and node_modules), and on Deno also through an npm: specifier. Each prints
+  // where "etcd-connect" resolved (the export conditions) and what it read back from etcd.
+  const runtimeScript = (specifier: string) =>
+    [
+      `import { Etcd } from "${specifier}";`,
+      `import { KV } from "${specifier}/proto";`,
+      "const [endpoint, key] = process.argv.slice(2);",
+      'const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";',
+      "const etcd = new Etcd({ endpoints: [endpoint] });",
+      'await etcd.put(key, "hello from " + runtime);',
+      "const kv = await etcd.get(key);",
+      "const raw = await etcd.client(KV).range({ key: kv?.key });",
+      'if (raw.count !== 1n) throw new Error("the proto entry point disagrees");',
+      `console.log(import.meta.resolve("${specifier}"));`,
+      "console.log(kv?.text);",
+      "await etcd.close();",
+      "",
+    ].join("\n");
+
+  const runtimes = [
+    { name: "Bun", runtime: "bun", args: [], specifier: "etcd-connect" },
+    { name: "Deno", runtime: "deno", args: ["run", "-A"], specifier: "etcd-connect" },
+    {
+      name: "Deno (npm: specifier)",
+      runtime: "deno",
+      args: ["run", "-A"],
+      specifier: "npm:etcd-connect",
+    },
+  ];
+
+  for (const r of runtimes) {
+    test(`${r.name}: "etcd-connect" resolves to the package's dist entry; put/get against etcd`, async () => {
+      const file = `use-${r.runtime}-${r.specifier.startsWith("npm:") ? "npm" : "bare"}.js`;
+      writeFileSync(join(consumer, file), runtimeScript(r.specifier));
+      const key = `${uniquePrefix("pack")}${r.runtime}`;
+      const run = await ok(
+        join(bin, r.runtime),
+        [...r.args, file, fixture.endpoints[0] ?? "", key],
+        consumer,
+        { NO_COLOR: "1" },
+      );
+      const [resolved, text] = run.stdout.trim().split("\n");
+      assert.match(resolved ?? "", /\/node_modules\/etcd-connect\/dist\/src\/index\.js$/);
+      assert.equal(text, `hello from ${r.runtime}`);
     });
   }
 

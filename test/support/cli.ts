@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { resolve } from "node:path";
+import { scriptArgs, signalChild } from "./runtime.ts";
 
 /** The CLI entry point, run from source. */
 export const cliMain = resolve(import.meta.dirname, "../../src/cli/main.ts");
@@ -26,7 +27,11 @@ export function runCli(
   return new Promise((done) => {
     const child = execFile(
       process.execPath,
-      [cliMain, ...(endpoints.length > 0 ? [`--endpoints=${endpoints.join(",")}`] : []), ...args],
+      scriptArgs(
+        cliMain,
+        ...(endpoints.length > 0 ? [`--endpoints=${endpoints.join(",")}`] : []),
+        ...args,
+      ),
       {
         encoding: "buffer",
         env: { ...process.env, ...options.env },
@@ -60,7 +65,7 @@ export class ScriptProcess {
   #waiters: Array<() => void> = [];
 
   constructor(script: string, args: string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [script, ...args], {
+    this.child = spawn(process.execPath, scriptArgs(script, ...args), {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -114,8 +119,8 @@ export class ScriptProcess {
 
   /** Sends a signal (default SIGINT: the script cleans up and exits) and returns the exit code. */
   async stop(signal: NodeJS.Signals = "SIGINT"): Promise<number | null> {
-    if (this.running) this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
+    if (this.running) signalChild(this.child, signal);
+    const timer = setTimeout(() => signalChild(this.child, "SIGKILL"), 10_000);
     const code = await this.exited;
     clearTimeout(timer);
     return code;

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { etcdctlBinary } from "./etcd-binary.ts";
+import { signalChild } from "./runtime.ts";
 
 /**
  * A long-running etcdctl (`lock`, `elect`, `watch`...): its stdout lines as they come, and a way
@@ -79,8 +80,8 @@ export class EtcdctlProcess {
 
   /** SIGINT (etcdctl unlocks/resigns and revokes its session), then waits for the exit. */
   async stop(signal: NodeJS.Signals = "SIGINT"): Promise<void> {
-    if (this.running) this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
+    if (this.running) signalChild(this.child, signal);
+    const timer = setTimeout(() => signalChild(this.child, "SIGKILL"), 10_000);
     await this.exited;
     clearTimeout(timer);
     live.delete(this);
@@ -93,7 +94,7 @@ export class EtcdctlProcess {
 
 const live = new Set<EtcdctlProcess>();
 process.on("exit", () => {
-  for (const ctl of live) ctl.child.kill("SIGKILL");
+  for (const ctl of live) signalChild(ctl.child, "SIGKILL");
 });
 
 /**

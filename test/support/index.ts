@@ -31,6 +31,15 @@ export { etcdctl, etcdutl } from "./etcdctl.ts";
 export { EtcdctlProcess, spawnEtcdctl } from "./etcdctl-process.ts";
 export { type ExampleRun, type MarkdownBlock, runExample, tsBlocks } from "./markdown-examples.ts";
 export { OtlpReceiver, type ReceivedSpan, serverTracingFlags } from "./otlp-receiver.ts";
+export {
+  CLI_ON_DENO,
+  type Runtime,
+  runtime,
+  scriptArgs,
+  signalChild,
+  testFileArgs,
+  unsupportedOn,
+} from "./runtime.ts";
 export { settledStatus } from "./settled-status.ts";
 
 /** Endpoints of an existing etcd to test against instead of spawning one (`ETCD_ENDPOINTS`). */

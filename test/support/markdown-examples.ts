@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { scriptArgs, testFileArgs } from "./runtime.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 
@@ -36,7 +37,7 @@ export interface ExampleRun {
 }
 
 /**
- * Runs a documentation example as its own Node process: `"etcd-connect"` imports resolve to this
+ * Runs a documentation example as its own process of the runtime running the tests: `"etcd-connect"` imports resolve to this
  * checkout's src/index.ts, `"etcd3"` to the installed etcd3 package, and the endpoint the docs
  * show (`"http://127.0.0.1:2379"`, or etcd3's `"127.0.0.1:2379"`) becomes `endpoint`.
  *
@@ -53,6 +54,7 @@ export function runExample(
     .replaceAll('"etcd-connect"', JSON.stringify(join(root, "src/index.ts")))
     .replaceAll('"etcd-connect/proto"', JSON.stringify(join(root, "src/proto.ts")))
     .replaceAll('"etcd-connect/transport"', JSON.stringify(join(root, "src/transport.ts")))
+    .replaceAll('"etcd-connect/web"', JSON.stringify(join(root, "src/web.ts")))
     .replaceAll('"etcd-connect/testing"', JSON.stringify(join(root, "src/testing.ts")))
     .replaceAll('"etcd-connect/otel"', JSON.stringify(join(root, "src/otel.ts")))
     .replaceAll('"etcd3"', JSON.stringify(join(root, "node_modules/etcd3/lib/index.js")))
@@ -78,7 +80,9 @@ export function runExample(
         "60000",
         `${options.name}.test.ts`,
       ]
-    : [file];
+    : source.includes('from "node:test"')
+      ? testFileArgs(file)
+      : scriptArgs(file);
   return new Promise((done) => {
     execFile(
       process.execPath,
