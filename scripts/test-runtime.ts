@@ -97,7 +97,7 @@ function denoLine(text: string): void {
 const started = Date.now();
 const child = spawn(binary, args, {
   cwd: root,
-  env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+  env: { ...process.env, NO_COLOR: "1" },
   stdio: ["ignore", "pipe", "pipe"],
 });
 const feed = (chunk: Buffer, out: NodeJS.WriteStream) => {

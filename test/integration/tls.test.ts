@@ -16,6 +16,7 @@ import {
   type TestPki,
   testClientOptions,
   uniquePrefix,
+  unsupportedOn,
 } from "../support/index.ts";
 
 const skip = hasOpenssl() ? false : "openssl is not installed (Debian package openssl)";
@@ -169,7 +170,11 @@ describe("TLS", { skip }, () => {
     assert.match(error.message, /127\.0\.0\.1/);
   });
 
-  test("insecureSkipVerify accepts an untrusted server certificate for another host name", async () => {
+  test("insecureSkipVerify accepts an untrusted server certificate for another host name", {
+    skip: unsupportedOn({
+      deno: "with rejectUnauthorized false, Deno 2.9's node:http2 never completes the HTTP/2 handshake with a server whose certificate names another host (the dial times out)",
+    }),
+  }, async () => {
     // Without it, the same settings fail: untrusted-server-certificate and hostname-mismatch
     // above.
     const named = client(otherHost.endpoints, { insecureSkipVerify: true });

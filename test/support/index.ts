@@ -35,6 +35,7 @@ export {
   CLI_ON_DENO,
   type Runtime,
   runtime,
+  SNAPSHOT_ON_DENO,
   scriptArgs,
   signalChild,
   testFileArgs,
