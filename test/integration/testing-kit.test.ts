@@ -12,11 +12,13 @@ import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Etcd, PermissionDeniedError, prefix, UserEmptyError } from "../../src/index.ts";
 import { hasOpenssl, TestCluster, useTestCluster } from "../../src/testing.ts";
-import { scriptArgs, signalChild, unsupportedOn } from "../support/index.ts";
+import { scriptArgs, signalChild, TLS_ON_DENO, unsupportedOn } from "../support/index.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 
-describe("a 3-member cluster with TLS and auth", { skip: !hasOpenssl() && "needs openssl" }, () => {
+describe("a 3-member cluster with TLS and auth", {
+  skip: (!hasOpenssl() && "needs openssl") || unsupportedOn({ deno: TLS_ON_DENO }),
+}, () => {
   const fixture = useTestCluster(
     { before, after },
     {

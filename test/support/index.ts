@@ -38,6 +38,7 @@ export {
   SNAPSHOT_ON_DENO,
   scriptArgs,
   signalChild,
+  TLS_ON_DENO,
   testFileArgs,
   unsupportedOn,
 } from "./runtime.ts";
