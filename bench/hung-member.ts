@@ -1,15 +1,20 @@
 /**
  * Measures the longest stall of a put and of a get, with default client options, while one of
- * three members hangs (SIGSTOP). Not a test: prints what it saw.
+ * three members hangs (SIGSTOP) or, with `partition`, is cut off from the other two while the
+ * client still reaches it (members in network namespaces; needs root). Not a test: prints what
+ * it saw.
  *
- *   ETCD_BIN=/path/to/etcd node_modules/.bin/node bench/hung-member.ts [follower|leader] [seconds]
+ *   ETCD_BIN=/path/to/etcd node_modules/.bin/node bench/hung-member.ts [follower|leader] [seconds] [hang|partition]
  */
 import { Etcd } from "../src/index.ts";
 import { TestCluster } from "../src/testing.ts";
+import { LabCluster } from "../test/support/network/lab-cluster.ts";
 
 const which = process.argv[2] === "leader" ? "leader" : "follower";
 const seconds = Number(process.argv[3] ?? 15);
-const cluster = await TestCluster.start({ size: 3 });
+const mode = process.argv[4] === "partition" ? "partition" : "hang";
+const cluster =
+  mode === "partition" ? await LabCluster.start({ size: 3 }) : await TestCluster.start({ size: 3 });
 try {
   const leader = await cluster.waitLeader();
   const hung = which === "leader" ? leader : cluster.members.find((m) => m !== leader);
@@ -43,15 +48,17 @@ try {
   ];
   await new Promise((r) => setTimeout(r, 500));
   pausedAt = performance.now();
-  hung.pause();
+  if (cluster instanceof LabCluster) await cluster.lab.isolate(hung.name);
+  else hung.pause();
   // Give it 45 s to show the stall of 40 s that default options had before hang detection.
   await new Promise((r) => setTimeout(r, seconds * 1000));
   stop = true;
   const results = await Promise.all(workers);
-  hung.resume();
+  if (cluster instanceof LabCluster) await cluster.lab.heal();
+  else hung.resume();
   for (const r of results) {
     console.error(
-      `${which} hung: ${r.name}: longest stall ${Math.round(r.max)} ms over ${r.calls} calls; errors ${JSON.stringify(Object.fromEntries(r.errors))}`,
+      `${which} ${mode === "hang" ? "hung" : "partitioned"}: ${r.name}: longest stall ${Math.round(r.max)} ms over ${r.calls} calls; errors ${JSON.stringify(Object.fromEntries(r.errors))}`,
     );
   }
 } finally {

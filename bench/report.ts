@@ -308,8 +308,39 @@ export function toMarkdown(results: BenchResults): string {
       `| get | ${num(otel.getOffUs, 1)} µs | ${num(otel.getOnUs, 1)} µs | ${num(otel.getDiffUs, 1)} µs |`,
     );
   }
+  const cli = results.workloads.find((w) => w.id === "cli-start")?.samples.ours?.extra;
+  if (cli) {
+    lines.push(
+      "",
+      "## CLI start-up",
+      "",
+      "Whole processes, as a script calling the command in a loop sees them: wall time and peak " +
+        "resident memory (`/usr/bin/time`), medians of 10 runs of each, interleaved, after one " +
+        "warm-up run (Node's compile cache filled).",
+      "",
+      "| Command | wall | peak RSS |",
+      "|---|---:|---:|",
+      ...cliRows(cli).map((r) => `| ${r.label} | ${num(r.ms, 0)} ms | ${num(r.mb, 1)} MB |`),
+    );
+  }
   lines.push("");
   return lines.join("\n");
+}
+
+function cliRows(x: Record<string, number>): { label: string; ms: number; mb: number }[] {
+  const labels: Record<string, string> = {
+    get: "`etcd-connect get k`",
+    help: "`etcd-connect --help`",
+    node: "`node -e 0`",
+    etcdctl: "`etcdctl get k`",
+  };
+  return Object.entries(labels)
+    .filter(([name]) => x[`${name}Ms`] !== undefined)
+    .map(([name, label]) => ({
+      label,
+      ms: x[`${name}Ms`] ?? Number.NaN,
+      mb: x[`${name}RssMb`] ?? Number.NaN,
+    }));
 }
 
 const COLORS = { ours: "#2563eb", etcd3: "#9ca3af", stock: "#f59e0b" } as const;
@@ -426,7 +457,17 @@ export function toConsole(results: BenchResults): string {
     (row) =>
       `${row.title}: etcd-connect ${num(row.oursCpu, 1)} µs/op, node:http2 floor ${num(row.floorCpu, 1)} µs/op (${num(row.oursCpu - row.floorCpu, 1)} µs above)`,
   );
-  return [...summaryLines(results), ...floorLines, ...facadeLines, ...otelLines].join("\n");
+  const cli = results.workloads.find((w) => w.id === "cli-start")?.samples.ours?.extra;
+  const cliLines = cli
+    ? [
+        `CLI start-up (whole process, median): ${cliRows(cli)
+          .map((r) => `${r.label.replaceAll("`", "")} ${num(r.ms, 0)} ms ${num(r.mb, 1)} MB`)
+          .join("; ")}`,
+      ]
+    : [];
+  return [...summaryLines(results), ...floorLines, ...facadeLines, ...otelLines, ...cliLines].join(
+    "\n",
+  );
 }
 
 function summaryLines(results: BenchResults): string[] {

@@ -11,7 +11,8 @@
  *   --quick            smoke mode for CI: tiny counts, one round, nothing written but the JSON
  *   --rounds N         rounds (default 3)
  *   --only a,b         only these workloads (ids: put-1 put-200 get-1 get-200 range-10k list-10k txn-mix
- *                      watch-events watchers-10k leases-1k facade-cost otel-cost)
+ *                      watch-events watchers-10k leases-1k facade-cost otel-cost gateway-calls
+ *                      watch-latency-1 watch-latency-1k watch-recovery cli-start)
  *   --update-readme    also replace the README's benchmark section with the new table
  *
  * ETCD_BIN selects the etcd binary, as for the tests.
@@ -35,7 +36,9 @@ import {
   toSvg,
   type WorkloadResult,
 } from "./report.ts";
+import { cliStart } from "./workloads/cli-start.ts";
 import { facadeCost } from "./workloads/facade.ts";
+import { gatewayCalls } from "./workloads/gateway.ts";
 import { get1, get200 } from "./workloads/get.ts";
 import { leaseKeepAlive } from "./workloads/leases.ts";
 import { list10k } from "./workloads/list.ts";
@@ -44,6 +47,8 @@ import { put1, put200 } from "./workloads/put.ts";
 import { range10k } from "./workloads/range.ts";
 import { txnMix } from "./workloads/txn.ts";
 import { watchEvents } from "./workloads/watch.ts";
+import { watchLatency1, watchLatency1k } from "./workloads/watch-latency.ts";
+import { watchRecovery } from "./workloads/watch-recovery.ts";
 import { idleWatchers, settledMemory } from "./workloads/watchers.ts";
 
 const benchDir = import.meta.dirname;
@@ -58,10 +63,15 @@ const allWorkloads: Workload[] = [
   list10k,
   txnMix,
   watchEvents,
+  watchLatency1,
+  watchLatency1k,
   idleWatchers,
+  watchRecovery,
   leaseKeepAlive,
   facadeCost,
   otelCost,
+  gatewayCalls,
+  cliStart,
 ];
 
 const { values } = parseArgs({
@@ -130,7 +140,7 @@ try {
         const [client] = createClients(server.endpoints, [name]);
         if (!client) continue;
         try {
-          settledMemory();
+          await settledMemory();
           await workload.beforeEach?.(ctx);
           let sample: Sample | undefined;
           try {

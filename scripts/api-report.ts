@@ -7,7 +7,7 @@ import { join } from "node:path";
 const root = join(import.meta.dirname, "..");
 const local = process.argv.includes("--local");
 let failed = false;
-for (const entry of ["index", "transport", "proto", "testing", "otel"]) {
+for (const entry of ["index", "web", "transport", "proto", "testing", "otel"]) {
   const args = ["run", "-c", join(root, "api", `extractor.${entry}.json`)];
   if (local) args.push("--local");
   try {

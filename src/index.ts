@@ -13,6 +13,7 @@ export type {
 export type { CacheChange } from "./cache/cache-change.ts";
 export type { CacheOptions, CacheRangeResult, WatchCache } from "./cache/watch-cache.ts";
 export { Etcd } from "./client/etcd.ts";
+export type { EtcdClient } from "./client/etcd-client.ts";
 export type { KeyspaceView } from "./client/keyspace-view.ts";
 export type { Namespace } from "./client/namespace.ts";
 export type { EtcdOptions } from "./client/options.ts";
@@ -131,7 +132,7 @@ export type {
   SnapshotProgress,
   SnapshotResult,
 } from "./maintenance/maintenance.ts";
-export type { SnapshotTarget } from "./maintenance/snapshot-sink.ts";
+export type { SnapshotTarget } from "./maintenance/snapshot-target.ts";
 export type { WatchBatch, WatchEvent } from "./watch/events.ts";
 export { DEFAULT_MAX_BUFFERED_EVENTS } from "./watch/watch-stream.ts";
 export type { Watcher, WatchOptions } from "./watch/watcher.ts";

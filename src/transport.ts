@@ -14,6 +14,7 @@ export {
   type EndpointTransport,
   type TransportFactory,
 } from "./connection/endpoint.ts";
+export type { EndpointSession } from "./connection/endpoint-session.ts";
 export { createLeanTransport, type LeanTransportOptions } from "./connection/lean-transport.ts";
 export {
   endpointKey,
@@ -23,3 +24,8 @@ export {
   type TokenProvider,
 } from "./connection/pool-transport.ts";
 export type { TlsOptions } from "./connection/tls-options.ts";
+export { createGatewayEndpointTransport } from "./gateway/gateway-endpoint.ts";
+export {
+  createGatewayTransport,
+  type GatewayTransportOptions,
+} from "./gateway/gateway-transport.ts";

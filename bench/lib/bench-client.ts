@@ -38,6 +38,15 @@ export interface BenchClient {
   watchEvents?(prefix: string, fromRevision: bigint, count: number): Promise<void>;
   /** Opens `n` watchers on distinct keys and waits until etcd created them all. */
   idleWatchers?(keyPrefix: string, n: number): Promise<() => Promise<void>>;
+  /**
+   * Opens `n` watchers on one key and waits until etcd created them all; `reached(revision)`
+   * resolves once every watcher has received an event at `revision` or later.
+   */
+  watchersOnKey?(
+    key: string,
+    n: number,
+    onEvent?: (index: number, revision: number) => void,
+  ): Promise<WatcherCrowd>;
   /** Grants `n` leases and keeps them alive. Resolves when all are granted. */
   keepLeases?(n: number, ttlSeconds: number): Promise<() => Promise<void>>;
   /** The facade and the raw generated client of one client instance (same transport). */
@@ -48,4 +57,44 @@ export interface BenchClient {
     rawGet(key: string): Promise<unknown>;
   };
   close(): Promise<void>;
+}
+
+/** Many watchers of one key, as `watchersOnKey` opened them. */
+export interface WatcherCrowd {
+  reached(revision: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Tracks the latest event revision each of `n` watchers saw (telling `onEvent` of each event);
+ * `reached` resolves once all saw `revision` or later.
+ */
+export function crowdTracker(
+  n: number,
+  onEvent?: (index: number, revision: number) => void,
+): {
+  saw(index: number, revision: number): void;
+  reached(revision: number): Promise<void>;
+} {
+  const latest = new Float64Array(n);
+  let target = Number.POSITIVE_INFINITY;
+  let behind = 0;
+  let done: (() => void) | undefined;
+  return {
+    saw(index, revision) {
+      onEvent?.(index, revision);
+      const before = latest[index] as number;
+      if (revision <= before) return;
+      latest[index] = revision;
+      if (before < target && revision >= target && --behind === 0) done?.();
+    },
+    reached(revision) {
+      target = revision;
+      behind = latest.reduce((count, r) => (r < revision ? count + 1 : count), 0);
+      if (behind === 0) return Promise.resolve();
+      return new Promise((resolve) => {
+        done = resolve;
+      });
+    },
+  };
 }

@@ -10,7 +10,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Etcd3 } from "etcd3";
 import { Compare_CompareResult, Compare_CompareTarget, KV } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { compare, Etcd, key, type ListOptions, op, prefix, prefixEnd } from "../../src/index.ts";
-import type { BenchClient, ClientName } from "./bench-client.ts";
+import { type BenchClient, type ClientName, crowdTracker } from "./bench-client.ts";
 import { h2FloorClient } from "./h2-floor.ts";
 import { startOtel } from "./otel.ts";
 
@@ -92,6 +92,26 @@ function facade(name: ClientName, etcd: Etcd, list: ListOptions = {}): BenchClie
         await Promise.all(watchers.map((w) => w.close()));
       };
     },
+    watchersOnKey: async (k, n, onEvent) => {
+      const tracker = crowdTracker(n, onEvent);
+      const watchers = Array.from({ length: n }, () => etcd.watch(key(k)));
+      await Promise.all(watchers.map((w) => w.ready()));
+      watchers.forEach(async (w, i) => {
+        try {
+          for await (const batch of w) {
+            if (batch.kind === "events") tracker.saw(i, Number(batch.revision));
+          }
+        } catch {
+          // Closed with the client.
+        }
+      });
+      return {
+        reached: tracker.reached,
+        close: async () => {
+          await Promise.all(watchers.map((w) => w.close()));
+        },
+      };
+    },
     keepLeases: async (n, ttl) => {
       const leases = await Promise.all(
         Array.from({ length: n }, () => etcd.lease.grant(ttl, { keepAlive: true })),
@@ -170,6 +190,21 @@ function etcd3Client(client: Etcd3): BenchClient {
       );
       return async () => {
         await Promise.all(watchers.map((w) => w.cancel()));
+      };
+    },
+    watchersOnKey: async (k, n, onEvent) => {
+      const tracker = crowdTracker(n, onEvent);
+      const watchers = await Promise.all(
+        Array.from({ length: n }, () => client.watch().key(k).create()),
+      );
+      watchers.forEach((w, i) => {
+        w.on("put", (kv) => tracker.saw(i, Number(kv.mod_revision)));
+      });
+      return {
+        reached: tracker.reached,
+        close: async () => {
+          await Promise.all(watchers.map((w) => w.cancel()));
+        },
       };
     },
     keepLeases: async (n, ttl) => {

@@ -6,6 +6,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_google_api_annotations } from "../google/api/annotations_pb.ts";
 import type { ResponseHeader } from "../etcdserverpb/rpc_pb.ts";
 import { file_etcdserverpb_rpc } from "../etcdserverpb/rpc_pb.ts";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file v3lockpb/v3lock.proto.
  */
 export const file_v3lockpb_v3lock: GenFile = /*@__PURE__*/
-  fileDesc("ChV2M2xvY2twYi92M2xvY2sucHJvdG8SCHYzbG9ja3BiIioKC0xvY2tSZXF1ZXN0EgwKBG5hbWUYASABKAwSDQoFbGVhc2UYAiABKAMiSQoMTG9ja1Jlc3BvbnNlEiwKBmhlYWRlchgBIAEoCzIcLmV0Y2RzZXJ2ZXJwYi5SZXNwb25zZUhlYWRlchILCgNrZXkYAiABKAwiHAoNVW5sb2NrUmVxdWVzdBILCgNrZXkYASABKAwiPgoOVW5sb2NrUmVzcG9uc2USLAoGaGVhZGVyGAEgASgLMhwuZXRjZHNlcnZlcnBiLlJlc3BvbnNlSGVhZGVyMnoKBExvY2sSNQoETG9jaxIVLnYzbG9ja3BiLkxvY2tSZXF1ZXN0GhYudjNsb2NrcGIuTG9ja1Jlc3BvbnNlEjsKBlVubG9jaxIXLnYzbG9ja3BiLlVubG9ja1JlcXVlc3QaGC52M2xvY2twYi5VbmxvY2tSZXNwb25zZWIGcHJvdG8z", [file_etcdserverpb_rpc]);
+  fileDesc("ChV2M2xvY2twYi92M2xvY2sucHJvdG8SCHYzbG9ja3BiIioKC0xvY2tSZXF1ZXN0EgwKBG5hbWUYASABKAwSDQoFbGVhc2UYAiABKAMiSQoMTG9ja1Jlc3BvbnNlEiwKBmhlYWRlchgBIAEoCzIcLmV0Y2RzZXJ2ZXJwYi5SZXNwb25zZUhlYWRlchILCgNrZXkYAiABKAwiHAoNVW5sb2NrUmVxdWVzdBILCgNrZXkYASABKAwiPgoOVW5sb2NrUmVzcG9uc2USLAoGaGVhZGVyGAEgASgLMhwuZXRjZHNlcnZlcnBiLlJlc3BvbnNlSGVhZGVyMrABCgRMb2NrEk8KBExvY2sSFS52M2xvY2twYi5Mb2NrUmVxdWVzdBoWLnYzbG9ja3BiLkxvY2tSZXNwb25zZSIYgtPkkwISOgEqIg0vdjMvbG9jay9sb2NrElcKBlVubG9jaxIXLnYzbG9ja3BiLlVubG9ja1JlcXVlc3QaGC52M2xvY2twYi5VbmxvY2tSZXNwb25zZSIagtPkkwIUOgEqIg8vdjMvbG9jay91bmxvY2tiBnByb3RvMw", [file_google_api_annotations, file_etcdserverpb_rpc]);
 
 /**
  * Asks for a named lock.

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "../core/errors.ts";
 import { type KeyOrRange, type KeyRange, toKeyRange } from "../core/keys.ts";
+import { latin1 } from "../core/latin1.ts";
 
 /**
  * A key as a string that sorts like etcd sorts keys: one character per byte (latin1), so plain
@@ -9,7 +10,7 @@ import { type KeyOrRange, type KeyRange, toKeyRange } from "../core/keys.ts";
  * orderKey(new TextEncoder().encode("cfg/a")); // "cfg/a"
  */
 export function orderKey(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+  return latin1(key);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createClient } from "@connectrpc/connect";
 import { Cluster, KV as KVService, Watch } from "../../gen/etcdserverpb/rpc_pb.ts";
+import type { TransportFactory } from "../connection/endpoint-transport.ts";
 import { normalizeEndpoints } from "../connection/endpoints.ts";
 import { MemberSync } from "../connection/member-sync.ts";
 import { EndpointPool } from "../connection/pool.ts";
@@ -40,12 +41,15 @@ export class ClientCore {
   #watchStream: WatchStream | undefined;
   #closed: Promise<void> | undefined;
 
-  constructor(options: EtcdOptions) {
+  constructor(
+    options: EtcdOptions,
+    transportFactory: (choice: EtcdOptions["transport"]) => TransportFactory,
+  ) {
     const resolved = resolveOptions(options);
     this.#pool = new EndpointPool(
       normalizeEndpoints(options.endpoints),
       resolved.endpoint,
-      resolved.transportFactory,
+      transportFactory(options.transport),
       new ClientEvents(options.logger),
     );
     // Made first: the pool probes endpoints through the transport made last.

@@ -1,12 +1,7 @@
 import { createClient, createContextValues } from "@connectrpc/connect";
 import { Auth } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { PasswordAuth, StaticToken } from "../connection/auth-token.ts";
-import {
-  createConnectEndpointTransport,
-  createLeanEndpointTransport,
-  type EndpointConfig,
-  type TransportFactory,
-} from "../connection/endpoint.ts";
+import type { EndpointConfig } from "../connection/endpoint-transport.ts";
 import { noAuthKey, type PoolTransport, type TokenProvider } from "../connection/pool-transport.ts";
 import { InvalidArgumentError } from "../core/errors.ts";
 import type { EtcdOptions } from "./options.ts";
@@ -25,7 +20,6 @@ const DEFAULT_AUTHENTICATE_TIMEOUT_MS = 30_000;
 export interface ResolvedOptions {
   endpoint: Omit<EndpointConfig, "url">;
   pool: { dialTimeoutMs: number; clientCert: boolean };
-  transportFactory: TransportFactory;
 }
 
 /** @internal Checks `options` and fills in every default; throws `InvalidArgumentError`. */
@@ -55,7 +49,6 @@ export function resolveOptions(options: EtcdOptions): ResolvedOptions {
       dialTimeoutMs: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
       clientCert: options.tls?.cert !== undefined,
     },
-    transportFactory: transportFactory(options.transport),
   };
 }
 
@@ -92,11 +85,4 @@ export function tokenProvider(
     return new StaticToken(token);
   }
   return undefined;
-}
-
-function transportFactory(choice: EtcdOptions["transport"]): TransportFactory {
-  if (typeof choice === "function") return choice;
-  if (choice === undefined || choice === "lean") return createLeanEndpointTransport;
-  if (choice === "connect") return createConnectEndpointTransport;
-  throw new InvalidArgumentError(`unknown transport "${String(choice)}"`);
 }

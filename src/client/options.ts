@@ -1,5 +1,5 @@
 import type { Interceptor } from "@connectrpc/connect";
-import type { TransportFactory } from "../connection/endpoint.ts";
+import type { TransportFactory } from "../connection/endpoint-transport.ts";
 
 import type { TlsOptions } from "../connection/tls-options.ts";
 import type { Logger } from "../diagnostics/logger.ts";
@@ -50,11 +50,12 @@ export interface EtcdOptions {
   /** Largest request sent, in bytes. Default 2 MiB (etcd accepts 1.5 MiB unless configured). */
   maxSendBytes?: number;
   /**
-   * Which implementation carries the calls to one endpoint: "lean" (default: unary calls straight
-   * over node:http2, streams through connect-node), "connect" (connect-node's gRPC transport for
-   * everything), or a factory of your own.
+   * Which implementation carries the calls to one endpoint: "lean" (default on Node: unary
+   * calls straight over node:http2, streams through connect-node), "connect" (connect-node's
+   * gRPC transport for everything), "gateway" (etcd's JSON gateway over `fetch` and WebSocket:
+   * the only one in `etcd-connect/web`, for browsers, workers and Deno), or a factory of your own.
    */
-  transport?: "lean" | "connect" | TransportFactory;
+  transport?: "lean" | "connect" | "gateway" | TransportFactory;
   /**
    * Batch reads: linearizable single-key `get`s issued in the same event-loop turn go out as one
    * Txn of up to 128 range operations (one quorum round instead of one each), with results

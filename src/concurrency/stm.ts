@@ -6,6 +6,7 @@ import {
   toEtcdError,
 } from "../core/errors.ts";
 import { type Bytes, toBytes, toText } from "../core/keys.ts";
+import { latin1 } from "../core/latin1.ts";
 import { leaseId } from "../core/numbers.ts";
 import type { KeyValue, ResponseHeader } from "../kv/key-value.ts";
 import type { KV } from "../kv/kv.ts";
@@ -361,5 +362,5 @@ class Attempt implements StmTransaction {
 }
 
 function mapKey(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+  return latin1(key);
 }

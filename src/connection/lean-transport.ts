@@ -265,11 +265,14 @@ class LeanTransport implements Transport {
 }
 
 /**
- * One unary call on one HTTP/2 stream, from request to status. A pure read may be abandoned by
- * the session's stall watchdog (its member stopped answering), to be retried elsewhere.
+ * One unary call on one HTTP/2 stream, from request to status. The session's stall watchdog may
+ * abandon it: a pure read when its member stops answering (to be retried elsewhere), any call
+ * when its member says it has no leader (a write then fails with its outcome unknown).
  */
 class UnaryCall<I extends DescMessage, O extends DescMessage> implements AbandonableCall {
-  group: { readonly reads: Set<AbandonableCall> } | undefined;
+  group: { readonly calls: Set<AbandonableCall> } | undefined;
+  startedAt = 0;
+  readonly pure: boolean;
   readonly #session: Http2SessionManager;
   readonly #method: DescMethodUnary<I, O>;
   readonly #signal: AbortSignal | undefined;
@@ -298,6 +301,7 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
     reject: (error: ConnectError) => void,
   ) {
     this.#decoder = decoder;
+    this.pure = isPureRead(method);
     this.#reader = new UnaryMessageReader(decoder);
     this.#session = session;
     this.#method = method;
@@ -317,7 +321,8 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
       headers[":path"] = path;
       let stream: ClientHttp2Stream | undefined;
       try {
-        stream = this.#session.requestNow(headers, isPureRead(this.#method) ? this : undefined);
+        this.startedAt = Date.now();
+        stream = this.#session.requestNow(headers, this);
       } catch {
         // The connection died between the checks and the request: the slow path reconnects.
       }
@@ -515,7 +520,7 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
   #settle(): void {
     this.#settled = true;
     if (this.group !== undefined) {
-      this.group.reads.delete(this);
+      this.group.calls.delete(this);
       this.group = undefined;
     }
     if (this.#timer !== undefined) clearTimeout(this.#timer);

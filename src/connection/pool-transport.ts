@@ -19,11 +19,11 @@ import { STALE_TOKEN_MESSAGES } from "../core/etcd-messages.ts";
 import { findTlsFailure, withTlsFailure } from "../core/tls-errors.ts";
 import { CallTrace } from "../diagnostics/call-trace.ts";
 import { callChannel, callRetryChannel } from "../diagnostics/channels.ts";
+import { isManagedSession } from "./endpoint-session.ts";
 import { normalizeEndpoints } from "./endpoints.ts";
 import { isUnknownMethod } from "./missing-methods.ts";
 import type { EndpointPool, PooledEndpoint } from "./pool.ts";
 import { isEndpointFailure, outcomeUnknown, shouldRetry, toCallError } from "./retry-policy.ts";
-import { EtcdSessionManager } from "./session.ts";
 import { canceledError, sleep } from "./signals.ts";
 
 /**
@@ -123,6 +123,7 @@ export class PoolTransport implements Transport {
     this.#defaultTimeoutMs = options.defaultTimeoutMs || undefined;
     this.#clientCert = options.clientCert === true;
     pool.probe = (endpoint) => this.#probe(endpoint);
+    pool.leaderCheck = (endpoint) => this.#hasLeader(endpoint);
   }
 
   unary<I extends DescMessage, O extends DescMessage>(
@@ -202,7 +203,10 @@ export class PoolTransport implements Transport {
       previous = endpoint;
       let token: string | undefined;
       try {
-        await this.#ready(endpoint, signal, hung?.has(endpoint) ? 0 : remainingMs(deadline));
+        // Established (the common case): no async step before the request leaves.
+        if (!isEstablished(endpoint)) {
+          await this.#ready(endpoint, signal, hung?.has(endpoint) ? 0 : remainingMs(deadline));
+        }
         token = auth ? await auth.token(signal) : undefined;
         const response = await endpoint.connection.transport.unary(
           method,
@@ -427,6 +431,29 @@ export class PoolTransport implements Transport {
   }
 
   /**
+   * Whether the member has a leader, by its own account: the health check with `hasleader`,
+   * which etcd refuses with "no leader" at once when it has none (cut off from its peers, or
+   * during an election). Undefined when the answer says nothing about it.
+   */
+  async #hasLeader(endpoint: PooledEndpoint): Promise<boolean | undefined> {
+    if (this.closed) return undefined;
+    try {
+      await endpoint.connection.transport.unary(
+        Health.method.check,
+        undefined,
+        this.#dialTimeoutMs,
+        PROBE_HEADERS,
+        {},
+        undefined,
+      );
+      return true;
+    } catch (error) {
+      const callError = toCallError(error);
+      return /\bno leader\b/.test(callError.rawMessage) ? false : undefined;
+    }
+  }
+
+  /**
    * Waits until the endpoint's connection is established (the server's HTTP/2 SETTINGS arrived),
    * up to the dial timeout or the call's budget. Free when it is. A failure here is marked
    * `notSent`: the request never left.
@@ -436,9 +463,9 @@ export class PoolTransport implements Transport {
     signal: AbortSignal | undefined,
     budgetMs: number | undefined,
   ) {
+    if (isEstablished(endpoint)) return;
     const session = endpoint.connection.session;
-    const managed = session instanceof EtcdSessionManager ? session : undefined;
-    if (managed ? managed.established : session.state() === "open") return;
+    const managed = isManagedSession(session) ? session : undefined;
     const limit = Math.min(this.#dialTimeoutMs, budgetMs ?? Number.POSITIVE_INFINITY);
     const connected = managed
       ? managed.handshake()
@@ -458,6 +485,12 @@ export class PoolTransport implements Transport {
       Object.assign(new Error("not sent", { cause }), { notSent: true }),
     );
   }
+}
+
+/** True when calls can go to the endpoint's connection without waiting for it. */
+function isEstablished(endpoint: PooledEndpoint): boolean {
+  const session = endpoint.connection.session;
+  return isManagedSession(session) ? session.established : session.state() === "open";
 }
 
 /**

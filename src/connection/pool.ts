@@ -1,8 +1,8 @@
 import { NoEndpointsError } from "../core/errors.ts";
 import { type ClientEvents, silentEvents } from "../diagnostics/client-events.ts";
-import type { EndpointConfig, EndpointTransport, TransportFactory } from "./endpoint.ts";
+import { isManagedSession } from "./endpoint-session.ts";
+import type { EndpointConfig, EndpointTransport, TransportFactory } from "./endpoint-transport.ts";
 import { MissingMethods } from "./missing-methods.ts";
-import { EtcdSessionManager } from "./session.ts";
 
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 3_000;
@@ -40,9 +40,7 @@ export class PooledEndpoint {
     this.connection = connection;
     const session = connection.session;
     // A session manager of another kind gives no reconnect signal: remember for the endpoint's life.
-    this.missing = new MissingMethods(() =>
-      session instanceof EtcdSessionManager ? session.generation : 0,
-    );
+    this.missing = new MissingMethods(() => (isManagedSession(session) ? session.generation : 0));
   }
 
   /** True unless set aside after a failure. */
@@ -65,6 +63,11 @@ export class EndpointPool {
   readonly endpoints: PooledEndpoint[] = [];
   /** Checks a set-aside endpoint; without one, an endpoint is simply tried again after its backoff. */
   probe: EndpointProbe | undefined;
+  /**
+   * Asks a member whether it has a leader: false when it says it has none, undefined when it
+   * cannot tell. The stall watchdog asks when calls wait long on a member that answers pings.
+   */
+  leaderCheck: ((endpoint: PooledEndpoint) => Promise<boolean | undefined>) | undefined;
   #next = 0;
   #closed = false;
   readonly #retired = new Set<{ endpoint: PooledEndpoint; timer: ReturnType<typeof setTimeout> }>();
@@ -95,10 +98,13 @@ export class EndpointPool {
   add(url: string): void {
     if (this.#closed || this.endpoints.some((e) => e.url === url)) return;
     const connection = this.#factory({ ...this.#config, url });
-    if (connection.session instanceof EtcdSessionManager) {
+    const endpoint = new PooledEndpoint(connection);
+    if (isManagedSession(connection.session)) {
       connection.session.events = { events: this.events, endpoint: url };
+      connection.session.leaderCheck = () =>
+        this.leaderCheck?.(endpoint) ?? Promise.resolve(undefined);
     }
-    this.endpoints.push(new PooledEndpoint(connection));
+    this.endpoints.push(endpoint);
   }
 
   /**

@@ -43,6 +43,12 @@ interface ReadyState {
  *   reads waiting on the connection are abandoned so that the pool retries them on another
  *   member; unanswered for the ping timeout, the connection is destroyed with an error coded
  *   `ETCD_MEMBER_HUNG`, which fails every call still on it.
+ * - A member cut off from its peers (a partition) answers pings, and etcd holds its linearizable
+ *   calls until its own request timeout (7 s by default). When a call has waited
+ *   `LEADER_CHECK_AFTER_MS`, the member is asked whether it has a leader (health check with
+ *   `hasleader`); when it says it has none, the calls waiting there are abandoned with an error
+ *   coded `ETCD_MEMBER_LEADERLESS`: reads are retried on another member, writes fail with their
+ *   outcome unknown.
  * - A connection counts as established only once the server's HTTP/2 SETTINGS frame arrived
  *   (`handshake()`), the way gRPC's own clients see it. TCP alone proves nothing: the kernel
  *   accepts connections for a hung (SIGSTOPped) member, and a request sent there may be applied
@@ -63,6 +69,11 @@ export class EtcdSessionManager extends Http2SessionManager {
   readonly #pingTimeoutMs: number;
   /** Where connection up and down go, with the endpoint's URL as the client knows it. */
   events: { readonly events: ClientEvents; readonly endpoint: string } | undefined;
+  /**
+   * Asks the member whether it has a leader (false: it says it has none; undefined: no answer
+   * to go by). Set by the pool; the stall watchdog asks when calls wait long on a live member.
+   */
+  leaderCheck: (() => Promise<boolean | undefined>) | undefined;
 
   constructor(
     url: URL | string,
@@ -162,7 +173,7 @@ export class EtcdSessionManager extends Http2SessionManager {
    * case; the caller then goes through `request()`, which connects, verifies or waits.
    * `headers` must include `:method` and `:path`.
    */
-  requestNow(headers: OutgoingHttpHeaders, read?: AbandonableCall): ClientHttp2Stream | undefined {
+  requestNow(headers: OutgoingHttpHeaders, call?: AbandonableCall): ClientHttp2Stream | undefined {
     const state = (this as unknown as { s: ManagerState }).s;
     if (state.t !== "ready") return undefined;
     const ready = state as ReadyState;
@@ -175,13 +186,13 @@ export class EtcdSessionManager extends Http2SessionManager {
     let group = this.#unaryStreams;
     if (group?.session !== conn) {
       group?.stop();
-      group = new StreamGroup(conn, this.#pingTimeoutMs);
+      group = new StreamGroup(conn, this.#pingTimeoutMs, () => this.leaderCheck);
       this.#unaryStreams = group;
     }
     group.add(stream, ready);
-    if (read !== undefined) {
-      read.group = group;
-      group.reads.add(read);
+    if (call !== undefined) {
+      call.group = group;
+      group.calls.add(call);
     }
     return stream;
   }
@@ -207,6 +218,17 @@ export class EtcdSessionManager extends Http2SessionManager {
   progressed(): void {
     const group = this.#unaryStreams;
     if (group !== undefined) group.progress = true;
+  }
+
+  /**
+   * Closes the connection, as connect-node's `abort`. With nothing in flight and no reason
+   * given, the connection closes with a plain error instead of connect-node's default
+   * `ConnectError`: no call can receive it, and the first `ConnectError` of a process builds a
+   * `Headers`, which loads Node's fetch implementation (about 15 ms, a CLI command's start-up).
+   */
+  override abort(reason?: Error): void {
+    const state = this.state();
+    super.abort(reason ?? (state === "idle" || state === "closed" ? idleAbort() : undefined));
   }
 
   /**
@@ -300,16 +322,28 @@ export const SUSPECT_MS = 250;
  * connection with GOAWAY too_many_pings after a few: never ping more often.
  */
 export const MIN_PING_GAP_MS = 5_000;
+/**
+ * A call waiting this long on a member that answers pings: ask the member whether it has a
+ * leader. One cut off from its peers (a partition) keeps answering pings, and etcd holds its
+ * linearizable calls until its own request timeout (7 s with default settings).
+ */
+export const LEADER_CHECK_AFTER_MS = 1_000;
+/** At most one leader check per connection this often. */
+const LEADER_CHECK_GAP_MS = 500;
 /** Ticks without any call waiting before the watchdog stops (it restarts with the next call). */
 const WATCHDOG_IDLE_TICKS = 20;
 
 /**
- * A unary call the stall watchdog may abandon so that it is retried elsewhere: a pure read,
- * which is harmless to send twice. `group` is set when it is registered.
+ * A unary call the stall watchdog may abandon: a pure read (`pure`), harmless to send twice, is
+ * then retried elsewhere; another call only when its member says it has no leader, and then
+ * fails with its outcome unknown. `group` is set when it is registered.
  */
 export interface AbandonableCall {
-  group: { readonly reads: Set<AbandonableCall> } | undefined;
-  /** Fails the call with `reason` (Unavailable for the pool, which retries it elsewhere). */
+  group: { readonly calls: Set<AbandonableCall> } | undefined;
+  /** When it was sent (Date.now()). */
+  readonly startedAt: number;
+  readonly pure: boolean;
+  /** Fails the call with `reason` (Unavailable for the pool, which retries a pure read elsewhere). */
   abandon(reason: Error): void;
 }
 
@@ -329,9 +363,12 @@ class StreamGroup {
   reportedAt = 0;
   /** Set by every frame from the server; the watchdog clears it on each tick. */
   progress = false;
-  /** Pure reads waiting on this connection, which the watchdog may move elsewhere. */
-  readonly reads = new Set<AbandonableCall>();
+  /** Unary calls waiting on this connection, which the watchdog may abandon. */
+  readonly calls = new Set<AbandonableCall>();
   #open = 0;
+  /** Counted as one open stream by connect-node (see `#remove`). */
+  #registered = false;
+  #lingering = false;
   #onClose: (() => void) | undefined;
   readonly #pingTimeoutMs: number;
   #watchdog: ReturnType<typeof setInterval> | undefined;
@@ -340,14 +377,26 @@ class StreamGroup {
   #pingSentAt = 0;
   #suspected = false;
   #verdict = false;
+  readonly #leaderCheck: () => (() => Promise<boolean | undefined>) | undefined;
+  #leaderCheckAt = 0;
+  #leaderChecking = false;
 
-  constructor(session: ClientHttp2Session, pingTimeoutMs: number) {
+  constructor(
+    session: ClientHttp2Session,
+    pingTimeoutMs: number,
+    leaderCheck: () => (() => Promise<boolean | undefined>) | undefined = () => undefined,
+  ) {
     this.session = session;
     this.#pingTimeoutMs = pingTimeoutMs;
+    this.#leaderCheck = leaderCheck;
   }
 
   add(stream: ClientHttp2Stream, ready: ReadyState): void {
-    if (this.#open++ === 0) ready.registerRequest(this as unknown as ClientHttp2Stream);
+    this.#open++;
+    if (!this.#registered) {
+      this.#registered = true;
+      ready.registerRequest(this as unknown as ClientHttp2Stream);
+    }
     stream.once("close", this.#remove);
     if (this.#watchdog === undefined) {
       this.#quietSince = Date.now();
@@ -370,6 +419,7 @@ class StreamGroup {
       return;
     }
     const now = Date.now();
+    if (this.#open > 0) this.#checkLeader(now);
     if (this.progress || this.#open === 0) {
       // The server spoke (or nothing waits): alive as of now.
       this.progress = false;
@@ -420,12 +470,46 @@ class StreamGroup {
   };
 
   #abandonReads(waited: number): void {
-    if (this.reads.size === 0) return;
+    if (this.calls.size === 0) return;
     const reason = Object.assign(
       new Error(`no frame and no answer to a ping for ${waited} ms: read moved to another member`),
       { code: "ETCD_MEMBER_SUSPECT" },
     );
-    for (const read of [...this.reads]) read.abandon(reason);
+    for (const call of [...this.calls]) if (call.pure) call.abandon(reason);
+  }
+
+  /**
+   * When a call has waited `LEADER_CHECK_AFTER_MS`, asks the member whether it has a leader. If
+   * it says it has none, the calls that were waiting then are abandoned: reads move to another
+   * member, writes fail with their outcome unknown (etcd may have passed them on before it lost
+   * its leader). The connection stays: a member without a leader still serves watches' history.
+   */
+  #checkLeader(now: number): void {
+    if (this.#leaderChecking || now - this.#leaderCheckAt < LEADER_CHECK_GAP_MS) return;
+    let oldest = now;
+    for (const call of this.calls) if (call.startedAt < oldest) oldest = call.startedAt;
+    if (now - oldest < LEADER_CHECK_AFTER_MS) return;
+    const check = this.#leaderCheck();
+    if (check === undefined) return;
+    this.#leaderChecking = true;
+    this.#leaderCheckAt = now;
+    check().then(
+      (hasLeader) => {
+        this.#leaderChecking = false;
+        this.#leaderCheckAt = Date.now();
+        if (hasLeader !== false) return;
+        const reason = Object.assign(
+          new Error(
+            "the member has no leader (cut off from its peers, or an election): a read moves to another member, a write's outcome is unknown",
+          ),
+          { code: "ETCD_MEMBER_LEADERLESS" },
+        );
+        for (const call of [...this.calls]) if (call.startedAt <= now) call.abandon(reason);
+      },
+      () => {
+        this.#leaderChecking = false;
+      },
+    );
   }
 
   /**
@@ -437,8 +521,22 @@ class StreamGroup {
     return this;
   }
 
+  /**
+   * The last stream closed: the group stays registered until the event loop turns, so that a
+   * caller awaiting one call after another (the next call starts from the previous one's
+   * promise) does not make connect-node re-arm its ping and idle timers and ref/unref the
+   * socket for every call (about five timer operations each time).
+   */
   readonly #remove = (): void => {
-    if (--this.#open > 0) return;
+    if (--this.#open > 0 || this.#lingering) return;
+    this.#lingering = true;
+    setImmediate(this.#release);
+  };
+
+  readonly #release = (): void => {
+    this.#lingering = false;
+    if (this.#open > 0 || !this.#registered) return;
+    this.#registered = false;
     const onClose = this.#onClose;
     this.#onClose = undefined;
     onClose?.();
@@ -492,4 +590,8 @@ function isSession(value: unknown): value is ClientHttp2Session {
     typeof (value as { ping?: unknown }).ping === "function" &&
     typeof (value as { request?: unknown }).request === "function"
   );
+}
+
+function idleAbort(): Error {
+  return Object.assign(new Error("connection aborted"), { code: "ETCD_CONNECTION_CLOSED" });
 }

@@ -1,4 +1,4 @@
-import { channel, type TracingChannel, tracingChannel } from "node:diagnostics_channel";
+import type * as DiagnosticsChannel from "node:diagnostics_channel";
 import type { CallTrace } from "./call-trace.ts";
 
 /**
@@ -202,6 +202,34 @@ export interface TokenMessage {
   readonly initial: boolean;
 }
 
+/**
+ * Node's `diagnostics_channel`, reached without a static import so that the module graph stays
+ * free of `node:` imports for fetch-only runtimes (Bun and Deno have it too). Where the runtime
+ * has none (browsers, workers), channels that never have subscribers stand in.
+ */
+const builtin = (
+  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.("node:diagnostics_channel") as typeof DiagnosticsChannel | undefined;
+
+const silentChannel = { hasSubscribers: false, publish() {} };
+
+const channel = builtin
+  ? builtin.channel
+  : (_name: string) => silentChannel as unknown as DiagnosticsChannel.Channel;
+
+const tracingChannel = builtin
+  ? builtin.tracingChannel
+  : <S, C extends object>(_name: string) =>
+      ({
+        hasSubscribers: false,
+        tracePromise: (
+          fn: (...args: unknown[]) => unknown,
+          _context: unknown,
+          thisArg: unknown,
+          ...args: unknown[]
+        ) => fn.apply(thisArg, args),
+      }) as unknown as DiagnosticsChannel.TracingChannel<S, C>;
+
 /** @internal */
 export const callChannel = withHasSubscribers(
   tracingChannel<unknown, CallTrace>(diagnosticsChannels.call),
@@ -234,7 +262,9 @@ export const tokenChannel = channel(diagnosticsChannels.tokenRefreshed);
  * `TracingChannel` has none, which would read as "nobody tracing" forever): true when any of its
  * five channels has a subscriber, as in Node. Node's own getter is left as it is.
  */
-function withHasSubscribers<T extends TracingChannel<unknown, object>>(traced: T): T {
+function withHasSubscribers<T extends DiagnosticsChannel.TracingChannel<unknown, object>>(
+  traced: T,
+): T {
   if (typeof traced.hasSubscribers === "boolean") return traced;
   Object.defineProperty(traced, "hasSubscribers", {
     get: () =>

@@ -1,3 +1,4 @@
+import { latin1 } from "../core/latin1.ts";
 import {
   connectionDownChannel,
   connectionUpChannel,
@@ -74,7 +75,7 @@ export class ClientEvents {
   watchResumed(key: Uint8Array, revision: bigint, reason: "stream" | "consumer"): void {
     if (watchResumeChannel.hasSubscribers) watchResumeChannel.publish({ key, revision, reason });
     this.logger?.debug(
-      `etcd-connect: watcher on ${JSON.stringify(Buffer.from(key).toString("latin1"))} resumed at revision ${revision}${reason === "consumer" ? " after its consumer caught up" : ""}`,
+      `etcd-connect: watcher on ${JSON.stringify(latin1(key))} resumed at revision ${revision}${reason === "consumer" ? " after its consumer caught up" : ""}`,
     );
   }
 

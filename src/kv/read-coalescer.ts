@@ -7,6 +7,7 @@ import type {
 } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { canceledError, deadlineError } from "../connection/signals.ts";
 import type { CallOptions } from "../core/call-options.ts";
+import { nextTurn } from "../core/next-turn.ts";
 
 /** etcd's default limit of operations in one txn (`--max-txn-ops`). */
 export const MAX_COALESCED = 128;
@@ -74,7 +75,7 @@ export class ReadCoalescer {
       if (this.#queue.length >= MAX_COALESCED) this.#flush();
       else if (!this.#scheduled) {
         this.#scheduled = true;
-        setImmediate(this.#onTurn);
+        nextTurn(this.#onTurn);
       }
     });
   }

@@ -82,13 +82,15 @@ interface StreamState {
    * answers in order, so when it ends the stream with an error the head is the lease it refused.
    */
   readonly unanswered: bigint[];
+  /** When etcd last answered on this stream (or when it opened). */
+  heardAt: number;
 }
 
 /** Renewals due this close to the one that woke the timer go out with it. */
 const COALESCE_MS = 100;
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 2_000;
-const MIN_STALL_MS = 1_000;
+const MIN_STALL_MS = 500;
 const MAX_STALL_MS = 5_000;
 
 const shared = new WeakMap<KeepAliveHost, LeaseKeepAlive>();
@@ -117,8 +119,9 @@ export function sharedKeepAlive(host: KeepAliveHost): LeaseKeepAlive {
  *
  * The stream carries `hasleader: true` (a member without quorum ends it instead of staying
  * silent), no deadline, and is pinned to one endpoint. When it fails, or a renewal goes
- * unanswered for a third of the TTL (between 1 and 5 s: a hung member), the endpoint is set
- * aside and the stream reopens on the next one with backoff, renewing every lease at once.
+ * unanswered for a sixth of the TTL (between 0.5 and 5 s: a hung member), the endpoint is set
+ * aside and the stream reopens on the next one at once (after further failures with a backoff
+ * bounded by the TTLs), renewing every lease at once.
  * The stream closes when no lease is left.
  *
  * @example
@@ -253,6 +256,7 @@ export class LeaseKeepAlive {
       controller: new AbortController(),
       endpoint,
       unanswered: [],
+      heardAt: performance.now(),
     };
     this.#stream = stream;
     this.#stats.streamsOpened++;
@@ -283,6 +287,7 @@ export class LeaseKeepAlive {
   }
 
   #onResponse(stream: StreamState, response: LeaseKeepAliveResponse): void {
+    stream.heardAt = performance.now();
     const answered = stream.unanswered.indexOf(response.ID);
     if (answered !== -1) stream.unanswered.splice(0, answered + 1);
     const entry = this.#entries.get(response.ID);
@@ -305,9 +310,11 @@ export class LeaseKeepAlive {
       events.leaseRenewed(entry.id, response.TTL, now - entry.sentAt, late);
     }
     entry.ttlMs = ttlMs;
-    entry.deadline = (entry.sentAt || now) + ttlMs;
+    const base = entry.sentAt || now;
+    entry.deadline = base + ttlMs;
     entry.sentAt = 0;
-    entry.nextAt = now + ttlMs / 3;
+    // A third of the TTL after the renewal was sent: at once when the answer took that long.
+    entry.nextAt = base + ttlMs / 3;
     this.#stats.renewals++;
     this.#arm(entry.nextAt);
     for (const owner of [...entry.owners]) owner.renewed(response.TTL, entry.deadline);
@@ -321,8 +328,28 @@ export class LeaseKeepAlive {
     stream.queue.push({ ID: entry.id });
   }
 
+  /**
+   * How long a renewal may go unanswered before the member counts as hung: a sixth of the TTL
+   * (0.5 to 5 s). Sent a third of the TTL after the last renewal, a renewal found stalled then
+   * leaves half the TTL to renew on another member (a third left a lease of 2 s, etcd's
+   * shortest, some 200 ms).
+   */
   #stallMs(entry: Entry): number {
-    return Math.min(MAX_STALL_MS, Math.max(MIN_STALL_MS, entry.ttlMs / 3));
+    return Math.min(MAX_STALL_MS, Math.max(MIN_STALL_MS, entry.ttlMs / 6));
+  }
+
+  /**
+   * The wait before reopening after `#failures` failures in a row: none after the first (the
+   * stream goes to another member), then doubling from 100 ms up to 2 s, but never more than a
+   * tenth of the shortest TTL kept alive: during an election every member ends the stream
+   * ("no leader"), and a lease of 2 s cannot wait out a backoff of 800 ms after it.
+   */
+  #backoffMs(): number {
+    if (this.#failures <= 1) return 0;
+    let shortestTtl = Number.POSITIVE_INFINITY;
+    for (const entry of this.#entries.values()) shortestTtl = Math.min(shortestTtl, entry.ttlMs);
+    const backoff = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** (this.#failures - 2));
+    return Math.min(backoff, Math.max(MIN_BACKOFF_MS, shortestTtl / 10));
   }
 
   /** Makes sure the timer fires no later than `at`. */
@@ -348,7 +375,8 @@ export class LeaseKeepAlive {
       if (this.#stream) {
         if (entry.sentAt === 0 && entry.nextAt <= now + COALESCE_MS) this.#send(entry, now);
         if (entry.sentAt !== 0) {
-          const stallAt = entry.sentAt + this.#stallMs(entry);
+          // A member working through a burst of renewals answers all along: only silence counts.
+          const stallAt = Math.max(entry.sentAt, this.#stream.heardAt) + this.#stallMs(entry);
           if (now >= stallAt) stalled = true;
           next = Math.min(next, stallAt);
         } else next = Math.min(next, entry.nextAt);
@@ -356,10 +384,31 @@ export class LeaseKeepAlive {
       next = Math.min(next, entry.deadline);
     }
     if (stalled && this.#stream) {
-      this.#fail(this.#stream, new Error("keep-alive renewals went unanswered (member hung?)"));
+      // Our own event loop may have been blocked with the answers already read: let I/O run
+      // once before deciding.
+      const stream = this.#stream;
+      setImmediate(() => {
+        if (stream !== this.#stream) return;
+        if (this.#silent(stream, performance.now())) {
+          this.#fail(stream, new Error("keep-alive renewals went unanswered (member hung?)"));
+        } else this.#tick();
+      });
       return;
     }
     if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
+  }
+
+  /** Whether a renewal on `stream` waits past its stall time with no answer from etcd since. */
+  #silent(stream: StreamState, now: number): boolean {
+    for (const entry of this.#entries.values()) {
+      if (
+        entry.sentAt !== 0 &&
+        now >= Math.max(entry.sentAt, stream.heardAt) + this.#stallMs(entry)
+      ) {
+        return true;
+      }
+    }
+    return false;
   }
 
   #fail(stream: StreamState, error: unknown): void {
@@ -386,11 +435,10 @@ export class LeaseKeepAlive {
       );
       return;
     }
-    const backoff = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** (this.#failures - 1));
     this.#reopenTimer = setTimeout(() => {
       this.#reopenTimer = undefined;
       this.#open();
-    }, backoff);
+    }, this.#backoffMs());
   }
 
   /**

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import {
   type Client,
   type CallOptions as ConnectCallOptions,
@@ -26,7 +25,8 @@ import { type Int64, toInt64 } from "../core/numbers.ts";
 import { type ResponseHeader, toHeader } from "../kv/key-value.ts";
 import type { HeaderResult } from "../kv/results.ts";
 import { type DowngradeResult, type DowngradeState, sendDowngrade } from "./downgrade.ts";
-import { openSink, type SnapshotTarget } from "./snapshot-sink.ts";
+import type { SnapshotIo } from "./snapshot-io.ts";
+import type { SnapshotTarget } from "./snapshot-target.ts";
 
 /**
  * Options of calls that concern one member: `endpoint` sends the call to that endpoint of the
@@ -219,11 +219,17 @@ const SHA256_SIZE = 32;
 export class MaintenanceClient {
   readonly #client: Client<typeof MaintenanceService>;
   readonly #endpoints: () => readonly string[];
+  readonly #io: SnapshotIo;
 
   /** @internal */
-  constructor(client: Client<typeof MaintenanceService>, endpoints: () => readonly string[]) {
+  constructor(
+    client: Client<typeof MaintenanceService>,
+    endpoints: () => readonly string[],
+    io: SnapshotIo,
+  ) {
     this.#client = client;
     this.#endpoints = endpoints;
+    this.#io = io;
   }
 
   /**
@@ -462,12 +468,12 @@ export class MaintenanceClient {
    * });
    */
   async snapshot(target: SnapshotTarget, options: SnapshotOptions = {}): Promise<SnapshotResult> {
-    const sink = openSink(target, options.end !== false);
+    const sink = this.#io.openSink(target, options.end !== false);
     const aborter = new AbortController();
     const stop = () => aborter.abort(options.signal?.reason);
     if (options.signal?.aborted) stop();
     options.signal?.addEventListener("abort", stop, { once: true });
-    const hash = createHash("sha256");
+    const hash = this.#io.sha256();
     let tail = new Uint8Array(0);
     let bytes = 0;
     let revision = 0n;
@@ -511,8 +517,8 @@ export class MaintenanceClient {
       if (bytes % 512 !== SHA256_SIZE) {
         throw new SnapshotError(`snapshot has no sha256 checksum (received ${bytes} bytes)`);
       }
-      const expected = Buffer.from(tail).toString("hex");
-      const actual = hash.digest("hex");
+      const expected = toHex(tail);
+      const actual = hash.hex();
       if (expected !== actual) {
         throw new SnapshotError(
           `snapshot sha256 mismatch: etcd sent ${expected}, the data hashes to ${actual}`,
@@ -593,4 +599,10 @@ function explainStatusRefusal(error: EtcdError): EtcdError {
     error.code,
     { cause: error, rawMessage: error.rawMessage },
   );
+}
+
+function toHex(bytes: Uint8Array): string {
+  let hex = "";
+  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
+  return hex;
 }

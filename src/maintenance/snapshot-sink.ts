@@ -3,26 +3,8 @@ import { open, rename, rm } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { InvalidArgumentError } from "../core/errors.ts";
-
-/**
- * Where a snapshot goes: a file path (written to `<path>.part`, then renamed), a Node `Writable`,
- * or a web `WritableStream`.
- *
- * @example
- * await etcd.maintenance.snapshot("/backups/etcd.db");
- */
-export type SnapshotTarget = string | Writable | NodeJS.WritableStream | WritableStream<Uint8Array>;
-
-/**
- * @internal One destination of snapshot bytes: made ready, written chunk by chunk, then
- * finished (renamed into place, ended) or failed (partial file removed).
- */
-export interface Sink {
-  ready(): Promise<void>;
-  write(chunk: Uint8Array): Promise<void>;
-  finish(): Promise<void>;
-  fail(error: unknown): Promise<void>;
-}
+import type { SnapshotTarget } from "./snapshot-target.ts";
+import { type Sink, webSink } from "./web-sink.ts";
 
 /** @internal The sink for `target`; `end` closes a stream target when the snapshot ends. */
 export function openSink(target: SnapshotTarget, end: boolean): Sink {
@@ -80,26 +62,3 @@ function nodeSink(writable: Writable, end: boolean): Sink {
     },
   };
 }
-
-function webSink(stream: WritableStream<Uint8Array>, end: boolean): Sink {
-  const writer = stream.getWriter();
-  return {
-    async ready() {
-      await writer.ready;
-    },
-    async write(chunk) {
-      await writer.ready;
-      await writer.write(chunk);
-    },
-    async finish() {
-      if (end) await writer.close();
-      else writer.releaseLock();
-    },
-    async fail(error) {
-      if (end) await writer.abort(error).catch(() => {});
-      else writer.releaseLock();
-    },
-  };
-}
-
-/** `connectOptions`, plus the pin to `endpoint` when one is given. */

@@ -27,6 +27,7 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
+const NO_ITEMS: WatchBatch[] = [];
 const DONE: IteratorResult<WatchBatch, undefined> = { done: true, value: undefined };
 
 /**
@@ -52,19 +53,23 @@ export class WatchState {
   /** A refused create was retried with a fresh token since the last successful creation. */
   authRetried = false;
   /** Called when a paused watcher's consumer has drained the buffer to half the limit. */
-  onDrained: (() => void) | undefined;
+  onDrained: ((state: WatchState) => void) | undefined;
   /** Called once when the watcher ends, however it ends. */
   onEnded: (() => void) | undefined;
 
-  #items: WatchBatch[] = [];
+  /** Batches not yet taken; `NO_ITEMS` (shared, never written) while there are none. */
+  #items: WatchBatch[] = NO_ITEMS;
   #head = 0;
   #bufferedEvents = 0;
-  #waiters: Waiter[] = [];
+  // Fields that an idle watcher never needs are made when first needed, and the resolvers of
+  // `created` are dropped once it settles: 10,000 idle watchers are mostly this object.
+  #waiters: Waiter[] | undefined;
   #error: unknown;
   #hasError = false;
-  #created: { promise: Promise<bigint>; resolve(r: bigint): void; reject(e: unknown): void };
+  readonly #created: Promise<bigint>;
+  #settleCreated: { resolve(r: bigint): void; reject(e: unknown): void } | undefined;
   #createdRevision: bigint | undefined;
-  #cancelled: Array<() => void> = [];
+  #cancelled: Array<() => void> | undefined;
   #serverGone = false;
 
   constructor(spec: WatchSpec, startRevision: bigint, keyspace: Keyspace, limit: number) {
@@ -78,8 +83,9 @@ export class WatchState {
       resolve = res;
       reject = rej;
     });
-    promise.catch(() => {});
-    this.#created = { promise, resolve, reject };
+    promise.catch(ignore);
+    this.#created = promise;
+    this.#settleCreated = { resolve, reject };
   }
 
   /** Events waiting for the consumer. */
@@ -89,7 +95,7 @@ export class WatchState {
 
   /** Resolves with the revision etcd reported when the watcher was first created. */
   get created(): Promise<bigint> {
-    return this.#created.promise;
+    return this.#created;
   }
 
   /** The revision etcd reported at the first creation, once created. */
@@ -114,7 +120,8 @@ export class WatchState {
     this.lastCreatedRevision = revision;
     if (this.#createdRevision === undefined) {
       this.#createdRevision = revision;
-      this.#created.resolve(revision);
+      this.#settleCreated?.resolve(revision);
+      this.#settleCreated = undefined;
     }
   }
 
@@ -138,11 +145,12 @@ export class WatchState {
   }
 
   #deliver(batch: WatchBatch): void {
-    const waiter = this.#waiters.shift();
+    const waiter = this.#waiters?.shift();
     if (waiter) {
       waiter.resolve({ done: false, value: batch });
       return;
     }
+    if (this.#items === NO_ITEMS) this.#items = [];
     this.#items.push(batch);
     this.#bufferedEvents += batch.events.length;
   }
@@ -154,14 +162,14 @@ export class WatchState {
       this.#items[this.#head] = undefined as unknown as WatchBatch;
       this.#head++;
       if (this.#head === this.#items.length) {
-        this.#items = [];
+        this.#items = NO_ITEMS;
         this.#head = 0;
       } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
         this.#items = this.#items.slice(this.#head);
         this.#head = 0;
       }
       this.#bufferedEvents -= batch.events.length;
-      if (this.phase === "paused" && this.#bufferedEvents <= this.limit / 2) this.onDrained?.();
+      if (this.phase === "paused" && this.#bufferedEvents <= this.limit / 2) this.onDrained?.(this);
       return Promise.resolve({ done: false, value: batch });
     }
     if (this.#hasError) {
@@ -171,7 +179,10 @@ export class WatchState {
       return Promise.reject(error);
     }
     if (this.phase === "ended") return Promise.resolve(DONE);
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => {
+      this.#waiters ??= [];
+      this.#waiters.push({ resolve, reject });
+    });
   }
 
   /**
@@ -186,16 +197,17 @@ export class WatchState {
     this.onEnded = undefined;
     onEnded?.();
     if (this.#createdRevision === undefined) {
-      this.#created.reject(error ?? new Error("watcher closed before it was created"));
+      this.#settleCreated?.reject(error ?? new Error("watcher closed before it was created"));
+      this.#settleCreated = undefined;
     }
     if (error === undefined) {
-      this.#items = [];
+      this.#items = NO_ITEMS;
       this.#head = 0;
       this.#bufferedEvents = 0;
-      for (const waiter of this.#waiters.splice(0)) waiter.resolve(DONE);
+      for (const waiter of this.#waiters?.splice(0) ?? []) waiter.resolve(DONE);
       return;
     }
-    const waiters = this.#waiters.splice(0);
+    const waiters = this.#waiters?.splice(0) ?? [];
     if (waiters.length > 0) {
       for (const waiter of waiters) waiter.reject(error);
       return;
@@ -207,12 +219,17 @@ export class WatchState {
   /** Resolves when etcd no longer has this watcher (cancel acknowledged, or its stream gone). */
   serverGone(): Promise<void> {
     if (this.#serverGone) return Promise.resolve();
-    return new Promise((resolve) => this.#cancelled.push(resolve));
+    return new Promise((resolve) => {
+      this.#cancelled ??= [];
+      this.#cancelled.push(resolve);
+    });
   }
 
   /** Records that etcd no longer has this watcher. */
   markServerGone(): void {
     this.#serverGone = true;
-    for (const resolve of this.#cancelled.splice(0)) resolve();
+    for (const resolve of this.#cancelled?.splice(0) ?? []) resolve();
   }
 }
+
+function ignore(): void {}

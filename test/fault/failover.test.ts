@@ -21,7 +21,13 @@
  * success rate and the longest stall per fault phase. The process itself surviving members
  * killed and hung with pings on is the check for connect-es #1795.
  *
- * FAULTS (default 8) sets the number of faults; CLIENTS (default 8) and KEYS (default 8) the
+ * Every other fault is a network partition (isolate the leader or a follower, a member cut from
+ * everyone, its answers to the client lost, the client cut from two members) or a slow link
+ * (latency, a bandwidth limit, a stall, resets mid-stream) through the relays the clients use;
+ * partitions need the network lab (root), else slow links take their turn. The run prints the
+ * count per fault kind and the longest stall per kind.
+ *
+ * FAULTS (default 16, `long`: 48) sets the number of faults; CLIENTS (default 8) and KEYS (default 8) the
  * workload; OP_GAP_MS (default 0) each client's pause between operations. The load matters: with
  * writes wrongly retried after Unavailable, 8 clients without pauses saw values applied twice
  * within 8 faults; 4 clients pausing 4 ms did not.
@@ -30,15 +36,16 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { neverLeft } from "../../src/connection/retry-policy.ts";
 import { compare, Etcd, type Lease, op, prefix, type WatchEvent } from "../../src/index.ts";
-import { Cluster, type Member, testClientOptions, uniquePrefix } from "../support/index.ts";
+import { type Member, testClientOptions, uniquePrefix } from "../support/index.ts";
 import {
   checkHistory,
   describeViolation,
   type Operation,
   type RegisterValue,
 } from "../support/linearizability.ts";
+import { faultCount, Nemesis, startFaultCluster } from "../support/nemesis.ts";
 
-const FAULTS = Number(process.env.FAULTS ?? 8);
+const FAULTS = faultCount(16, 48);
 const CLIENTS = Number(process.env.CLIENTS ?? 8);
 const KEYS = Number(process.env.KEYS ?? 8);
 const OP_GAP_MS = Number(process.env.OP_GAP_MS ?? 0);
@@ -62,7 +69,14 @@ type FaultKind = "kill-follower" | "kill-leader" | "hang-member" | "lose-quorum"
 const rotation: FaultKind[] = ["kill-follower", "kill-leader", "hang-member", "lose-quorum"];
 
 /** What the cluster looks like while an operation runs: one member out, or quorum lost. */
-type Phase = "healthy" | "one-down" | "one-hung" | "no-quorum" | "recovering";
+type Phase =
+  | "healthy"
+  | "one-down"
+  | "one-hung"
+  | "no-quorum"
+  | "partitioned"
+  | "slow-link"
+  | "recovering";
 
 interface Recorded {
   op: Operation;
@@ -80,12 +94,16 @@ const now = () => performance.now();
 test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
   timeout: 60 * 60_000,
 }, async (t) => {
-  const cluster = await Cluster.start({ size: 3 });
+  const { cluster, partitionsOff } = await startFaultCluster();
+  const nemesis = await Nemesis.start(cluster);
+  if (partitionsOff) t.diagnostic(`partitions left out: ${partitionsOff}`);
   const clients: Etcd[] = [];
-  const newClient = () => {
+  // The workload, the watcher and the lease go through the relays (slow links); the admin that
+  // reads etcd's history afterwards goes straight to the members.
+  const newClient = (endpoints = nemesis.endpoints) => {
     const etcd = new Etcd({
       ...testClientOptions(),
-      endpoints: cluster.endpoints,
+      endpoints,
       timeoutMs: CALL_TIMEOUT_MS,
       dialTimeoutMs: DIAL_TIMEOUT_MS,
       pingIntervalMs: KEEPALIVE_INTERVAL_MS,
@@ -97,7 +115,7 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
   try {
     const root = uniquePrefix("fault");
     const keys = Array.from({ length: KEYS }, (_, i) => `${root}k${i}`);
-    const admin = newClient();
+    const admin = newClient(cluster.endpoints);
     const startRevision = (await admin.put(`${root}start`, "")).revision + 1n;
 
     // The watcher and the lease, on a client of their own.
@@ -156,7 +174,7 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
     };
     await sleep(SETTLE_MS);
     for (let f = 0; f < FAULTS; f++) {
-      const kind = rotation[f % rotation.length] as FaultKind;
+      const kind = Nemesis.interleave(rotation, f);
       const started = Date.now();
       const startedAt = now();
       switch (kind) {
@@ -168,6 +186,7 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
           enter("recovering");
           victim.start();
           faults.push(`kill+restart follower ${victim.name}`);
+          nemesis.record("kill", "follower", startedAt);
           break;
         }
         case "kill-leader": {
@@ -178,22 +197,24 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
           enter("recovering");
           victim.start();
           faults.push(`kill leader ${victim.name}`);
+          nemesis.record("kill", "leader", startedAt);
           break;
         }
         case "hang-member": {
           // Alternate between hanging the leader and a follower.
-          const victim = f % 8 < 4 ? await leaderOrAny() : pick(await followers());
+          const victim = Math.floor(f / 2) % 8 < 4 ? await leaderOrAny() : pick(await followers());
           enter("one-hung");
           victim.pause();
           await sleep(HANG_MS);
           enter("recovering");
           victim.resume();
           faults.push(`hang ${victim.name} for ${HANG_MS} ms`);
+          nemesis.record("pause", "member", startedAt);
           break;
         }
         case "lose-quorum": {
           const [a, b] = (await followers()).concat(members).filter(unique);
-          const hang = f % 8 >= 4;
+          const hang = Math.floor(f / 2) % 8 >= 4;
           enter("no-quorum");
           if (hang) {
             a?.pause();
@@ -212,6 +233,13 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
           faults.push(
             `lose quorum (${hang ? "hang" : "kill"} ${a?.name}, ${b?.name}) and regain it`,
           );
+          nemesis.record(hang ? "pause" : "kill", "two members", startedAt);
+          break;
+        }
+        case "partition":
+        case "slow-link": {
+          enter(kind === "partition" ? "partitioned" : "slow-link");
+          faults.push(await nemesis.inject(kind, () => enter("recovering")));
           break;
         }
       }
@@ -377,7 +405,9 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
     const verdict = checkHistory([...history, ...settledDeletes].map((r) => r.op));
     const stats = summarize(history);
     const report = [
-      `faults: ${faults.length} (${faults.map((f) => f.split(" ")[0]).join(", ")})`,
+      `faults: ${faults.length} (${faults.map((f) => f.split(" ").slice(0, 2).join(" ")).join(", ")})`,
+      `faults by kind: ${nemesis.summary()}${partitionsOff ? ` (partitions left out: ${partitionsOff})` : ""}`,
+      `longest stall per fault kind: ${nemesis.describeStalls(history.filter((r) => r.error === undefined).map((r) => r.op.complete))}`,
       `operations: ${history.length} on ${KEYS} keys from ${CLIENTS} clients; checked ${verdict.operations}, ${resolvedUnknown} unknown outcomes settled from etcd's history`,
       `linearizability: ${verdict.violations.length} violations, ${verdict.inconclusive.length} inconclusive keys`,
       `writes applied: ${applied.size}, applied twice: ${twice.length}`,
@@ -414,6 +444,7 @@ test(`linearizable, at-most-once KV through ${FAULTS} faults`, {
     await lease.revoke().catch(() => {});
   } finally {
     await Promise.all(clients.map((c) => c.close()));
+    await nemesis.close();
     await cluster.stop();
   }
 });

@@ -21,7 +21,11 @@
  * being killed, and then its new member being hung: the stream moves to another member each
  * time and the lease is never reported lost.
  *
- * FAULTS (default 4) sets the number of faults, LOCKERS (default 4) the number of clients.
+ * Every other fault is a partition or a slow link from the shared nemesis (`test/support/nemesis.ts`),
+ * on the lockers' links; the run prints the count per fault kind and the longest time without a
+ * lock taken per kind.
+ *
+ * FAULTS (default 8, `long`: 24) sets the number of faults, LOCKERS (default 4) the number of clients.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -34,9 +38,10 @@ import {
   type RangeResult,
   type Session,
 } from "../../src/index.ts";
-import { Cluster, type Member, testClientOptions, uniquePrefix } from "../support/index.ts";
+import { type Member, testClientOptions, uniquePrefix } from "../support/index.ts";
+import { faultCount, Nemesis, startFaultCluster } from "../support/nemesis.ts";
 
-const FAULTS = Number(process.env.FAULTS ?? 4);
+const FAULTS = faultCount(8, 24);
 const LOCKERS = Number(process.env.LOCKERS ?? 4);
 const SESSION_TTL = 6;
 const CALL_TIMEOUT_MS = 2_000;
@@ -57,7 +62,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.now();
 const pad = (n: bigint) => n.toString().padStart(20, "0");
 
-function clientFor(cluster: Cluster, clients: Etcd[], endpoints = cluster.endpoints): Etcd {
+function clientFor(
+  cluster: { endpoints: string[] },
+  clients: Etcd[],
+  endpoints = cluster.endpoints,
+): Etcd {
   const etcd = new Etcd({
     ...testClientOptions(),
     endpoints,
@@ -86,7 +95,9 @@ interface Section {
 test(`mutual exclusion through ${FAULTS} faults; keep-alive through a leader kill`, {
   timeout: 30 * 60_000,
 }, async (t) => {
-  const cluster = await Cluster.start({ size: 3 });
+  const { cluster, partitionsOff } = await startFaultCluster();
+  const nemesis = await Nemesis.start(cluster);
+  if (partitionsOff) t.diagnostic(`partitions left out: ${partitionsOff}`);
   const clients: Etcd[] = [];
   try {
     const root = uniquePrefix("lockfault");
@@ -111,7 +122,8 @@ test(`mutual exclusion through ${FAULTS} faults; keep-alive through a leader kil
     };
 
     const runLocker = async (locker: number) => {
-      const etcd = clientFor(cluster, clients);
+      // Lockers go through the relays: slow links reach them.
+      const etcd = clientFor(cluster, clients, nemesis.endpoints);
       let session: Session | undefined;
       let lostAt = Number.POSITIVE_INFINITY;
       let seq = 0;
@@ -227,7 +239,17 @@ test(`mutual exclusion through ${FAULTS} faults; keep-alive through a leader kil
     };
     await sleep(SETTLE_MS);
     for (let f = 0; f < FAULTS; f++) {
-      const kind = rotation[f % rotation.length] as FaultKind;
+      const kind = Nemesis.interleave(rotation, f);
+      if (kind === "partition" || kind === "slow-link") {
+        const before = completed.length;
+        faults.push(await nemesis.inject(kind));
+        await sleep(SETTLE_MS);
+        t.diagnostic(
+          `fault ${f + 1}/${FAULTS}: ${faults.at(-1)}; sections completed meanwhile: ${completed.length - before}`,
+        );
+        continue;
+      }
+      const startedAt = now();
       const victim = kind.endsWith("leader") ? await leaderOrAny() : await follower();
       const before = completed.length;
       if (kind.startsWith("kill")) {
@@ -240,6 +262,7 @@ test(`mutual exclusion through ${FAULTS} faults; keep-alive through a leader kil
         victim.resume();
       }
       await cluster.waitHealthy(60_000);
+      nemesis.record(kind.startsWith("kill") ? "kill" : "pause", kind, startedAt);
       await sleep(SETTLE_MS);
       faults.push(`${kind} ${victim.name}`);
       t.diagnostic(
@@ -278,6 +301,8 @@ test(`mutual exclusion through ${FAULTS} faults; keep-alive through a leader kil
 
     const report = [
       `faults: ${faults.join(", ")}`,
+      `faults by kind: ${nemesis.summary()}${partitionsOff ? ` (partitions left out: ${partitionsOff})` : ""}`,
+      `longest stall per fault kind (no lock taken): ${nemesis.describeStalls(holds.map((h) => h.start))}`,
       `critical sections completed: ${completed.length} (${settledApplied} of ${unknown.length} unknown outcomes applied); holds: ${holds.length}`,
       `final counter: ${counter}`,
       `lock waits given up: ${stats.lockFailures}; fenced txns refused (lock lost): ${stats.lostLocks}; sessions ended: ${stats.sessionsLost}`,
@@ -350,6 +375,7 @@ test(`mutual exclusion through ${FAULTS} faults; keep-alive through a leader kil
     await lease.revoke();
   } finally {
     await Promise.all(clients.map((c) => c.close()));
+    await nemesis.close();
     await cluster.stop();
   }
 });

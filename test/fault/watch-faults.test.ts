@@ -7,8 +7,13 @@
  * the watcher saw it exactly: nothing lost, nothing repeated, in order, no revision split,
  * bookmarks in place.
  *
- * FAULTS (default 10) sets the number of faults; half are kills, half pauses, alternating between
- * the member carrying the watch stream and the leader.
+ * Every other fault comes from the shared nemesis (`test/support/nemesis.ts`): a network partition
+ * (members in namespaces; needs root) or a slow link (latency, bandwidth limit, stall, resets
+ * mid-stream) on the watcher's links, which go through relays. The run prints the count per fault
+ * kind and the longest time without an event delivered per kind.
+ *
+ * FAULTS (default 14, `long`: 40) sets the number of faults; of this suite's own, half are kills,
+ * half pauses, alternating between the member carrying the watch stream and the leader.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -22,19 +27,19 @@ import {
   type WatchBatch,
 } from "../../src/index.ts";
 import {
-  Cluster,
   type Member,
   progressNotifyFlag,
   testClientOptions,
   uniquePrefix,
 } from "../support/index.ts";
+import { faultCount, Nemesis, startFaultCluster } from "../support/nemesis.ts";
 import {
   historyFromSnapshots,
   type RecordedBatch,
   validateWatch,
 } from "../support/watch-validator.ts";
 
-const FAULTS = Number(process.env.FAULTS ?? 10);
+const FAULTS = faultCount(14, 40);
 const MIN_REVISIONS = 2_000;
 const KEYS = 40;
 const KEEPALIVE_INTERVAL_MS = 10_000;
@@ -95,15 +100,16 @@ test(`watch sees every revision exactly once through ${FAULTS} member faults`, {
 }, async () => {
   const seed = Number(process.env.SEED ?? Date.now() % 100_000);
   const rand = random(seed);
-  const cluster = await Cluster.start({
-    size: 3,
+  const { cluster, partitionsOff } = await startFaultCluster({
     args: [progressNotifyFlag("1s")],
   });
+  const nemesis = await Nemesis.start(cluster);
   const endpoints = cluster.endpoints;
   const writerClient = new Etcd({ ...testClientOptions(), endpoints, timeoutMs: 3_000 });
+  // The watcher goes through the relays: slow links and resets reach its stream.
   const watchClient = new Etcd({
     ...testClientOptions(),
-    endpoints,
+    endpoints: nemesis.endpoints,
     pingIntervalMs: KEEPALIVE_INTERVAL_MS,
     pingTimeoutMs: KEEPALIVE_TIMEOUT_MS,
   });
@@ -118,11 +124,13 @@ test(`watch sees every revision exactly once through ${FAULTS} member faults`, {
     const recorded: RecordedBatch[] = [];
     let firstEventAt = 0;
     let lastEventAt = 0;
+    const arrivals: number[] = [];
     let readerError: unknown;
     const reader = (async () => {
       for await (const batch of watcher) {
         if (batch.kind === "events") {
           lastEventAt = performance.now();
+          arrivals.push(lastEventAt);
           if (firstEventAt === 0) firstEventAt = lastEventAt;
         }
         recorded.push(record(batch));
@@ -190,8 +198,17 @@ test(`watch sees every revision exactly once through ${FAULTS} member faults`, {
     const started = performance.now();
     for (let f = 0; f < FAULTS; f++) {
       await sleep(500 + Math.floor(rand() * 1_000));
+      const kind = Nemesis.interleave(["own"] as const, f);
+      if (kind !== "own") {
+        faults.push(await nemesis.inject(kind));
+        log(`fault ${f + 1}: ${faults.at(-1)}`);
+        continue;
+      }
+      // This suite's own faults: kill or pause the watch member or the leader, in turn.
+      const i = f / 2;
+      const faultStart = performance.now();
       let target: Member | undefined;
-      if (f % 4 < 2) {
+      if (i % 4 < 2) {
         await waitFor(
           "a member carrying the watch stream",
           async () => {
@@ -204,9 +221,9 @@ test(`watch sees every revision exactly once through ${FAULTS} member faults`, {
         target = (await cluster.leader()) ?? cluster.members[Math.floor(rand() * 3)];
       }
       assert.ok(target);
-      const role = f % 4 < 2 ? "watch member" : "leader";
-      log(`fault ${f + 1}: ${f % 2 === 0 ? "kill" : "pause"} ${target.name} (${role})`);
-      if (f % 2 === 0) {
+      const role = i % 4 < 2 ? "watch member" : "leader";
+      log(`fault ${f + 1}: ${i % 2 === 0 ? "kill" : "pause"} ${target.name} (${role})`);
+      if (i % 2 === 0) {
         faults.push(`kill ${target.name} (${role})`);
         await target.kill();
         await sleep(KILL_DOWN_MS);
@@ -218,6 +235,7 @@ test(`watch sees every revision exactly once through ${FAULTS} member faults`, {
         target.resume();
       }
       await cluster.waitHealthy(60_000);
+      nemesis.record(i % 2 === 0 ? "kill" : "pause", role, faultStart);
     }
     const faultSeconds = (performance.now() - started) / 1000;
     await waitFor(
@@ -268,6 +286,8 @@ test(`watch sees every revision exactly once through ${FAULTS} member faults`, {
     const seconds = (lastEventAt - firstEventAt) / 1000;
     process.stderr.write(
       `watch faults (seed ${seed}): ${faults.length} faults in ${faultSeconds.toFixed(0)} s: ${faults.join(", ")}\n` +
+        `  faults by kind: ${nemesis.summary()}${partitionsOff ? ` (partitions left out: ${partitionsOff})` : ""}\n` +
+        `  longest stall per fault kind (no event delivered): ${nemesis.describeStalls(arrivals)}\n` +
         `  revisions ${startRevision}..${endRevision} (${report.counts.expectedRevisions} with events), ` +
         `${report.counts.expectedEvents} events expected, ${events} delivered in ${report.counts.deliveredRevisions} batches, ` +
         `${report.counts.bookmarks} bookmarks; ${reconnects} stream reconnects; ` +
@@ -292,6 +312,7 @@ test(`watch sees every revision exactly once through ${FAULTS} member faults`, {
     stop = true;
     await writer;
     await Promise.allSettled([watchClient.close(), writerClient.close()]);
+    await nemesis.close();
     await cluster.stop();
   }
 });

@@ -74,6 +74,8 @@ describe("the packed package", {
       ["-p", "tsconfig.build.json", "--outDir", join(stage, "dist")],
       root,
     );
+    // The command ships bundled, as `npm run build` makes it.
+    await ok(join(bin, "node"), ["scripts/bundle-cli.ts", join(stage, "dist")], root);
     for (const file of ["package.json", "README.md", "LICENSE"]) {
       copyFileSync(join(root, file), join(stage, file));
     }
@@ -112,6 +114,7 @@ describe("the packed package", {
       "dist/src/index.js",
       "dist/src/index.d.ts",
       "dist/src/cli/main.js",
+      "dist/src/bin/etcd-connect.js",
       "dist/src/testing.js",
       "dist/src/testing.d.ts",
       "dist/gen/etcdserverpb/rpc_pb.js",
@@ -147,6 +150,8 @@ describe("the packed package", {
         'import { Maintenance } from "etcd-connect/proto";',
         'import { createConnectEndpointTransport } from "etcd-connect/transport";',
         'import { TestCluster, type TestMember } from "etcd-connect/testing";',
+        'import { Etcd as WebEtcd, createGatewayEndpointTransport } from "etcd-connect/web";',
+        'const web = new WebEtcd({ endpoints: ["http://127.0.0.1:2379"], transport: (c) => createGatewayEndpointTransport(c, { streams: "http" }) });',
         "const cluster = await TestCluster.start({ size: 3, tls: true });",
         "const member: TestMember | undefined = cluster.members[0];",
         "const fromKit = new Etcd({ ...cluster.clientOptions(), timeoutMs: 1000 });",
@@ -160,7 +165,7 @@ describe("the packed package", {
         "const version: string = status.version;",
         "const factory: TransportFactory = createConnectEndpointTransport;",
         'const other = new Etcd({ endpoints: ["http://127.0.0.1:2379"], transport: factory });',
-        "export { count, fromKit, isError, member, other, rev, version };",
+        "export { count, fromKit, isError, member, other, rev, version, web };",
         "",
       ].join("\n"),
     );
@@ -190,6 +195,7 @@ describe("the packed package", {
     'import { Etcd } from "etcd-connect";',
     'import { KV } from "etcd-connect/proto";',
     'import { createConnectEndpointTransport } from "etcd-connect/transport";',
+    'import { Etcd as WebEtcd } from "etcd-connect/web";',
     "const [endpoint, key] = process.argv.slice(2);",
     "const etcd = new Etcd({ endpoints: [endpoint] });",
     'await etcd.put(key, "hello from " + process.version);',
@@ -199,6 +205,9 @@ describe("the packed package", {
     "const stock = new Etcd({ endpoints: [endpoint], transport: createConnectEndpointTransport });",
     'if (raw.count !== 1n || (await stock.get(key))?.text !== kv?.text) throw new Error("entry points disagree");',
     "await stock.close();",
+    "const web = new WebEtcd({ endpoints: [endpoint] });",
+    'if ((await web.get(key))?.text !== kv?.text) throw new Error("the web entry disagrees");',
+    "await web.close();",
     "await etcd.close();",
     "",
   ].join("\n");

@@ -54,6 +54,7 @@ export function runExample(
     .replaceAll('"etcd-connect"', JSON.stringify(join(root, "src/index.ts")))
     .replaceAll('"etcd-connect/proto"', JSON.stringify(join(root, "src/proto.ts")))
     .replaceAll('"etcd-connect/transport"', JSON.stringify(join(root, "src/transport.ts")))
+    .replaceAll('"etcd-connect/web"', JSON.stringify(join(root, "src/web.ts")))
     .replaceAll('"etcd-connect/testing"', JSON.stringify(join(root, "src/testing.ts")))
     .replaceAll('"etcd-connect/otel"', JSON.stringify(join(root, "src/otel.ts")))
     .replaceAll('"etcd3"', JSON.stringify(join(root, "node_modules/etcd3/lib/index.js")))

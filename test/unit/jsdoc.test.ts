@@ -12,7 +12,7 @@ import { API, SymbolFlags } from "typescript/unstable/sync";
 const root = resolve(import.meta.dirname, "../..");
 const src = `${resolve(root, "src")}${sep}`;
 
-for (const entry of ["src/index.ts", "src/testing.ts"]) {
+for (const entry of ["src/index.ts", "src/web.ts", "src/testing.ts"]) {
   test(`every export of ${entry} has JSDoc with an @example`, () => {
     const api = new API({ cwd: root });
     try {

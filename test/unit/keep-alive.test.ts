@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, mock, test } from "node:test";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { EndpointPool } from "../../src/connection/pool.ts";
 import { PoolTransport } from "../../src/connection/pool-transport.ts";
 import { LeaseLostError } from "../../src/core/errors.ts";
@@ -30,10 +31,20 @@ function setup() {
     renewals,
     /** TTL in seconds to answer with, or undefined to stay silent. */
     answer: (_r: Renewal): bigint | undefined => 9n,
+    /** An error to end a new stream with at once (a member without a leader), or undefined. */
+    refuse: (_url: string): Error | undefined => undefined,
+    /** The response side of every stream opened, oldest first. */
+    streams: [] as ResponseChannel<unknown>[],
   };
   fakes.stream = (call, requests) => {
     const responses = new ResponseChannel<unknown>();
+    ctx.streams.push(responses);
     call.signal?.addEventListener("abort", () => responses.fail(new Error("aborted")));
+    const refusal = ctx.refuse(call.url);
+    if (refusal) {
+      responses.fail(refusal);
+      return responses;
+    }
     void (async () => {
       try {
         for await (const request of requests as AsyncIterable<{ ID: bigint }>) {
@@ -161,6 +172,56 @@ describe("lease keep-alive", () => {
     assert.equal(ctx.keepAlive.stats().streamOpen, false, "no lease left: stream closed");
     await advance(5000, 1000);
     assert.equal(events.lost.length, 1, "told once");
+    ctx.pool.close();
+  });
+
+  test("a hung member: a 2 s lease is renewed on another member 800 ms before its deadline", async () => {
+    const ctx = setup();
+    let hung = false;
+    ctx.answer = (r) => (hung && r.url === "http://m0:2379" ? undefined : 2n);
+    const { owner: o, events } = owner(4n);
+    ctx.keepAlive.add(o, 2000, T0 + 2000);
+    await settle();
+    assert.equal(ctx.renewals[0]?.url, "http://m0:2379");
+    hung = true; // right after the renewal etcd confirmed: the next one (at TTL/3) stalls
+    await advance(2000, 10);
+    const moved = ctx.renewals.find((r) => r.url === "http://m1:2379");
+    assert.ok(moved, "renewed on the other member");
+    // Under the mocked clock: the renewal sent at 667 ms went unanswered for a sixth of the TTL
+    // (to 1167 ms), then the stream moved at once. (A third of the TTL and a backoff of 100 ms
+    // made it 1767 ms: 233 ms before etcd would expire the lease.)
+    assert.ok(
+      moved.at - T0 < 1200,
+      `moved at ${moved.at - T0} ms, 800 ms or more before the deadline`,
+    );
+    assert.equal(events.lost.length, 0);
+    await ctx.keepAlive.close();
+    ctx.pool.close();
+  });
+
+  test("an election: every member ends the stream for 1.6 s, a 2 s lease still renewed in time", async () => {
+    const ctx = setup();
+    let electing = false;
+    ctx.refuse = () =>
+      electing ? new ConnectError("etcdserver: no leader", Code.Unavailable) : undefined;
+    const { owner: o, events } = owner(5n);
+    ctx.keepAlive.add(o, 2000, T0 + 2000);
+    await settle();
+    assert.equal(events.renewed.length, 1);
+    // (With a backoff doubling to 800 ms, the stream opened at 100, 300, 700 and 1500 ms, then
+    // waited 1.6 s: lost at 2 s.)
+    // The leader dies right after that renewal: the stream breaks, and until a new leader is
+    // elected every member refuses the stream at once.
+    electing = true;
+    const first = ctx.streams.length;
+    ctx.streams.at(-1)?.fail(new ConnectError("connection reset", Code.Unavailable));
+    await advance(1600, 10);
+    electing = false;
+    await advance(1400, 10);
+    assert.ok(ctx.streams.length - first > 4, "tried again and again during the election");
+    assert.equal(events.lost.length, 0, "renewed before the deadline at 2 s");
+    assert.ok(events.renewed.length >= 2);
+    await ctx.keepAlive.close();
     ctx.pool.close();
   });
 });

@@ -1,0 +1,32 @@
+import { createHash } from "node:crypto";
+import {
+  createConnectEndpointTransport,
+  createLeanEndpointTransport,
+} from "../connection/endpoint.ts";
+import type { TransportFactory } from "../connection/endpoint-transport.ts";
+import { InvalidArgumentError } from "../core/errors.ts";
+import { createGatewayEndpointTransport } from "../gateway/gateway-endpoint.ts";
+import { openSink } from "../maintenance/snapshot-sink.ts";
+import type { EtcdOptions } from "./options.ts";
+import type { Platform } from "./platform.ts";
+
+/** @internal Node (and Bun, Deno over npm): gRPC over node:http2 by default, the gateway on request. */
+export const nodePlatform: Platform = {
+  transportFactory(choice: EtcdOptions["transport"]): TransportFactory {
+    if (typeof choice === "function") return choice;
+    if (choice === undefined || choice === "lean") return createLeanEndpointTransport;
+    if (choice === "connect") return createConnectEndpointTransport;
+    if (choice === "gateway") return createGatewayEndpointTransport;
+    throw new InvalidArgumentError(`unknown transport "${String(choice)}"`);
+  },
+  snapshotIo: {
+    openSink,
+    sha256() {
+      const hash = createHash("sha256");
+      return {
+        update: (bytes) => void hash.update(bytes),
+        hex: () => hash.digest("hex"),
+      };
+    },
+  },
+};

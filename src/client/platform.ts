@@ -1,0 +1,14 @@
+import type { TransportFactory } from "../connection/endpoint-transport.ts";
+import type { SnapshotIo } from "../maintenance/snapshot-io.ts";
+import type { EtcdOptions } from "./options.ts";
+
+/**
+ * @internal What an entry point's `Etcd` brings from its runtime: the transports it offers
+ * (Node: HTTP/2 gRPC and the gateway; the web entry: the gateway only) and where snapshots go.
+ * Keeping them here keeps `node:` modules out of the web entry's module graph.
+ */
+export interface Platform {
+  /** The factory for `options.transport`; throws `InvalidArgumentError` for one it lacks. */
+  transportFactory(choice: EtcdOptions["transport"]): TransportFactory;
+  readonly snapshotIo: SnapshotIo;
+}
