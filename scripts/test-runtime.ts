@@ -46,7 +46,14 @@ function line(raw: string): void {
   else denoLine(text);
 }
 
+/** Bun: past "N tests failed:" it lists the failures again. */
+let bunRecap = false;
+
 function bunLine(text: string): void {
+  if (/^\d+ tests? (failed|skipped):$/.test(text) || /^ *\d+ (pass|fail|skip|todo)$/.test(text)) {
+    bunRecap = true;
+  }
+  if (bunRecap) return;
   const m = /^\((pass|fail|skip|todo)\) (.*?)(?: \[[\d.]+m?s\])?$/.exec(text);
   if (!m) return;
   const [, status, name = ""] = m;
