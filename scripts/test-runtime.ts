@@ -46,7 +46,14 @@ function line(raw: string): void {
   else denoLine(text);
 }
 
+/** Bun: past "N tests failed:" it lists the failures again. */
+let bunRecap = false;
+
 function bunLine(text: string): void {
+  if (/^\d+ tests? (failed|skipped):$/.test(text) || /^ *\d+ (pass|fail|skip|todo)$/.test(text)) {
+    bunRecap = true;
+  }
+  if (bunRecap) return;
   const m = /^\((pass|fail|skip|todo)\) (.*?)(?: \[[\d.]+m?s\])?$/.exec(text);
   if (!m) return;
   const [, status, name = ""] = m;
@@ -97,7 +104,7 @@ function denoLine(text: string): void {
 const started = Date.now();
 const child = spawn(binary, args, {
   cwd: root,
-  env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+  env: { ...process.env, NO_COLOR: "1" },
   stdio: ["ignore", "pipe", "pipe"],
 });
 const feed = (chunk: Buffer, out: NodeJS.WriteStream) => {

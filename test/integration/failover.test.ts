@@ -24,6 +24,7 @@ import {
   type Member,
   testClientOptions,
   uniquePrefix,
+  unsupportedOn,
   useEtcd,
 } from "../support/index.ts";
 
@@ -387,7 +388,11 @@ describe("failover", () => {
 
 describe("HTTP/2 keep-alive pings (connect-es #1795)", () => {
   useCluster();
-  test("a ping on a destroyed session reports an error instead of throwing", async () => {
+  test("a ping on a destroyed session reports an error instead of throwing", {
+    skip: unsupportedOn({
+      deno: "asserts that Node's own ping() throws on a destroyed session; Deno's does not throw (the guard reports the same error on both)",
+    }),
+  }, async () => {
     const session = new EtcdSessionManager(cluster.endpoints[0] as string, {
       pingIntervalMs: 10_000,
     });

@@ -30,7 +30,13 @@ import {
   UnavailableError,
 } from "../../src/index.ts";
 import { createLeanEndpointTransport } from "../../src/transport.ts";
-import { Cluster, testClientOptions, uniquePrefix, useEtcd } from "../support/index.ts";
+import {
+  Cluster,
+  testClientOptions,
+  uniquePrefix,
+  unsupportedOn,
+  useEtcd,
+} from "../support/index.ts";
 
 const fx = useEtcd();
 let etcd: Etcd;
@@ -148,7 +154,11 @@ describe("unary gRPC edge cases", () => {
       assert.equal(kv?.value[kv.value.length - 1], 7);
     });
 
-    test("over etcd's request limit, and over the client's send limit: RequestTooLargeError", async () => {
+    test("over etcd's request limit, and over the client's send limit: RequestTooLargeError", {
+      skip: unsupportedOn({
+        deno: "a request over etcd's limit takes Deno 2.9's node:http2 15 s to fail (Node: well under 1 s), and one run hung there for minutes",
+      }),
+    }, async () => {
       const overEtcd = await rejection(etcd.put(`${P}huge`, new Uint8Array(MiB + MiB / 2 + 1024)));
       assert.ok(overEtcd instanceof RequestTooLargeError, String(overEtcd));
       const overClient = await rejection(etcd.put(`${P}huge`, new Uint8Array(3 * MiB)));

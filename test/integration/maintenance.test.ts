@@ -21,7 +21,14 @@ import {
   prefix,
   type SnapshotProgress,
 } from "../../src/index.ts";
-import { etcdutlBinary, etcdVersion, testClientOptions, useEtcd } from "../support/index.ts";
+import {
+  etcdutlBinary,
+  etcdVersion,
+  SNAPSHOT_ON_DENO,
+  testClientOptions,
+  unsupportedOn,
+  useEtcd,
+} from "../support/index.ts";
 
 const fx = useEtcd({ size: 3 });
 const ep = (i: number) => fx.endpoints[i] as string;
@@ -136,7 +143,9 @@ describe("maintenance", () => {
     await etcd.put("after/move", "ok");
   });
 
-  test("snapshot of 10,000 keys to a file, with progress; etcd's tool accepts it", async () => {
+  test("snapshot of 10,000 keys to a file, with progress; etcd's tool accepts it", {
+    skip: unsupportedOn({ deno: SNAPSHOT_ON_DENO }),
+  }, async () => {
     const value = "v".repeat(100);
     let lastRevision = 0n;
     for (let i = 0; i < 10_000; i += 100) {
@@ -175,7 +184,9 @@ describe("maintenance", () => {
     assert.ok(status.totalSize > 0);
   });
 
-  test("snapshot to a Node Writable and to a WritableStream", async () => {
+  test("snapshot to a Node Writable and to a WritableStream", {
+    skip: unsupportedOn({ deno: SNAPSHOT_ON_DENO }),
+  }, async () => {
     const chunks: Buffer[] = [];
     let finished = false;
     const writable = new Writable({
@@ -224,7 +235,15 @@ describe("maintenance", () => {
   });
 
   test("defragment returns the space of deleted history to the file system", async () => {
-    const { revision } = await etcd.delete(prefix("snap/"));
+    // History of its own to free: the snapshot tests' keys are not there where they are skipped.
+    const value = "x".repeat(1024);
+    for (let batch = 0; batch < 20; batch++) {
+      await etcd.txn({
+        success: Array.from({ length: 100 }, (_, i) => op.put(`defrag/${batch}/${i}`, value)),
+      });
+    }
+    await etcd.delete(prefix("snap/"));
+    const { revision } = await etcd.delete(prefix("defrag/"));
     await etcd.compact(revision, { physical: true });
     const endpoint = ep(2);
     const before = await etcd.maintenance.status({ endpoint });

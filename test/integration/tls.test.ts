@@ -14,13 +14,15 @@ import {
   generatePki,
   hasOpenssl,
   type TestPki,
+  TLS_ON_DENO,
   testClientOptions,
   uniquePrefix,
+  unsupportedOn,
 } from "../support/index.ts";
 
 const skip = hasOpenssl() ? false : "openssl is not installed (Debian package openssl)";
 
-describe("TLS", { skip }, () => {
+describe("TLS", { skip: skip || unsupportedOn({ deno: TLS_ON_DENO }) }, () => {
   let pki: TestPki;
   let otherPki: TestPki;
   /** Requires client certificates. */

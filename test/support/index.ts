@@ -35,8 +35,10 @@ export {
   CLI_ON_DENO,
   type Runtime,
   runtime,
+  SNAPSHOT_ON_DENO,
   scriptArgs,
   signalChild,
+  TLS_ON_DENO,
   testFileArgs,
   unsupportedOn,
 } from "./runtime.ts";
