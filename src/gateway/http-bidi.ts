@@ -17,7 +17,9 @@ export type PostStream<O extends DescMessage> = (
  * A bidi stream without WebSocket, made of plain HTTP requests whose bodies are complete
  * before they are sent (what browsers' fetch allows): each Watch create request opens its own
  * HTTP stream, numbered here (etcd numbers the watchers of each stream from 0), and a cancel
- * request aborts it; each LeaseKeepAlive request is one POST answered by one response. A
+ * request aborts it. The watch stream above matches `created` replies to its create requests in
+ * the order it sent them, as etcd answers on one gRPC stream; separate HTTP streams answer in any
+ * order, so each one's messages are held back until the streams opened before it have answered; each LeaseKeepAlive request is one POST answered by one response. A
  * progress request has no stream to go on and is dropped. Any HTTP stream failing fails the
  * whole stream, so that its owner opens it again elsewhere, as it does over gRPC.
  *
@@ -45,6 +47,20 @@ export function httpBidiStream<I extends DescMessage, O extends DescMessage>(
   const watch = open.method.name === "Watch";
   const watchers = new Map<bigint, AbortController>();
   let nextId = 0n;
+  // Create requests not yet answered, oldest first, each with what its stream said so far.
+  const unanswered: { id: bigint; held: MessageShape<O>[]; answered: boolean }[] = [];
+  const deliver = (id: bigint, message: MessageShape<O>) => {
+    const waiting = unanswered.find((entry) => entry.id === id);
+    if (!waiting) {
+      inbox.push(message);
+      return;
+    }
+    waiting.held.push(message);
+    waiting.answered = true;
+    while (unanswered[0]?.answered) {
+      for (const held of (unanswered.shift() as (typeof unanswered)[number]).held) inbox.push(held);
+    }
+  };
   const send = async (
     body: string,
     signal: AbortSignal,
@@ -78,10 +94,11 @@ export function httpBidiStream<I extends DescMessage, O extends DescMessage>(
           const controller = new AbortController();
           all.signal.addEventListener("abort", () => controller.abort(), { once: true });
           watchers.set(id, controller);
+          unanswered.push({ id, held: [], answered: false });
           void send(body, controller.signal, (message) => {
             const response = message as unknown as WatchResponse;
             if (response.watchId !== -1n) response.watchId = id;
-            inbox.push(message);
+            deliver(id, message);
             if (response.canceled) {
               watchers.delete(id);
               controller.abort();
@@ -95,7 +112,12 @@ export function httpBidiStream<I extends DescMessage, O extends DescMessage>(
           if (controller) {
             watchers.delete(id);
             controller.abort();
-            inbox.push(create(open.method.output, { watchId: id, canceled: true } as never));
+            const entry = unanswered.find((waiting) => waiting.id === id);
+            if (entry && !entry.answered) {
+              // Canceled before etcd answered: answer the create first, as etcd would have.
+              deliver(id, create(open.method.output, { watchId: id, created: true } as never));
+            }
+            deliver(id, create(open.method.output, { watchId: id, canceled: true } as never));
           }
         }
       }

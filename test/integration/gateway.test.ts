@@ -22,11 +22,7 @@ import {
   prefix,
   WatchCompactedError,
 } from "../../src/web.ts";
-import { type Cluster, uniquePrefix, unsupportedOn, useEtcd } from "../support/index.ts";
-
-/** Found by the Bun and Deno runs of the suite; Node passes. For the gateway's owner to fix. */
-const GATEWAY_HTTP_WATCHERS =
-  "the gateway transport's http stream mode on this runtime's fetch: several watchers on one client get each other's events (Node passes)";
+import { type Cluster, uniquePrefix, useEtcd } from "../support/index.ts";
 
 const fx = useEtcd({ size: 3, spawn: true });
 
@@ -240,16 +236,7 @@ for (const streams of ["websocket", "http"] as const) {
       assert.deepEqual(seen, ["put 1 -", "put 2 1", "delete  2"]);
     });
 
-    const sharedWatchers =
-      streams === "http"
-        ? unsupportedOn({
-            bun: GATEWAY_HTTP_WATCHERS,
-            deno: GATEWAY_HTTP_WATCHERS,
-          })
-        : false;
-    test("several watchers on one client each get their own keys", {
-      skip: sharedWatchers,
-    }, async () => {
+    test("several watchers on one client each get their own keys", async () => {
       await using etcd = gateway(streams);
       const P = uniquePrefix(`gw-watchers-${streams}`);
       const watchers = [0, 1, 2].map((i) => etcd.watch(prefix(`${P}${i}/`)));
