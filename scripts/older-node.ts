@@ -10,12 +10,12 @@
 import { readFile } from "node:fs/promises";
 import { register } from "node:module";
 import { fileURLToPath } from "node:url";
+import { isMainThread } from "node:worker_threads";
 
 interface LoadContext {
   format?: string | null;
 }
 type NextLoad = (url: string, context: LoadContext) => Promise<unknown>;
-
 
 export async function load(url: string, context: LoadContext, nextLoad: NextLoad) {
   if (!url.startsWith("file:") || !url.endsWith(".ts") || url.includes("/node_modules/")) {
@@ -33,7 +33,6 @@ export async function load(url: string, context: LoadContext, nextLoad: NextLoad
   return { format: "module", source: code, shortCircuit: true };
 }
 
-if (!("isRegistered" in globalThis)) {
-  Object.defineProperty(globalThis, "isRegistered", { value: true });
-  register(import.meta.url);
-}
+// Loaded by --import on the main thread, it registers itself; loaded again as the hooks module
+// (on Node's hooks thread), it only provides `load`.
+if (isMainThread) register(import.meta.url);
