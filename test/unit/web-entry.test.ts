@@ -20,9 +20,10 @@ import { Sha256 } from "../../src/maintenance/sha256.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 
-test("the web entry's module graph imports nothing from node: or connect-node", async () => {
+/** Every import path in the browser bundle of `entry`, `node:` and connect-node left unresolved. */
+async function bundledImports(entry: string): Promise<{ inputs: string[]; imports: string[] }> {
   const result = await build({
-    entryPoints: [resolve(root, "src/web.ts")],
+    entryPoints: [resolve(root, entry)],
     bundle: true,
     platform: "browser",
     format: "esm",
@@ -32,32 +33,24 @@ test("the web entry's module graph imports nothing from node: or connect-node", 
     // Left unresolved so that the metafile lists them instead of the build failing on the first.
     external: ["node:*", "@connectrpc/connect-node"],
   });
-  const imports = Object.values(result.metafile.inputs).flatMap((input) =>
-    input.imports.map((i) => i.path),
-  );
+  const inputs = Object.values(result.metafile.inputs);
+  return {
+    inputs: Object.keys(result.metafile.inputs),
+    imports: inputs.flatMap((input) => input.imports.map((i) => i.path)),
+  };
+}
+
+test("the web entry's module graph imports nothing from node: or connect-node", async () => {
+  const { inputs, imports } = await bundledImports("src/web.ts");
   const offending = imports.filter(
     (path) => path.startsWith("node:") || path.includes("connect-node"),
   );
   assert.deepEqual(offending, []);
-  assert.ok(
-    Object.keys(result.metafile.inputs).some((f) => f.endsWith("src/gateway/gateway-transport.ts")),
-  );
+  assert.ok(inputs.some((f) => f.endsWith("src/gateway/gateway-transport.ts")));
 });
 
 test("the Node entry's graph does import node: modules (the check above can fail)", async () => {
-  const result = await build({
-    entryPoints: [resolve(root, "src/index.ts")],
-    bundle: true,
-    platform: "browser",
-    format: "esm",
-    write: false,
-    metafile: true,
-    logLevel: "silent",
-    external: ["node:*", "@connectrpc/connect-node"],
-  });
-  const imports = Object.values(result.metafile.inputs).flatMap((input) =>
-    input.imports.map((i) => i.path),
-  );
+  const { imports } = await bundledImports("src/index.ts");
   assert.ok(imports.includes("node:http2"));
 });
 
