@@ -26,6 +26,7 @@ import {
 } from "@connectrpc/connect";
 import { createLinkedAbortController } from "@connectrpc/connect/protocol";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
+import { FrameStream, type FrameStreamHandler } from "./frame-stream.ts";
 import {
   decodeMessage,
   encodeFrame,
@@ -82,6 +83,24 @@ function methodPath(method: DescMethodUnary): string {
     paths.set(method, path);
   }
   return path;
+}
+
+/**
+ * Opens a `FrameStream` for the streaming `method` when `transport` is a lean transport without
+ * interceptors (interceptors expect Connect's stream objects); undefined otherwise, and the
+ * caller uses `transport.stream()`.
+ *
+ * @example
+ * const opening = openFrameStream(transport, Lease.method.leaseKeepAlive, { hasleader: "true" }, handler);
+ */
+export function openFrameStream(
+  transport: Transport,
+  method: DescMethodStreaming,
+  header: HeadersInit | undefined,
+  handler: FrameStreamHandler,
+): Promise<FrameStream> | undefined {
+  if (!(transport instanceof LeanTransport)) return undefined;
+  return transport.frameStream(method, header, handler);
 }
 
 /**
@@ -163,6 +182,23 @@ class LeanTransport implements Transport {
     contextValues?: ContextValues,
   ): Promise<StreamResponse<I, O>> {
     return this.#streams.stream(method, signal, timeoutMs, header, input, contextValues);
+  }
+
+  /** See `openFrameStream`. */
+  frameStream(
+    method: DescMethodStreaming,
+    header: HeadersInit | undefined,
+    handler: FrameStreamHandler,
+  ): Promise<FrameStream> | undefined {
+    if (this.#intercepted) return undefined;
+    const headers = requestHeaders(header, 0);
+    return FrameStream.open(
+      this.#session,
+      `/${method.parent.typeName}/${method.name}`,
+      headers,
+      handler,
+      this.#maxReceiveBytes,
+    );
   }
 
   /**

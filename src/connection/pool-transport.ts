@@ -21,6 +21,8 @@ import { CallTrace } from "../diagnostics/call-trace.ts";
 import { callChannel, callRetryChannel } from "../diagnostics/channels.ts";
 import { isManagedSession } from "./endpoint-session.ts";
 import { normalizeEndpoints } from "./endpoints.ts";
+import type { FrameStream, FrameStreamHandler } from "./frame-stream.ts";
+import { openFrameStream } from "./lean-transport.ts";
 import { isUnknownMethod } from "./missing-methods.ts";
 import type { EndpointPool, PooledEndpoint } from "./pool.ts";
 import { isEndpointFailure, outcomeUnknown, shouldRetry, toCallError } from "./retry-policy.ts";
@@ -275,28 +277,8 @@ export class PoolTransport implements Transport {
     input: AsyncIterable<MessageInitShape<I>>,
     contextValues?: ContextValues,
   ): Promise<StreamResponse<I, O>> {
-    if (this.closed) throw new ClientClosedError("etcd client is closed");
-    const pinned = this.#pinned(contextValues);
     const path = methodPath(method);
-    // Endpoints whose server said it has no such method are not asked again (until they
-    // reconnect); when none is left, the call fails here as the server would, sending nothing.
-    const tried = this.#lacking(path, pinned);
-    let endpoint = pinned ?? this.pool.pick(tried);
-    // Opening a stream sends nothing until connected: try each endpoint once.
-    for (;;) {
-      tried.add(endpoint);
-      try {
-        await this.#ready(endpoint, signal, timeoutMs || undefined);
-        break;
-      } catch (error) {
-        if (this.closed)
-          throw new ClientClosedError("etcd client is closed", Code.Canceled, { cause: error });
-        if (signal?.aborted) throw error;
-        this.pool.markFailed(endpoint, error);
-        if (pinned !== undefined || tried.size >= this.pool.endpoints.length) throw error;
-        endpoint = this.pool.pick(tried);
-      }
-    }
+    const endpoint = await this.#streamEndpoint(path, signal, timeoutMs, contextValues);
     const auth = contextValues?.get(noAuthKey) === true ? undefined : this.auth;
     const token = auth ? await auth.token(signal) : undefined;
     let response: StreamResponse<I, O>;
@@ -319,6 +301,78 @@ export class PoolTransport implements Transport {
         enumerable: true,
       },
     }) as StreamResponse<I, O>;
+  }
+
+  /**
+   * A stream of raw gRPC frames (`FrameStream`) for `method`, chosen, authenticated and watched
+   * as `stream()` does, when the endpoint's transport is the lean one without interceptors;
+   * undefined otherwise (use `stream()`). Its failures reach `handler.end` as `stream()`'s
+   * reach the reader: the endpoint set aside when it failed, a missing method remembered.
+   *
+   * @example
+   * const frames = await transport.frameStream(Lease.method.leaseKeepAlive, { hasleader: "true" }, handler);
+   */
+  async frameStream(
+    method: DescMethodStreaming,
+    header: HeadersInit | undefined,
+    handler: FrameStreamHandler,
+    contextValues?: ContextValues,
+  ): Promise<FrameStream | undefined> {
+    const path = methodPath(method);
+    const endpoint = await this.#streamEndpoint(path, undefined, undefined, contextValues);
+    const auth = contextValues?.get(noAuthKey) === true ? undefined : this.auth;
+    const token = auth ? await auth.token() : undefined;
+    const watched: FrameStreamHandler = {
+      message: (payload) => handler.message(payload),
+      end: (error) =>
+        handler.end(
+          error === undefined
+            ? undefined
+            : ConnectError.from(this.#streamFailure(error, endpoint, undefined, path)),
+        ),
+    };
+    try {
+      return await openFrameStream(
+        endpoint.connection.transport,
+        method,
+        token === undefined ? header : withToken(header, token),
+        watched,
+      );
+    } catch (thrown) {
+      throw this.#streamFailure(thrown, endpoint, undefined, path);
+    }
+  }
+
+  /**
+   * The endpoint for a new stream: the pinned one, or a healthy one that connects (each tried
+   * once; opening a stream sends nothing until connected). Endpoints whose server said it has no
+   * such method are not asked again (until they reconnect); when none is left, the call fails
+   * here as the server would, sending nothing.
+   */
+  async #streamEndpoint(
+    path: string,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+    contextValues: ContextValues | undefined,
+  ): Promise<PooledEndpoint> {
+    if (this.closed) throw new ClientClosedError("etcd client is closed");
+    const pinned = this.#pinned(contextValues);
+    const tried = this.#lacking(path, pinned);
+    let endpoint = pinned ?? this.pool.pick(tried);
+    for (;;) {
+      tried.add(endpoint);
+      try {
+        await this.#ready(endpoint, signal, timeoutMs || undefined);
+        return endpoint;
+      } catch (error) {
+        if (this.closed)
+          throw new ClientClosedError("etcd client is closed", Code.Canceled, { cause: error });
+        if (signal?.aborted) throw error;
+        this.pool.markFailed(endpoint, error);
+        if (pinned !== undefined || tried.size >= this.pool.endpoints.length) throw error;
+        endpoint = this.pool.pick(tried);
+      }
+    }
   }
 
   /**

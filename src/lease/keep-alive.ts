@@ -1,19 +1,10 @@
-import type { MessageInitShape } from "@bufbuild/protobuf";
-import { createClient, createContextValues } from "@connectrpc/connect";
-import {
-  type LeaseKeepAliveRequestSchema,
-  type LeaseKeepAliveResponse,
-  Lease as LeaseService,
-} from "../../gen/etcdserverpb/rpc_pb.ts";
+import { createClient } from "@connectrpc/connect";
+import { Lease as LeaseService } from "../../gen/etcdserverpb/rpc_pb.ts";
 import type { PooledEndpoint } from "../connection/pool.ts";
-import {
-  endpointKey,
-  isStaleTokenError,
-  type PoolTransport,
-} from "../connection/pool-transport.ts";
-import { PushQueue } from "../connection/push-queue.ts";
+import { isStaleTokenError, type PoolTransport } from "../connection/pool-transport.ts";
 import type { Closable, CloseContext } from "../core/closable.ts";
 import { LeaseLostError, PermissionDeniedError, toEtcdError } from "../core/errors.ts";
+import { type KeepAliveWire, openKeepAliveWire } from "./keep-alive-wire.ts";
 
 /** What the keep-alive machinery needs from the client. */
 export interface KeepAliveHost {
@@ -74,8 +65,7 @@ interface Entry {
 }
 
 interface StreamState {
-  readonly queue: PushQueue<MessageInitShape<typeof LeaseKeepAliveRequestSchema>>;
-  readonly controller: AbortController;
+  wire: KeepAliveWire | undefined;
   readonly endpoint: PooledEndpoint;
   /**
    * Lease IDs sent and not answered yet, oldest first. etcd renews one request at a time and
@@ -239,8 +229,7 @@ export class LeaseKeepAlive {
     const stream = this.#stream;
     if (!stream) return;
     this.#stream = undefined;
-    stream.queue.close();
-    stream.controller.abort();
+    stream.wire?.end();
   }
 
   #open(): void {
@@ -252,45 +241,31 @@ export class LeaseKeepAlive {
     const transport = this.#host.transport;
     const endpoint = transport.pool.pick(this.#avoid);
     const stream: StreamState = {
-      queue: new PushQueue(),
-      controller: new AbortController(),
+      wire: undefined,
       endpoint,
       unanswered: [],
       heardAt: performance.now(),
     };
     this.#stream = stream;
     this.#stats.streamsOpened++;
-    const responses = createClient(LeaseService, transport).leaseKeepAlive(stream.queue, {
-      signal: stream.controller.signal,
-      timeoutMs: 0,
-      headers: { hasleader: "true" },
-      contextValues: createContextValues().set(endpointKey, endpoint.url),
+    stream.wire = openKeepAliveWire(transport, endpoint, {
+      renewed: (id, ttl) => {
+        if (stream === this.#stream) this.#onResponse(stream, id, ttl);
+      },
+      failed: (error) => {
+        if (stream === this.#stream) this.#fail(stream, error);
+      },
     });
-    void this.#read(stream, responses);
     const now = performance.now();
     for (const entry of this.#entries.values()) this.#send(entry, now);
     this.#arm(now + MIN_STALL_MS);
   }
 
-  async #read(stream: StreamState, responses: AsyncIterable<LeaseKeepAliveResponse>) {
-    let failure: unknown;
-    try {
-      for await (const response of responses) {
-        if (stream !== this.#stream) return;
-        this.#onResponse(stream, response);
-      }
-      failure = new Error("etcd ended the keep-alive stream");
-    } catch (error) {
-      failure = error;
-    }
-    if (stream === this.#stream) this.#fail(stream, failure);
-  }
-
-  #onResponse(stream: StreamState, response: LeaseKeepAliveResponse): void {
+  #onResponse(stream: StreamState, id: bigint, ttl: bigint): void {
     stream.heardAt = performance.now();
-    const answered = stream.unanswered.indexOf(response.ID);
+    const answered = stream.unanswered.indexOf(id);
     if (answered !== -1) stream.unanswered.splice(0, answered + 1);
-    const entry = this.#entries.get(response.ID);
+    const entry = this.#entries.get(id);
     if (this.#failures !== 0 || this.#avoid) {
       this.#failures = 0;
       this.#avoid = undefined;
@@ -298,16 +273,16 @@ export class LeaseKeepAlive {
     }
     if (!entry) return;
     const now = performance.now();
-    if (response.TTL <= 0n) {
+    if (ttl <= 0n) {
       this.#lose(entry, `lease ${entry.id.toString(16)} expired or was revoked`);
       return;
     }
-    const ttlMs = Number(response.TTL) * 1000;
+    const ttlMs = Number(ttl) * 1000;
     const events = this.#host.transport.pool.events;
     if (entry.sentAt !== 0) {
       // Late: sent after the planned time (the first renewal has none).
       const late = entry.nextAt === 0 ? 0 : Math.max(0, entry.sentAt - entry.nextAt);
-      events.leaseRenewed(entry.id, response.TTL, now - entry.sentAt, late);
+      events.leaseRenewed(entry.id, ttl, now - entry.sentAt, late);
     }
     entry.ttlMs = ttlMs;
     const base = entry.sentAt || now;
@@ -317,7 +292,7 @@ export class LeaseKeepAlive {
     entry.nextAt = base + ttlMs / 3;
     this.#stats.renewals++;
     this.#arm(entry.nextAt);
-    for (const owner of [...entry.owners]) owner.renewed(response.TTL, entry.deadline);
+    for (const owner of [...entry.owners]) owner.renewed(ttl, entry.deadline);
   }
 
   #send(entry: Entry, now: number): void {
@@ -325,7 +300,7 @@ export class LeaseKeepAlive {
     if (!stream || entry.sentAt !== 0) return;
     entry.sentAt = now;
     stream.unanswered.push(entry.id);
-    stream.queue.push({ ID: entry.id });
+    stream.wire?.send(entry.id);
   }
 
   /**
