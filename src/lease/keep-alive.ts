@@ -5,6 +5,7 @@ import { isStaleTokenError, type PoolTransport } from "../connection/pool-transp
 import type { Closable, CloseContext } from "../core/closable.ts";
 import { LeaseLostError, PermissionDeniedError, toEtcdError } from "../core/errors.ts";
 import { type KeepAliveWire, openKeepAliveWire } from "./keep-alive-wire.ts";
+import { SentRenewals } from "./sent-renewals.ts";
 
 /** What the keep-alive machinery needs from the client. */
 export interface KeepAliveHost {
@@ -71,7 +72,7 @@ interface StreamState {
    * Lease IDs sent and not answered yet, oldest first. etcd renews one request at a time and
    * answers in order, so when it ends the stream with an error the head is the lease it refused.
    */
-  readonly unanswered: bigint[];
+  readonly unanswered: SentRenewals;
   /** When etcd last answered on this stream (or when it opened). */
   heardAt: number;
 }
@@ -243,7 +244,7 @@ export class LeaseKeepAlive {
     const stream: StreamState = {
       wire: undefined,
       endpoint,
-      unanswered: [],
+      unanswered: new SentRenewals(),
       heardAt: performance.now(),
     };
     this.#stream = stream;
@@ -263,8 +264,7 @@ export class LeaseKeepAlive {
 
   #onResponse(stream: StreamState, id: bigint, ttl: bigint): void {
     stream.heardAt = performance.now();
-    const answered = stream.unanswered.indexOf(id);
-    if (answered !== -1) stream.unanswered.splice(0, answered + 1);
+    stream.unanswered.answered(id);
     const entry = this.#entries.get(id);
     if (this.#failures !== 0 || this.#avoid) {
       this.#failures = 0;
@@ -292,7 +292,9 @@ export class LeaseKeepAlive {
     entry.nextAt = base + ttlMs / 3;
     this.#stats.renewals++;
     this.#arm(entry.nextAt);
-    for (const owner of [...entry.owners]) owner.renewed(ttl, entry.deadline);
+    if (entry.owners.size === 1) {
+      for (const owner of entry.owners) owner.renewed(ttl, entry.deadline);
+    } else for (const owner of [...entry.owners]) owner.renewed(ttl, entry.deadline);
   }
 
   #send(entry: Entry, now: number): void {
@@ -424,7 +426,7 @@ export class LeaseKeepAlive {
    */
   #refused(stream: StreamState, error: unknown): boolean {
     const cause = toEtcdError(error);
-    const entry = this.#entries.get(stream.unanswered[0] ?? -1n);
+    const entry = this.#entries.get(stream.unanswered.oldest() ?? -1n);
     if (!(cause instanceof PermissionDeniedError) || !entry) return false;
     this.#endStream();
     for (const other of this.#entries.values()) other.sentAt = 0;
