@@ -4,6 +4,7 @@ import type {
   IncomingHttpStatusHeader,
   OutgoingHttpHeaders,
 } from "node:http2";
+import type { DescMethodStreaming } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
 import { FRAME_HEADER_BYTES, frameLength } from "./grpc-frame.ts";
@@ -19,6 +20,22 @@ import { codeFromHttpStatus, H2, resetError, statusError, toHeaders } from "./gr
 export interface FrameStreamHandler {
   message(payload: Uint8Array): void;
   end(error: ConnectError | undefined): void;
+}
+
+/**
+ * A transport that can open a `FrameStream` (the lean transport): undefined when it cannot for
+ * this call, and the caller uses `stream()`. Found on a transport by duck typing, so that code
+ * that may run in a browser need not import the Node transport.
+ *
+ * @example
+ * const opening = (transport as Partial<FrameStreamSource>).frameStream?.(method, headers, handler);
+ */
+export interface FrameStreamSource {
+  frameStream(
+    method: DescMethodStreaming,
+    header: HeadersInit | undefined,
+    handler: FrameStreamHandler,
+  ): Promise<FrameStream> | undefined;
 }
 
 /** connect-node's keep-alive hears of data at most this often (it resets a timer each time). */

@@ -26,7 +26,7 @@ import {
 } from "@connectrpc/connect";
 import { createLinkedAbortController } from "@connectrpc/connect/protocol";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
-import { FrameStream, type FrameStreamHandler } from "./frame-stream.ts";
+import { FrameStream, type FrameStreamHandler, type FrameStreamSource } from "./frame-stream.ts";
 import {
   decodeMessage,
   encodeFrame,
@@ -86,24 +86,6 @@ function methodPath(method: DescMethodUnary): string {
 }
 
 /**
- * Opens a `FrameStream` for the streaming `method` when `transport` is a lean transport without
- * interceptors (interceptors expect Connect's stream objects); undefined otherwise, and the
- * caller uses `transport.stream()`.
- *
- * @example
- * const opening = openFrameStream(transport, Lease.method.leaseKeepAlive, { hasleader: "true" }, handler);
- */
-export function openFrameStream(
-  transport: Transport,
-  method: DescMethodStreaming,
-  header: HeadersInit | undefined,
-  handler: FrameStreamHandler,
-): Promise<FrameStream> | undefined {
-  if (!(transport instanceof LeanTransport)) return undefined;
-  return transport.frameStream(method, header, handler);
-}
-
-/**
  * A Connect `Transport` whose unary calls go straight over node:http2 on the endpoint's session,
  * without Connect's per-call machinery of async iterables, `Headers` and signals; streaming
  * calls go to `streams`. gRPC semantics are complete: `grpc-timeout` and a local deadline, abort
@@ -120,7 +102,7 @@ export function createLeanTransport(options: LeanTransportOptions): Transport {
   return new LeanTransport(options);
 }
 
-class LeanTransport implements Transport {
+class LeanTransport implements Transport, FrameStreamSource {
   readonly #baseUrl: string;
   readonly #session: Http2SessionManager;
   readonly #streams: Transport;
@@ -184,7 +166,7 @@ class LeanTransport implements Transport {
     return this.#streams.stream(method, signal, timeoutMs, header, input, contextValues);
   }
 
-  /** See `openFrameStream`. */
+  /** A `FrameStream` on this endpoint's session; undefined with interceptors (they expect Connect's streams). */
   frameStream(
     method: DescMethodStreaming,
     header: HeadersInit | undefined,

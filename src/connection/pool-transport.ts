@@ -21,8 +21,7 @@ import { CallTrace } from "../diagnostics/call-trace.ts";
 import { callChannel, callRetryChannel } from "../diagnostics/channels.ts";
 import { isManagedSession } from "./endpoint-session.ts";
 import { normalizeEndpoints } from "./endpoints.ts";
-import type { FrameStream, FrameStreamHandler } from "./frame-stream.ts";
-import { openFrameStream } from "./lean-transport.ts";
+import type { FrameStream, FrameStreamHandler, FrameStreamSource } from "./frame-stream.ts";
 import { isUnknownMethod } from "./missing-methods.ts";
 import type { EndpointPool, PooledEndpoint } from "./pool.ts";
 import { isEndpointFailure, outcomeUnknown, shouldRetry, toCallError } from "./retry-policy.ts";
@@ -331,9 +330,9 @@ export class PoolTransport implements Transport {
             : ConnectError.from(this.#streamFailure(error, endpoint, undefined, path)),
         ),
     };
+    const source = endpoint.connection.transport as Partial<FrameStreamSource>;
     try {
-      return await openFrameStream(
-        endpoint.connection.transport,
+      return await source.frameStream?.(
         method,
         token === undefined ? header : withToken(header, token),
         watched,

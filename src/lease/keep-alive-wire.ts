@@ -133,7 +133,7 @@ class Wire implements KeepAliveWire {
     const frames = this.#frames;
     if (frames === undefined) return;
     this.#pending = [];
-    const out = Buffer.allocUnsafe(ids.length * MAX_REQUEST_BYTES);
+    const out = new Uint8Array(ids.length * MAX_REQUEST_BYTES);
     let pos = 0;
     for (const id of ids) pos = encodeRequest(out, pos, id);
     frames.write(out.subarray(0, pos));
@@ -193,7 +193,7 @@ class Wire implements KeepAliveWire {
  * Writes one length-prefixed LeaseKeepAliveRequest at `pos`; returns where it ends. ID 0 is
  * left out, as protobuf leaves out a field at its default.
  */
-function encodeRequest(out: Buffer, pos: number, id: bigint): number {
+function encodeRequest(out: Uint8Array, pos: number, id: bigint): number {
   const start = pos;
   pos += FRAME_HEADER_BYTES;
   if (id !== 0n) {
@@ -209,7 +209,7 @@ function encodeRequest(out: Buffer, pos: number, id: bigint): number {
     }
     out[pos++] = low;
   }
-  out[start] = 0;
-  out.writeUInt32BE(pos - start - FRAME_HEADER_BYTES, start + 1);
+  // The prefix: no compression flag, then the length in 32-bit big-endian (at most 11 here).
+  out[start + 4] = pos - start - FRAME_HEADER_BYTES;
   return pos;
 }
