@@ -3,19 +3,20 @@ export type { EndpointConfig, EndpointTransport, TransportFactory } from "./endp
 import { createGrpcTransport, type Http2SessionManager } from "@connectrpc/connect-node";
 import type { EndpointConfig, EndpointTransport } from "./endpoint-transport.ts";
 import { createLeanTransport } from "./lean-transport.ts";
+import { STREAM_WINDOW_BYTES } from "./receive-window.ts";
 import { EtcdSessionManager } from "./session.ts";
 
 /**
- * The HTTP/2 session for one endpoint with our ping settings and TLS material: an
- * `EtcdSessionManager` (pings that cannot crash the process, connection established on the
- * server's SETTINGS).
+ * The HTTP/2 session for one endpoint with our ping settings, receive windows
+ * (`receive-window.ts`) and TLS material: an `EtcdSessionManager` (pings that cannot crash the
+ * process, connection established on the server's SETTINGS).
  *
  * @example
  * const session = createSession(config);
  */
 export function createSession(config: EndpointConfig): Http2SessionManager {
   const tls = config.tls;
-  const nodeOptions = tls
+  const tlsOptions = tls
     ? {
         ...(tls.ca === undefined ? {} : { ca: toPem(tls.ca) }),
         ...(tls.cert === undefined ? {} : { cert: toPem(tls.cert) }),
@@ -24,6 +25,7 @@ export function createSession(config: EndpointConfig): Http2SessionManager {
         ...(tls.insecureSkipVerify === true ? { rejectUnauthorized: false } : {}),
       }
     : {};
+  const nodeOptions = { ...tlsOptions, settings: { initialWindowSize: STREAM_WINDOW_BYTES } };
   return new EtcdSessionManager(
     config.url,
     {

@@ -10,6 +10,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { Http2SessionManager, type Http2SessionOptions } from "@connectrpc/connect-node";
 import type { ClientEvents } from "../diagnostics/client-events.ts";
 import { absorbUnheardSessionErrors } from "./deno-http2.ts";
+import { widenConnectionWindow } from "./receive-window.ts";
 
 /** The part of connect-node's private connection state this class looks at. */
 interface ManagerState {
@@ -259,6 +260,7 @@ export class EtcdSessionManager extends Http2SessionManager {
     this.#current = conn;
     guardPing(conn);
     if (this.#settled.has(conn) || this.#waiting.has(conn)) return;
+    widenConnectionWindow(conn);
     const settled = new Promise<boolean>((resolve) => {
       // A TLS alert after the handshake (etcd refusing the client certificate under TLS 1.3)
       // destroys the session from its socket's error without any session event.
