@@ -40,7 +40,7 @@ const ID_TAG = LeaseKeepAliveRequestSchema.field.ID.number << 3;
 const RESPONSE_ID = LeaseKeepAliveResponseSchema.field.ID.number;
 const RESPONSE_TTL = LeaseKeepAliveResponseSchema.field.TTL.number;
 /** A request at its largest: prefix, tag and a 10-byte varint. */
-const MAX_REQUEST_BYTES = FRAME_HEADER_BYTES + 11;
+export const MAX_REQUEST_BYTES = FRAME_HEADER_BYTES + 11;
 
 /**
  * Opens the keep-alive stream to `endpoint`, carrying `hasleader: true` and no deadline. On the
@@ -135,21 +135,12 @@ class Wire implements KeepAliveWire {
     this.#pending = [];
     const out = new Uint8Array(ids.length * MAX_REQUEST_BYTES);
     let pos = 0;
-    for (const id of ids) pos = encodeRequest(out, pos, id);
+    for (const id of ids) pos = encodeKeepAliveRequest(out, pos, id);
     frames.write(out.subarray(0, pos));
   }
 
   #onMessage(payload: Uint8Array): void {
-    const reader = this.#reader.reset(payload);
-    let id = 0n;
-    let ttl = 0n;
-    while (!reader.done) {
-      const tag = reader.uint32();
-      const field = tag >>> 3;
-      if (field === RESPONSE_ID && (tag & 7) === 0) id = reader.int64(true);
-      else if (field === RESPONSE_TTL && (tag & 7) === 0) ttl = reader.int64(true);
-      else reader.skip(tag & 7);
-    }
+    const { id, ttl } = decodeKeepAliveResponse(this.#reader.reset(payload));
     this.#handler.renewed(id, ttl);
   }
 
@@ -190,10 +181,34 @@ class Wire implements KeepAliveWire {
 }
 
 /**
- * Writes one length-prefixed LeaseKeepAliveRequest at `pos`; returns where it ends. ID 0 is
- * left out, as protobuf leaves out a field at its default.
+ * The ID and TTL of a LeaseKeepAliveResponse, read in place (the header is skipped); 0 for a
+ * field that is absent, as protobuf decodes it.
+ *
+ * @example
+ * const { id, ttl } = decodeKeepAliveResponse(new WireReader(payload));
  */
-function encodeRequest(out: Uint8Array, pos: number, id: bigint): number {
+export function decodeKeepAliveResponse(reader: WireReader): { id: bigint; ttl: bigint } {
+  let id = 0n;
+  let ttl = 0n;
+  while (!reader.done) {
+    const tag = reader.uint32();
+    const field = tag >>> 3;
+    if (field === RESPONSE_ID && (tag & 7) === 0) id = reader.int64(true);
+    else if (field === RESPONSE_TTL && (tag & 7) === 0) ttl = reader.int64(true);
+    else reader.skip(tag & 7);
+  }
+  return { id, ttl };
+}
+
+/**
+ * Writes one length-prefixed LeaseKeepAliveRequest at `pos` of a zeroed `out` with room for
+ * `MAX_REQUEST_BYTES`; returns where it ends. ID 0 is left out, as protobuf leaves out a field
+ * at its default.
+ *
+ * @example
+ * const end = encodeKeepAliveRequest(new Uint8Array(16), 0, 0x694d9a0f2b6c3e01n);
+ */
+export function encodeKeepAliveRequest(out: Uint8Array, pos: number, id: bigint): number {
   const start = pos;
   pos += FRAME_HEADER_BYTES;
   if (id !== 0n) {
