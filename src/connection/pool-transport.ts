@@ -82,6 +82,14 @@ const MAX_ATTEMPTS = 101;
 /** Go's clientv3: wait 25 ms (plus up to 10% jitter) after each sweep over a quorum of endpoints. */
 const SWEEP_BACKOFF_MS = 25;
 const SWEEP_JITTER = 0.1;
+/**
+ * How often one call may be refused for its token and repeated with a new one. A member rejects
+ * a token it has not applied yet (Authenticate goes through raft and returns once the member
+ * that served it applied it), so a fresh token can be refused by a lagging follower; from the
+ * second refusal on the call waits `STALE_TOKEN_PAUSE_MS` times the count before repeating.
+ */
+export const STALE_TOKEN_RETRIES = 3;
+export const STALE_TOKEN_PAUSE_MS = 100;
 
 /**
  * A Connect `Transport` over every endpoint of a client: it picks an endpoint per call
@@ -178,7 +186,7 @@ export class PoolTransport implements Transport {
     let tried: Set<PooledEndpoint> | undefined;
     // Endpoints whose dial timed out in this call: waited for once, not again.
     let hung: Set<PooledEndpoint> | undefined;
-    let authRepeated = false;
+    let staleTokenRetries = 0;
     let previous: PooledEndpoint | undefined;
     let reason: unknown;
     for (let attempt = 1; ; attempt++) {
@@ -235,8 +243,12 @@ export class PoolTransport implements Transport {
         tried.add(endpoint);
         if (tried.size >= this.pool.endpoints.length) tried.clear();
         if (deadline !== 0 && Date.now() >= deadline) throw unknownOutcome(method, error);
-        if (auth && !authRepeated && isStaleTokenError(error)) {
-          authRepeated = true;
+        if (auth && staleTokenRetries < STALE_TOKEN_RETRIES && isStaleTokenError(error)) {
+          if (staleTokenRetries++ > 0) {
+            const pause = STALE_TOKEN_PAUSE_MS * staleTokenRetries;
+            await sleep(deadline === 0 ? pause : Math.min(pause, deadline - Date.now()), signal);
+            if (signal?.aborted) throw canceledError(signal);
+          }
           if (await auth.refresh(token, signal)) continue;
           throw error;
         }
