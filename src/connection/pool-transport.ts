@@ -13,13 +13,14 @@ import {
   type Transport,
   type UnaryResponse,
 } from "@connectrpc/connect";
+import { Cluster } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.ts";
 import { ClientClosedError, InvalidArgumentError } from "../core/errors.ts";
 import { STALE_TOKEN_MESSAGES } from "../core/etcd-messages.ts";
 import { findTlsFailure, withTlsFailure } from "../core/tls-errors.ts";
 import { CallTrace } from "../diagnostics/call-trace.ts";
 import { callChannel, callRetryChannel } from "../diagnostics/channels.ts";
-import { isManagedSession } from "./endpoint-session.ts";
+import { isManagedSession, type LeaderReport, noteRaftTerm } from "./endpoint-session.ts";
 import { normalizeEndpoints } from "./endpoints.ts";
 import { isUnknownMethod } from "./missing-methods.ts";
 import type { EndpointPool, PooledEndpoint } from "./pool.ts";
@@ -131,7 +132,7 @@ export class PoolTransport implements Transport {
     this.#defaultTimeoutMs = options.defaultTimeoutMs || undefined;
     this.#clientCert = options.clientCert === true;
     pool.probe = (endpoint) => this.#probe(endpoint);
-    pool.leaderCheck = (endpoint) => this.#hasLeader(endpoint);
+    pool.leaderCheck = (endpoint) => this.#leaderReport(endpoint);
   }
 
   unary<I extends DescMessage, O extends DescMessage>(
@@ -225,6 +226,7 @@ export class PoolTransport implements Transport {
           contextValues,
         );
         this.pool.markHealthy(endpoint);
+        noteRaftTerm(endpoint.connection.session, response.message);
         return response;
       } catch (thrown) {
         if (this.closed)
@@ -440,6 +442,34 @@ export class PoolTransport implements Transport {
     } catch (error) {
       return !isEndpointFailure(toCallError(error));
     }
+  }
+
+  /**
+   * Whether the member has a leader, by its own account, and its raft term: a local MemberList
+   * with `hasleader`, which etcd refuses with "no leader" at once when it has none (cut off from
+   * its peers, or during an election) and otherwise answers from memory with the term in its
+   * header. When MemberList is refused (etcd 3.6+ checks the token), the health check, which
+   * any user may call, still tells whether there is a leader. Undefined when neither says.
+   */
+  async #leaderReport(endpoint: PooledEndpoint): Promise<LeaderReport | undefined> {
+    if (this.closed) return undefined;
+    try {
+      const token = this.auth ? await this.auth.token() : undefined;
+      const response = await endpoint.connection.transport.unary(
+        Cluster.method.memberList,
+        undefined,
+        this.#dialTimeoutMs,
+        token === undefined ? PROBE_HEADERS : withToken(PROBE_HEADERS, token),
+        {},
+        undefined,
+      );
+      noteRaftTerm(endpoint.connection.session, response.message);
+      return { hasLeader: true, term: response.message.header?.raftTerm };
+    } catch (error) {
+      if (/\bno leader\b/.test(toCallError(error).rawMessage)) return { hasLeader: false };
+    }
+    const hasLeader = await this.#hasLeader(endpoint);
+    return hasLeader === undefined ? undefined : { hasLeader };
   }
 
   /**
