@@ -1,7 +1,7 @@
 import type { Client } from "@connectrpc/connect";
-import type { PieceDecoder } from "../connection/piece-decoder.ts";
 import type { KV as KVService, RangeResponse } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { connectOptions } from "../connection/connect-options.ts";
+import type { PieceDecoder } from "../connection/piece-decoder.ts";
 import type { CallOptions } from "../core/call-options.ts";
 import { toEtcdError } from "../core/errors.ts";
 import type { Bytes, KeyOrRange } from "../core/keys.ts";
