@@ -1,14 +1,9 @@
-import {
-  type DescMessage,
-  type DescMethod,
-  type JsonValue,
-  type MessageShape,
-  toBinary,
-} from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, JsonValue, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { fromGatewayJson } from "./gateway-codec.ts";
 import { gatewayError } from "./gateway-status.ts";
 import { jsonLines, tooLarge } from "./json-lines.ts";
+import { protobufSize } from "./protobuf-size.ts";
 
 /**
  * How much longer a message's JSON can be than its protobuf: base64 adds a third to bytes, and
@@ -90,7 +85,7 @@ export function checkedSize<O extends DescMessage>(
   max: number,
 ): MessageShape<O> {
   if (jsonLength > max) {
-    const size = toBinary(schema, message).byteLength;
+    const size = protobufSize(schema, message);
     if (size > max) throw tooLarge(size, max);
   }
   return message;

@@ -1,12 +1,11 @@
-import {
-  type DescMessage,
-  type DescMethod,
-  type DescMethodStreaming,
-  type DescMethodUnary,
-  type JsonValue,
-  type MessageInitShape,
-  type MessageShape,
-  toBinary,
+import type {
+  DescMessage,
+  DescMethod,
+  DescMethodStreaming,
+  DescMethodUnary,
+  JsonValue,
+  MessageInitShape,
+  MessageShape,
 } from "@bufbuild/protobuf";
 import {
   Code,
@@ -24,6 +23,7 @@ import { fromGatewayJson, toGatewayJson } from "./gateway-codec.ts";
 import { brokenOff, checkedSize, serverStream } from "./gateway-json.ts";
 import { gatewayError } from "./gateway-status.ts";
 import { httpBidiStream } from "./http-bidi.ts";
+import { protobufSize } from "./protobuf-size.ts";
 import { gatewayRoutes } from "./routes.ts";
 import { webSocketStream } from "./web-socket-stream.ts";
 
@@ -130,7 +130,7 @@ class GatewayTransport implements Transport {
         const body = toGatewayJson(method.input, req.message);
         // JSON is never smaller than the protobuf it encodes: measure the latter only when needed.
         if (body.length > this.#maxSendBytes) {
-          const size = toBinary(method.input, req.message).byteLength;
+          const size = protobufSize(method.input, req.message);
           if (size > this.#maxSendBytes) {
             throw new ConnectError(
               `request message of ${size} bytes exceeds maxSendBytes (${this.#maxSendBytes})`,

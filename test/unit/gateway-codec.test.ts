@@ -7,11 +7,13 @@ import {
   fromJson,
   type JsonValue,
   ScalarType,
+  toBinary,
   toJsonString,
 } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import { file_authpb_auth } from "../../gen/authpb/auth_pb.ts";
 import {
+  AuthenticateRequestSchema,
   CompareSchema,
   file_etcdserverpb_rpc,
   WatchRequestSchema,
@@ -20,8 +22,9 @@ import { file_mvccpb_kv } from "../../gen/mvccpb/kv_pb.ts";
 import { file_v3electionpb_v3election } from "../../gen/v3electionpb/v3election_pb.ts";
 import { file_v3lockpb_v3lock } from "../../gen/v3lockpb/v3lock_pb.ts";
 import { fromGatewayJson, toGatewayJson } from "../../src/gateway/gateway-codec.ts";
+import { protobufSize } from "../../src/gateway/protobuf-size.ts";
 
-// The web entry's JSON codec must write and read exactly what protobuf-es's general codec does
+// The web entry's JSON codec (and its protobuf size, for the size limits) must write and read exactly what protobuf-es's general codec does
 // with the options the gateway used before (useProtoFieldName; ignoreUnknownFields), for every
 // message of etcd's protos. JSON that etcd never writes (numbers as strings, camelCase names,
 // unknown enum names from a newer etcd, nulls) is compared here, where it can be produced.
@@ -52,7 +55,11 @@ const uint64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
 function scalar(type: ScalarType): fc.Arbitrary<unknown> {
   switch (type) {
     case ScalarType.STRING:
-      return fc.oneof(fc.constant(""), fc.string({ unit: "grapheme" }));
+      return fc.oneof(
+        fc.constant(""),
+        fc.string({ unit: "grapheme" }),
+        fc.string({ unit: "binary" }),
+      );
     case ScalarType.BYTES:
       return fc.oneof(fc.constant(new Uint8Array(0)), fc.uint8Array({ maxLength: 40 }));
     case ScalarType.BOOL:
@@ -71,7 +78,7 @@ function scalar(type: ScalarType): fc.Arbitrary<unknown> {
     case ScalarType.FLOAT:
       return fc.oneof(fc.constant(0), fc.integer());
     default:
-      return fc.oneof(fc.constant(0), fc.integer());
+      return fc.oneof(fc.constant(0), fc.integer(), fc.integer({ min: -(2 ** 31), max: -1 }));
   }
 }
 
@@ -176,4 +183,29 @@ test("JSON that is no message of the schema fails, as with protobuf-es", () => {
       assert.deepEqual(fromGatewayJson(desc, json), reference, JSON.stringify(json));
     }
   }
+});
+
+test("the protobuf size of every etcd message is toBinary's length", () => {
+  for (const desc of messages) {
+    fc.assert(
+      fc.property(init(desc), (message) => {
+        const expected = toBinary(desc, message as never).byteLength;
+        assert.equal(protobufSize(desc, message as never), expected, desc.typeName);
+      }),
+      { numRuns: 40 },
+    );
+  }
+  // Strings count in UTF-8: two, three and four bytes, and a lone surrogate (written as U+FFFD).
+  const names = create(AuthenticateRequestSchema, { name: "é€😀\ud800x", password: "\udc00" });
+  assert.equal(
+    protobufSize(AuthenticateRequestSchema, names),
+    toBinary(AuthenticateRequestSchema, names).byteLength,
+  );
+  // Unknown fields count too (a message read from a newer etcd over gRPC, passed on).
+  const withUnknown = create(CompareSchema, { key: new Uint8Array([1]) });
+  withUnknown.$unknown = [{ no: 99, wireType: 2, data: new Uint8Array([2, 7, 7]) }];
+  assert.equal(
+    protobufSize(CompareSchema, withUnknown),
+    toBinary(CompareSchema, withUnknown).byteLength,
+  );
 });
