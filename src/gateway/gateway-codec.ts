@@ -341,14 +341,16 @@ function longAsString(field: DescField): boolean {
   return "longAsString" in field && field.longAsString;
 }
 
+/** The 64-bit integer types, as bits by `ScalarType` number. */
+const LONG =
+  (1 << ScalarType.INT64) |
+  (1 << ScalarType.UINT64) |
+  (1 << ScalarType.SINT64) |
+  (1 << ScalarType.FIXED64) |
+  (1 << ScalarType.SFIXED64);
+
 function isLong(scalar: ScalarType): boolean {
-  return (
-    scalar === ScalarType.INT64 ||
-    scalar === ScalarType.UINT64 ||
-    scalar === ScalarType.SINT64 ||
-    scalar === ScalarType.FIXED64 ||
-    scalar === ScalarType.SFIXED64
-  );
+  return ((1 << scalar) & LONG) !== 0;
 }
 
 function isInt32(value: number): boolean {
@@ -360,15 +362,7 @@ function isWellFormed(text: string): boolean {
 }
 
 function scalarName(scalar: ScalarType): string {
-  return isLong(scalar)
-    ? "int64 as a string or number"
-    : scalar === ScalarType.BYTES
-      ? "base64 string"
-      : scalar === ScalarType.STRING
-        ? "string"
-        : scalar === ScalarType.BOOL
-          ? "boolean"
-          : "number";
+  return ScalarType[scalar].toLowerCase();
 }
 
 function fieldError(field: DescField, reason: string): Error {
