@@ -35,7 +35,7 @@ export interface ManagedSession extends EndpointSession {
   raftTerm: bigint;
 }
 
-/** @internal What a member said when asked whether it has a leader. */
+/** What a member said when asked whether it has a leader (the stall watchdog asks). */
 export interface LeaderReport {
   /** False when the member said it has none (cut off from its peers, or an election). */
   readonly hasLeader: boolean;
