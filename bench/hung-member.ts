@@ -10,6 +10,16 @@ import { Etcd } from "../src/index.ts";
 import { TestCluster } from "../src/testing.ts";
 import { LabCluster } from "../test/support/network/lab-cluster.ts";
 
+/** The ETCD_MEMBER_* code among an error's causes (what the stall watchdog saw), as " (CODE)". */
+function memberCode(error: unknown): string {
+  for (let e: unknown = error; e !== null && typeof e === "object"; ) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("ETCD_MEMBER_")) return ` (${code})`;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return "";
+}
+
 const which = process.argv[2] === "leader" ? "leader" : "follower";
 const seconds = Number(process.argv[3] ?? 15);
 const mode = process.argv[4] === "partition" ? "partition" : "hang";
@@ -25,19 +35,23 @@ try {
   let pausedAt = 0;
   let stop = false;
   const worker = async (name: string, call: (i: number) => Promise<unknown>) => {
-    const seen = { name, max: 0, calls: 0, errors: new Map<string, number>() };
+    const seen = { name, max: 0, maxOutcome: "ok", calls: 0, errors: new Map<string, number>() };
     for (let i = 0; !stop; i++) {
       const start = performance.now();
+      let outcome = "ok";
       try {
         await call(i);
       } catch (error) {
-        const key = (error as Error).name;
-        seen.errors.set(key, (seen.errors.get(key) ?? 0) + 1);
+        outcome = `${(error as Error).name}${memberCode(error)}`;
+        seen.errors.set(outcome, (seen.errors.get(outcome) ?? 0) + 1);
       }
       const took = performance.now() - start;
       if (pausedAt !== 0 && start >= pausedAt - 1) {
         seen.calls++;
-        seen.max = Math.max(seen.max, took);
+        if (took > seen.max) {
+          seen.max = took;
+          seen.maxOutcome = outcome;
+        }
       }
     }
     return seen;
@@ -58,7 +72,7 @@ try {
   else hung.resume();
   for (const r of results) {
     console.error(
-      `${which} ${mode === "hang" ? "hung" : "partitioned"}: ${r.name}: longest stall ${Math.round(r.max)} ms over ${r.calls} calls; errors ${JSON.stringify(Object.fromEntries(r.errors))}`,
+      `${which} ${mode === "hang" ? "hung" : "partitioned"}: ${r.name}: longest stall ${Math.round(r.max)} ms (${r.maxOutcome}) over ${r.calls} calls; errors ${JSON.stringify(Object.fromEntries(r.errors))}`,
     );
   }
 } finally {

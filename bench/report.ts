@@ -323,8 +323,41 @@ export function toMarkdown(results: BenchResults): string {
       ...cliRows(cli).map((r) => `| ${r.label} | ${num(r.ms, 0)} ms | ${num(r.mb, 1)} MB |`),
     );
   }
+  const runtimes = results.workloads.find((w) => w.id === "runtimes")?.samples.ours?.extra;
+  if (runtimes) {
+    lines.push(
+      "",
+      "## Runtimes",
+      "",
+      "Our client (gRPC transport) on each runtime against the same etcd, each in its own " +
+        "process (`bench/lib/runtime-calls.ts`): throughput and client CPU per call (median of the rounds).",
+      "",
+      "| Runtime | put, 1 in flight | get, 1 in flight | put, 200 in flight |",
+      "|---|---:|---:|---:|",
+      ...runtimeRows(runtimes).map(
+        (r) =>
+          `| ${r.label} | ${r.cells.map((c) => `${num(c.ops, 0)} ops/s, ${num(c.cpuUs, 1)} µs`).join(" | ")} |`,
+      ),
+    );
+  }
   lines.push("");
   return lines.join("\n");
+}
+
+/** The rows of the runtimes table, from the `runtimes` workload's extra fields. */
+function runtimeRows(
+  x: Record<string, number>,
+): { label: string; cells: { ops: number; cpuUs: number }[] }[] {
+  const labels = { node: "Node", bun: "Bun", deno: "Deno" } as const;
+  return Object.entries(labels)
+    .filter(([name]) => x[`${name}Put1`] !== undefined)
+    .map(([name, label]) => ({
+      label,
+      cells: ["Put1", "Get1", "Put200"].map((call) => ({
+        ops: x[`${name}${call}`] ?? Number.NaN,
+        cpuUs: x[`${name}${call}CpuUs`] ?? Number.NaN,
+      })),
+    }));
 }
 
 function cliRows(x: Record<string, number>): { label: string; ms: number; mb: number }[] {
@@ -465,9 +498,22 @@ export function toConsole(results: BenchResults): string {
           .join("; ")}`,
       ]
     : [];
-  return [...summaryLines(results), ...floorLines, ...facadeLines, ...otelLines, ...cliLines].join(
-    "\n",
-  );
+  const runtimes = results.workloads.find((w) => w.id === "runtimes")?.samples.ours?.extra;
+  const runtimeLines = runtimes
+    ? [
+        `Runtimes (put 1 / get 1 / put 200 in flight, ops/s): ${runtimeRows(runtimes)
+          .map((r) => `${r.label} ${r.cells.map((c) => num(c.ops, 0)).join(" / ")}`)
+          .join("; ")}`,
+      ]
+    : [];
+  return [
+    ...summaryLines(results),
+    ...floorLines,
+    ...facadeLines,
+    ...otelLines,
+    ...cliLines,
+    ...runtimeLines,
+  ].join("\n");
 }
 
 function summaryLines(results: BenchResults): string[] {

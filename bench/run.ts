@@ -12,7 +12,7 @@
  *   --rounds N         rounds (default 3)
  *   --only a,b         only these workloads (ids: put-1 put-200 get-1 get-200 range-10k list-10k txn-mix
  *                      watch-events watchers-10k leases-1k facade-cost otel-cost gateway-calls
- *                      watch-latency-1 watch-latency-1k watch-recovery cli-start)
+ *                      watch-latency-1 watch-latency-1k watch-recovery cli-start runtimes)
  *   --update-readme    also replace the README's benchmark section with the new table
  *
  * ETCD_BIN selects the etcd binary, as for the tests.
@@ -45,6 +45,7 @@ import { list10k } from "./workloads/list.ts";
 import { otelCost } from "./workloads/otel.ts";
 import { put1, put200 } from "./workloads/put.ts";
 import { range10k } from "./workloads/range.ts";
+import { runtimeCalls } from "./workloads/runtimes.ts";
 import { txnMix } from "./workloads/txn.ts";
 import { watchEvents } from "./workloads/watch.ts";
 import { watchLatency1, watchLatency1k } from "./workloads/watch-latency.ts";
@@ -72,6 +73,7 @@ const allWorkloads: Workload[] = [
   otelCost,
   gatewayCalls,
   cliStart,
+  runtimeCalls,
 ];
 
 const { values } = parseArgs({

@@ -1,7 +1,8 @@
 // The size of etcd-connect/web as a browser gets it: src/web.ts bundled with esbuild (minified,
 // ESM, platform browser, every dependency included), then gzip -9. Prints the totals and the
-// largest inputs. `node scripts/web-bundle-size.ts [--json]`; exits 1 if the bundle pulls in a
-// node: module.
+// largest inputs; `--files` lists every input module instead of the groups.
+// `node scripts/web-bundle-size.ts [--json] [--files]`; exits 1 if the bundle pulls in a node:
+// module.
 
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -38,13 +39,20 @@ const group = (file: string) =>
 const groups = new Map<string, number>();
 for (const { file, bytes } of inputs)
   groups.set(group(file), (groups.get(group(file)) ?? 0) + bytes);
+const files = process.argv.includes("--files");
 if (process.argv.includes("--json")) {
-  console.log(JSON.stringify({ minifiedBytes: code.byteLength, gzipBytes: gzip }));
+  const detail = files ? { files: Object.fromEntries(inputs.map((i) => [i.file, i.bytes])) } : {};
+  console.log(JSON.stringify({ minifiedBytes: code.byteLength, gzipBytes: gzip, ...detail }));
 } else {
   console.log(
     `etcd-connect/web: ${(code.byteLength / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`,
   );
-  for (const [name, bytes] of [...groups].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
-    console.log(`  ${name.padEnd(28)} ${(bytes / 1024).toFixed(1).padStart(6)} KiB minified`);
+  const rows = files
+    ? inputs.filter((i) => i.bytes > 0).map((i) => [i.file, i.bytes] as const)
+    : [...groups].sort((a, b) => b[1] - a[1]).slice(0, 12);
+  for (const [name, bytes] of rows) {
+    console.log(
+      `  ${name.padEnd(files ? 60 : 28)} ${(bytes / 1024).toFixed(1).padStart(6)} KiB minified`,
+    );
   }
 }

@@ -1,6 +1,5 @@
 import { createClient } from "@connectrpc/connect";
 import { Cluster, KV as KVService, Watch } from "../../gen/etcdserverpb/rpc_pb.ts";
-import type { TransportFactory } from "../connection/endpoint-transport.ts";
 import { normalizeEndpoints } from "../connection/endpoints.ts";
 import { MemberSync } from "../connection/member-sync.ts";
 import { EndpointPool } from "../connection/pool.ts";
@@ -16,6 +15,7 @@ import { LeaseClient } from "../lease/lease-client.ts";
 import { WatchStream } from "../watch/watch-stream.ts";
 import { resolveOptions, tokenProvider } from "./defaults.ts";
 import type { EtcdOptions } from "./options.ts";
+import type { Platform } from "./platform.ts";
 
 /** How long `close()` lets tracked closables make their last calls (revoking leases). */
 const CLOSE_DEADLINE_MS = 2_000;
@@ -41,15 +41,12 @@ export class ClientCore {
   #watchStream: WatchStream | undefined;
   #closed: Promise<void> | undefined;
 
-  constructor(
-    options: EtcdOptions,
-    transportFactory: (choice: EtcdOptions["transport"]) => TransportFactory,
-  ) {
+  constructor(options: EtcdOptions, platform: Platform) {
     const resolved = resolveOptions(options);
     this.#pool = new EndpointPool(
       normalizeEndpoints(options.endpoints),
       resolved.endpoint,
-      transportFactory(options.transport),
+      platform.transportFactory(options.transport),
       new ClientEvents(options.logger),
     );
     // Made first: the pool probes endpoints through the transport made last.
@@ -68,10 +65,12 @@ export class ClientCore {
     this.transport.auth = tokenProvider(options, this.transport);
     this.#lastCalls.auth = this.transport.auth;
     const kvClient = createClient(KVService, this.transport);
-    this.kv = new KV(kvClient, new Keyspace(), {
-      coalescer: new ReadCoalescer(kvClient),
-      byDefault: options.coalesceReads === true,
-    });
+    this.kv = new KV(
+      kvClient,
+      new Keyspace(),
+      { coalescer: new ReadCoalescer(kvClient), byDefault: options.coalesceReads === true },
+      platform.rangeDecoder,
+    );
     this.lease = new LeaseClient(this, new Keyspace());
   }
 

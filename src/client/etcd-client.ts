@@ -48,7 +48,7 @@ export class EtcdClient extends KeyspaceView {
 
   /** @internal The entry's `Etcd` passes what its runtime provides (transports, snapshot I/O). */
   protected constructor(options: EtcdOptions, platform: Platform) {
-    const core = new ClientCore(options, platform.transportFactory);
+    const core = new ClientCore(options, platform);
     super(core, core.kv, new Keyspace());
     this.#platform = platform;
   }

@@ -6,6 +6,7 @@ import {
 import type { TransportFactory } from "../connection/endpoint-transport.ts";
 import { InvalidArgumentError } from "../core/errors.ts";
 import { createGatewayEndpointTransport } from "../gateway/gateway-endpoint.ts";
+import { RangeResultDecoder } from "../kv/range-result-decoder.ts";
 import { openSink } from "../maintenance/snapshot-sink.ts";
 import type { EtcdOptions } from "./options.ts";
 import type { Platform } from "./platform.ts";
@@ -19,6 +20,7 @@ export const nodePlatform: Platform = {
     if (choice === "gateway") return createGatewayEndpointTransport;
     throw new InvalidArgumentError(`unknown transport "${String(choice)}"`);
   },
+  rangeDecoder: (keyspace) => new RangeResultDecoder(keyspace),
   snapshotIo: {
     openSink,
     sha256() {

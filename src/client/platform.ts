@@ -1,4 +1,5 @@
 import type { TransportFactory } from "../connection/endpoint-transport.ts";
+import type { RangeDecoderFactory } from "../kv/kv.ts";
 import type { SnapshotIo } from "../maintenance/snapshot-io.ts";
 import type { EtcdOptions } from "./options.ts";
 
@@ -11,4 +12,9 @@ export interface Platform {
   /** The factory for `options.transport`; throws `InvalidArgumentError` for one it lacks. */
   transportFactory(choice: EtcdOptions["transport"]): TransportFactory;
   readonly snapshotIo: SnapshotIo;
+  /**
+   * Decodes a RangeResponse while its bytes arrive, for the transports that read protobuf (the
+   * lean one); absent where no such transport is offered, keeping the decoder out of the bundle.
+   */
+  readonly rangeDecoder?: RangeDecoderFactory | undefined;
 }

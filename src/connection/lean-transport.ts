@@ -290,6 +290,7 @@ class LeanTransport implements Transport, FrameStreamSource {
 class UnaryCall<I extends DescMessage, O extends DescMessage> implements AbandonableCall {
   group: { readonly calls: Set<AbandonableCall> } | undefined;
   startedAt = 0;
+  term = 0n;
   readonly pure: boolean;
   readonly #session: Http2SessionManager;
   readonly #method: DescMethodUnary<I, O>;
@@ -340,6 +341,7 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
       let stream: ClientHttp2Stream | undefined;
       try {
         this.startedAt = Date.now();
+        this.term = this.#session.raftTerm;
         stream = this.#session.requestNow(headers, this);
       } catch {
         // The connection died between the checks and the request: the slow path reconnects.

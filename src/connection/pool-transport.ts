@@ -13,13 +13,14 @@ import {
   type Transport,
   type UnaryResponse,
 } from "@connectrpc/connect";
+import { Cluster } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.ts";
 import { ClientClosedError, InvalidArgumentError } from "../core/errors.ts";
 import { STALE_TOKEN_MESSAGES } from "../core/etcd-messages.ts";
 import { findTlsFailure, withTlsFailure } from "../core/tls-errors.ts";
 import { CallTrace } from "../diagnostics/call-trace.ts";
 import { callChannel, callRetryChannel } from "../diagnostics/channels.ts";
-import { isManagedSession } from "./endpoint-session.ts";
+import { isManagedSession, type LeaderReport, noteRaftTerm } from "./endpoint-session.ts";
 import { normalizeEndpoints } from "./endpoints.ts";
 import type { FrameStream, FrameStreamHandler, FrameStreamSource } from "./frame-stream.ts";
 import { isUnknownMethod } from "./missing-methods.ts";
@@ -83,6 +84,14 @@ const MAX_ATTEMPTS = 101;
 /** Go's clientv3: wait 25 ms (plus up to 10% jitter) after each sweep over a quorum of endpoints. */
 const SWEEP_BACKOFF_MS = 25;
 const SWEEP_JITTER = 0.1;
+/**
+ * How often one call may be refused for its token and repeated with a new one. A member rejects
+ * a token it has not applied yet (Authenticate goes through raft and returns once the member
+ * that served it applied it), so a fresh token can be refused by a lagging follower; from the
+ * second refusal on the call waits `STALE_TOKEN_PAUSE_MS` times the count before repeating.
+ */
+export const STALE_TOKEN_RETRIES = 3;
+export const STALE_TOKEN_PAUSE_MS = 100;
 
 /**
  * A Connect `Transport` over every endpoint of a client: it picks an endpoint per call
@@ -124,7 +133,7 @@ export class PoolTransport implements Transport {
     this.#defaultTimeoutMs = options.defaultTimeoutMs || undefined;
     this.#clientCert = options.clientCert === true;
     pool.probe = (endpoint) => this.#probe(endpoint);
-    pool.leaderCheck = (endpoint) => this.#hasLeader(endpoint);
+    pool.leaderCheck = (endpoint) => this.#leaderReport(endpoint);
   }
 
   unary<I extends DescMessage, O extends DescMessage>(
@@ -179,7 +188,7 @@ export class PoolTransport implements Transport {
     let tried: Set<PooledEndpoint> | undefined;
     // Endpoints whose dial timed out in this call: waited for once, not again.
     let hung: Set<PooledEndpoint> | undefined;
-    let authRepeated = false;
+    let staleTokenRetries = 0;
     let previous: PooledEndpoint | undefined;
     let reason: unknown;
     for (let attempt = 1; ; attempt++) {
@@ -218,6 +227,7 @@ export class PoolTransport implements Transport {
           contextValues,
         );
         this.pool.markHealthy(endpoint);
+        noteRaftTerm(endpoint.connection.session, response.message);
         return response;
       } catch (thrown) {
         if (this.closed)
@@ -236,8 +246,12 @@ export class PoolTransport implements Transport {
         tried.add(endpoint);
         if (tried.size >= this.pool.endpoints.length) tried.clear();
         if (deadline !== 0 && Date.now() >= deadline) throw unknownOutcome(method, error);
-        if (auth && !authRepeated && isStaleTokenError(error)) {
-          authRepeated = true;
+        if (auth && staleTokenRetries < STALE_TOKEN_RETRIES && isStaleTokenError(error)) {
+          if (staleTokenRetries++ > 0) {
+            const pause = STALE_TOKEN_PAUSE_MS * staleTokenRetries;
+            await sleep(deadline === 0 ? pause : Math.min(pause, deadline - Date.now()), signal);
+            if (signal?.aborted) throw canceledError(signal);
+          }
           if (await auth.refresh(token, signal)) continue;
           throw error;
         }
@@ -481,6 +495,34 @@ export class PoolTransport implements Transport {
     } catch (error) {
       return !isEndpointFailure(toCallError(error));
     }
+  }
+
+  /**
+   * Whether the member has a leader, by its own account, and its raft term: a local MemberList
+   * with `hasleader`, which etcd refuses with "no leader" at once when it has none (cut off from
+   * its peers, or during an election) and otherwise answers from memory with the term in its
+   * header. When MemberList is refused (etcd 3.6+ checks the token), the health check, which
+   * any user may call, still tells whether there is a leader. Undefined when neither says.
+   */
+  async #leaderReport(endpoint: PooledEndpoint): Promise<LeaderReport | undefined> {
+    if (this.closed) return undefined;
+    try {
+      const token = this.auth ? await this.auth.token() : undefined;
+      const response = await endpoint.connection.transport.unary(
+        Cluster.method.memberList,
+        undefined,
+        this.#dialTimeoutMs,
+        token === undefined ? PROBE_HEADERS : withToken(PROBE_HEADERS, token),
+        {},
+        undefined,
+      );
+      noteRaftTerm(endpoint.connection.session, response.message);
+      return { hasLeader: true, term: response.message.header?.raftTerm };
+    } catch (error) {
+      if (/\bno leader\b/.test(toCallError(error).rawMessage)) return { hasLeader: false };
+    }
+    const hasLeader = await this.#hasLeader(endpoint);
+    return hasLeader === undefined ? undefined : { hasLeader };
   }
 
   /**

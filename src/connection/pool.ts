@@ -1,6 +1,6 @@
 import { NoEndpointsError } from "../core/errors.ts";
 import { type ClientEvents, silentEvents } from "../diagnostics/client-events.ts";
-import { isManagedSession } from "./endpoint-session.ts";
+import { isManagedSession, type LeaderReport } from "./endpoint-session.ts";
 import type { EndpointConfig, EndpointTransport, TransportFactory } from "./endpoint-transport.ts";
 import { MissingMethods } from "./missing-methods.ts";
 
@@ -67,7 +67,7 @@ export class EndpointPool {
    * Asks a member whether it has a leader: false when it says it has none, undefined when it
    * cannot tell. The stall watchdog asks when calls wait long on a member that answers pings.
    */
-  leaderCheck: ((endpoint: PooledEndpoint) => Promise<boolean | undefined>) | undefined;
+  leaderCheck: ((endpoint: PooledEndpoint) => Promise<LeaderReport | undefined>) | undefined;
   #next = 0;
   #closed = false;
   readonly #retired = new Set<{ endpoint: PooledEndpoint; timer: ReturnType<typeof setTimeout> }>();

@@ -149,7 +149,9 @@ function fromConnection(error: unknown): boolean {
     const code = (e as { code?: unknown }).code;
     if (
       typeof code === "string" &&
-      /^(E[A-Z]+|ERR_HTTP2_\w+|ERR_STREAM_\w+|ETCD_MEMBER_HUNG|ETCD_MEMBER_LEADERLESS)$/.test(code)
+      /^(E[A-Z]+|ERR_HTTP2_\w+|ERR_STREAM_\w+|ETCD_MEMBER_HUNG|ETCD_MEMBER_LEADERLESS|ETCD_MEMBER_NEW_LEADER)$/.test(
+        code,
+      )
     ) {
       return true;
     }

@@ -10,6 +10,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { Http2SessionManager, type Http2SessionOptions } from "@connectrpc/connect-node";
 import type { ClientEvents } from "../diagnostics/client-events.ts";
 import { absorbUnheardSessionErrors } from "./deno-http2.ts";
+import type { LeaderReport } from "./endpoint-session.ts";
 import { widenConnectionWindow } from "./receive-window.ts";
 
 /** The part of connect-node's private connection state this class looks at. */
@@ -49,7 +50,8 @@ interface ReadyState {
  *   `LEADER_CHECK_AFTER_MS`, the member is asked whether it has a leader (health check with
  *   `hasleader`); when it says it has none, the calls waiting there are abandoned with an error
  *   coded `ETCD_MEMBER_LEADERLESS`: reads are retried on another member, writes fail with their
- *   outcome unknown.
+ *   outcome unknown. Likewise, coded `ETCD_MEMBER_NEW_LEADER`, when its raft term moved on
+ *   since they were sent: a leader that hung took the requests passed to it along.
  * - A connection counts as established only once the server's HTTP/2 SETTINGS frame arrived
  *   (`handshake()`), the way gRPC's own clients see it. TCP alone proves nothing: the kernel
  *   accepts connections for a hung (SIGSTOPped) member, and a request sent there may be applied
@@ -71,10 +73,12 @@ export class EtcdSessionManager extends Http2SessionManager {
   /** Where connection up and down go, with the endpoint's URL as the client knows it. */
   events: { readonly events: ClientEvents; readonly endpoint: string } | undefined;
   /**
-   * Asks the member whether it has a leader (false: it says it has none; undefined: no answer
-   * to go by). Set by the pool; the stall watchdog asks when calls wait long on a live member.
+   * Asks the member whether it has a leader, and its raft term (undefined: no answer to go by).
+   * Set by the pool; the stall watchdog asks when calls wait long on a live member.
    */
-  leaderCheck: (() => Promise<boolean | undefined>) | undefined;
+  leaderCheck: (() => Promise<LeaderReport | undefined>) | undefined;
+  /** The highest raft term in this member's answers so far (0n before any); set by the pool. */
+  raftTerm = 0n;
 
   constructor(
     url: URL | string,
@@ -206,6 +210,7 @@ export class EtcdSessionManager extends Http2SessionManager {
     const group = this.#unaryStreams;
     if (group === undefined) return;
     group.progress = true;
+    group.heardSinceAck = true;
     const now = Date.now();
     if (now - group.reportedAt < ALIVE_REPORT_INTERVAL_MS) return;
     group.reportedAt = now;
@@ -218,7 +223,10 @@ export class EtcdSessionManager extends Http2SessionManager {
    */
   progressed(): void {
     const group = this.#unaryStreams;
-    if (group !== undefined) group.progress = true;
+    if (group !== undefined) {
+      group.progress = true;
+      group.heardSinceAck = true;
+    }
   }
 
   /**
@@ -321,7 +329,9 @@ export const STALL_QUIET_MS = 500;
 export const SUSPECT_MS = 250;
 /**
  * etcd (grpc-go) counts a strike for a ping less than 5 s after the previous one and closes the
- * connection with GOAWAY too_many_pings after a few: never ping more often.
+ * connection with GOAWAY too_many_pings at the third. A ping that follows data the server sent
+ * after handling the previous ping clears the strikes instead: the watchdog pings sooner only
+ * when a frame arrived after the answer to its own previous ping.
  */
 export const MIN_PING_GAP_MS = 5_000;
 /**
@@ -337,13 +347,15 @@ const WATCHDOG_IDLE_TICKS = 20;
 
 /**
  * A unary call the stall watchdog may abandon: a pure read (`pure`), harmless to send twice, is
- * then retried elsewhere; another call only when its member says it has no leader, and then
- * fails with its outcome unknown. `group` is set when it is registered.
+ * then retried elsewhere; another call only when its member says it has no leader or has
+ * elected a new one since the call was sent, and then fails with its outcome unknown. `group` is set when it is registered.
  */
 export interface AbandonableCall {
   group: { readonly calls: Set<AbandonableCall> } | undefined;
   /** When it was sent (Date.now()). */
   readonly startedAt: number;
+  /** The member's raft term as last seen before it was sent (0n: not known). */
+  readonly term: bigint;
   readonly pure: boolean;
   /** Fails the call with `reason` (Unavailable for the pool, which retries a pure read elsewhere). */
   abandon(reason: Error): void;
@@ -376,17 +388,23 @@ class StreamGroup {
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #idleTicks = 0;
   #quietSince = 0;
+  /** Set by every frame from the server; cleared when the answer to our ping arrives. */
+  heardSinceAck = false;
+  /** When the watchdog last pinged (as `lastPingAt` has it), and whether the answer came. */
+  #ownPingAt = 0;
+  #ownPingSentAt = 0;
+  #ownPingAnswered = false;
   #pingSentAt = 0;
   #suspected = false;
   #verdict = false;
-  readonly #leaderCheck: () => (() => Promise<boolean | undefined>) | undefined;
+  readonly #leaderCheck: () => (() => Promise<LeaderReport | undefined>) | undefined;
   #leaderCheckAt = 0;
   #leaderChecking = false;
 
   constructor(
     session: ClientHttp2Session,
     pingTimeoutMs: number,
-    leaderCheck: () => (() => Promise<boolean | undefined>) | undefined = () => undefined,
+    leaderCheck: () => (() => Promise<LeaderReport | undefined>) | undefined = () => undefined,
   ) {
     this.session = session;
     this.#pingTimeoutMs = pingTimeoutMs;
@@ -459,16 +477,33 @@ class StreamGroup {
       return;
     }
     if (now - this.#quietSince < STALL_QUIET_MS) return;
-    if (now - (lastPingAt.get(conn) ?? 0) < MIN_PING_GAP_MS) return;
+    const lastPing = lastPingAt.get(conn) ?? 0;
+    if (now - lastPing < MIN_PING_GAP_MS) {
+      if (lastPing === this.#ownPingAt && !this.#ownPingAnswered) {
+        // Our previous ping is still unanswered (the frames since left the server before it):
+        // wait on that one.
+        this.#pingSentAt = this.#ownPingSentAt;
+        return;
+      }
+      const forgiven = lastPing === this.#ownPingAt && this.#ownPingAnswered && this.heardSinceAck;
+      if (!forgiven) return;
+    }
     const sentAt = now;
     this.#pingSentAt = sentAt;
+    this.#ownPingAnswered = false;
     conn.ping((error) => {
+      if (error === null && lastPingAt.get(conn) === this.#ownPingAt) {
+        this.#ownPingAnswered = true;
+        this.heardSinceAck = false;
+      }
       if (error !== null || this.#pingSentAt !== sentAt) return;
       // Answered: the server is alive, however long it takes with the calls.
       this.#pingSentAt = 0;
       this.#suspected = false;
       this.#quietSince = Date.now();
     });
+    this.#ownPingAt = lastPingAt.get(conn) ?? 0;
+    this.#ownPingSentAt = sentAt;
   };
 
   #abandonReads(waited: number): void {
@@ -484,7 +519,9 @@ class StreamGroup {
    * When a call has waited `LEADER_CHECK_AFTER_MS`, asks the member whether it has a leader. If
    * it says it has none, the calls that were waiting then are abandoned: reads move to another
    * member, writes fail with their outcome unknown (etcd may have passed them on before it lost
-   * its leader). The connection stays: a member without a leader still serves watches' history.
+   * its leader). The same for calls that waited that long when the member's raft term is newer
+   * than when they were sent: a new leader was elected meanwhile. The connection stays: a member
+   * without a leader still serves watches' history.
    */
   #checkLeader(now: number): void {
     if (this.#leaderChecking || now - this.#leaderCheckAt < LEADER_CHECK_GAP_MS) return;
@@ -496,17 +533,34 @@ class StreamGroup {
     this.#leaderChecking = true;
     this.#leaderCheckAt = now;
     check().then(
-      (hasLeader) => {
+      (report) => {
         this.#leaderChecking = false;
         this.#leaderCheckAt = Date.now();
-        if (hasLeader !== false) return;
+        if (report === undefined) return;
+        if (!report.hasLeader) {
+          const reason = Object.assign(
+            new Error(
+              "the member has no leader (cut off from its peers, or an election): a read moves to another member, a write's outcome is unknown",
+            ),
+            { code: "ETCD_MEMBER_LEADERLESS" },
+          );
+          for (const call of [...this.calls]) if (call.startedAt <= now) call.abandon(reason);
+          return;
+        }
+        const term = report.term;
+        if (term === undefined) return;
+        // etcd drops the proposals and read requests it had passed to a leader that lost its
+        // place, and the member's request then waits for its own timeout (7 s by default).
         const reason = Object.assign(
           new Error(
-            "the member has no leader (cut off from its peers, or an election): a read moves to another member, a write's outcome is unknown",
+            `the member elected a new leader (term ${term}) while the call waited: a read moves to another member, a write's outcome is unknown`,
           ),
-          { code: "ETCD_MEMBER_LEADERLESS" },
+          { code: "ETCD_MEMBER_NEW_LEADER" },
         );
-        for (const call of [...this.calls]) if (call.startedAt <= now) call.abandon(reason);
+        for (const call of [...this.calls]) {
+          const waited = now - call.startedAt >= LEADER_CHECK_AFTER_MS;
+          if (waited && call.term !== 0n && term > call.term) call.abandon(reason);
+        }
       },
       () => {
         this.#leaderChecking = false;

@@ -1,18 +1,9 @@
-import {
-  type DescMessage,
-  type DescMethod,
-  fromJson,
-  type JsonValue,
-  type MessageShape,
-  toBinary,
-} from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, JsonValue, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { fromGatewayJson } from "./gateway-codec.ts";
 import { gatewayError } from "./gateway-status.ts";
 import { jsonLines, tooLarge } from "./json-lines.ts";
-
-/** Protobuf JSON as etcd's gateway writes it: proto field names out; unknown fields ignored in. */
-export const WRITE = { useProtoFieldName: true } as const;
-export const READ = { ignoreUnknownFields: true } as const;
+import { protobufSize } from "./protobuf-size.ts";
 
 /**
  * How much longer a message's JSON can be than its protobuf: base64 adds a third to bytes, and
@@ -77,7 +68,7 @@ export function streamMessage<O extends DescMessage>(
   if (fields.error !== undefined) throw gatewayError(200, fields.error, method);
   return checkedSize(
     method.output,
-    fromJson(method.output, fields.result ?? {}, READ),
+    fromGatewayJson(method.output, fields.result ?? {}),
     line.length,
     maxReceiveBytes,
   );
@@ -94,7 +85,7 @@ export function checkedSize<O extends DescMessage>(
   max: number,
 ): MessageShape<O> {
   if (jsonLength > max) {
-    const size = toBinary(schema, message).byteLength;
+    const size = protobufSize(schema, message);
     if (size > max) throw tooLarge(size, max);
   }
   return message;

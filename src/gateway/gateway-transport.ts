@@ -1,14 +1,11 @@
-import {
-  type DescMessage,
-  type DescMethod,
-  type DescMethodStreaming,
-  type DescMethodUnary,
-  fromJson,
-  type JsonValue,
-  type MessageInitShape,
-  type MessageShape,
-  toBinary,
-  toJsonString,
+import type {
+  DescMessage,
+  DescMethod,
+  DescMethodStreaming,
+  DescMethodUnary,
+  JsonValue,
+  MessageInitShape,
+  MessageShape,
 } from "@bufbuild/protobuf";
 import {
   Code,
@@ -22,9 +19,11 @@ import {
 } from "@connectrpc/connect";
 import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
 import { canceledError } from "../connection/signals.ts";
-import { brokenOff, checkedSize, READ, serverStream, WRITE } from "./gateway-json.ts";
+import { fromGatewayJson, toGatewayJson } from "./gateway-codec.ts";
+import { brokenOff, checkedSize, serverStream } from "./gateway-json.ts";
 import { gatewayError } from "./gateway-status.ts";
 import { httpBidiStream } from "./http-bidi.ts";
+import { protobufSize } from "./protobuf-size.ts";
 import { gatewayRoutes } from "./routes.ts";
 import { webSocketStream } from "./web-socket-stream.ts";
 
@@ -128,10 +127,10 @@ class GatewayTransport implements Transport {
         message: input,
       },
       next: async (req) => {
-        const body = toJsonString(method.input, req.message, WRITE);
+        const body = toGatewayJson(method.input, req.message);
         // JSON is never smaller than the protobuf it encodes: measure the latter only when needed.
         if (body.length > this.#maxSendBytes) {
-          const size = toBinary(method.input, req.message).byteLength;
+          const size = protobufSize(method.input, req.message);
           if (size > this.#maxSendBytes) {
             throw new ConnectError(
               `request message of ${size} bytes exceeds maxSendBytes (${this.#maxSendBytes})`,
@@ -150,7 +149,7 @@ class GatewayTransport implements Transport {
         if (!response.ok) throw gatewayError(response.status, text, method);
         const message = checkedSize(
           method.output,
-          fromJson(method.output, JSON.parse(text) as JsonValue, READ),
+          fromGatewayJson(method.output, JSON.parse(text) as JsonValue),
           text.length,
           this.#maxReceiveBytes,
         );
@@ -211,7 +210,7 @@ class GatewayTransport implements Transport {
           const first = await firstMessage(req.message);
           const response = await this.#post(
             req.url,
-            toJsonString(method.input, first, WRITE),
+            toGatewayJson(method.input, first),
             req.header,
             req.signal,
             method,

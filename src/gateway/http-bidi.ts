@@ -1,9 +1,9 @@
-import { create, type DescMessage, type MessageShape, toJsonString } from "@bufbuild/protobuf";
+import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import type { WatchRequest, WatchResponse } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { canceledError } from "../connection/signals.ts";
 import type { BidiOpen } from "./bidi-open.ts";
-import { WRITE } from "./gateway-json.ts";
+import { toGatewayJson } from "./gateway-codec.ts";
 import { Inbox } from "./inbox.ts";
 
 /** POSTs one request to the route and gives the response's messages. */
@@ -79,7 +79,7 @@ export function httpBidiStream<I extends DescMessage, O extends DescMessage>(
     try {
       for await (const request of open.requests) {
         if (inbox.ended) return;
-        const body = toJsonString(open.method.input, request, WRITE);
+        const body = toGatewayJson(open.method.input, request);
         if (!watch) {
           // One keep-alive request, one response: the request body ends, and so does the stream.
           void send(body, all.signal, (message) => {

@@ -1,5 +1,7 @@
-import { type DescMethod, getOption, hasOption } from "@bufbuild/protobuf";
+import { create, type DescMethod, mergeFromBinary } from "@bufbuild/protobuf";
+import { BinaryReader } from "@bufbuild/protobuf/wire";
 import { http } from "../../gen/google/api/annotations_pb.ts";
+import { type HttpRule, HttpRuleSchema } from "../../gen/google/api/http_pb.ts";
 
 const cache = new Map<DescMethod, readonly string[]>();
 
@@ -16,8 +18,8 @@ export function gatewayRoutes(method: DescMethod): readonly string[] {
   let routes = cache.get(method);
   if (routes === undefined) {
     const found: string[] = [];
-    if (hasOption(method, http)) {
-      const rule = getOption(method, http);
+    const rule = httpRule(method);
+    if (rule !== undefined) {
       for (const binding of [rule, ...rule.additionalBindings]) {
         if (binding.pattern.case === "post") found.push(binding.pattern.value);
       }
@@ -26,4 +28,19 @@ export function gatewayRoutes(method: DescMethod): readonly string[] {
     cache.set(method, routes);
   }
   return routes;
+}
+
+/**
+ * The method's `google.api.http` option, as protobuf-es's `getOption(method, http)` reads it
+ * (the option's occurrences among the options' unknown fields, merged), without the reflection
+ * API that `getOption` brings into the web bundle for this one read.
+ */
+function httpRule(method: DescMethod): HttpRule | undefined {
+  let rule: HttpRule | undefined;
+  for (const field of method.proto.options?.$unknown ?? []) {
+    if (field.no !== http.number) continue;
+    rule ??= create(HttpRuleSchema);
+    mergeFromBinary(HttpRuleSchema, rule, new BinaryReader(field.data).bytes());
+  }
+  return rule;
 }

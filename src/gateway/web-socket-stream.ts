@@ -1,9 +1,9 @@
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import { toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { canceledError } from "../connection/signals.ts";
 import type { BidiOpen } from "./bidi-open.ts";
-import { streamMessage, WRITE } from "./gateway-json.ts";
+import { toGatewayJson } from "./gateway-codec.ts";
+import { streamMessage } from "./gateway-json.ts";
 import { Inbox } from "./inbox.ts";
 
 const OPEN = 1;
@@ -48,7 +48,7 @@ export function webSocketStream<I extends DescMessage, O extends DescMessage>(
     try {
       for await (const request of open.requests) {
         if (socket.readyState !== OPEN) return;
-        socket.send(toJsonString(method.input, request, WRITE));
+        socket.send(toGatewayJson(method.input, request));
       }
     } catch {
       // The request side failed: the call is being torn down already.

@@ -1,6 +1,7 @@
 import type { Client } from "@connectrpc/connect";
 import type { KV as KVService, RangeResponse } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { connectOptions } from "../connection/connect-options.ts";
+import type { PieceDecoder } from "../connection/piece-decoder.ts";
 import type { CallOptions } from "../core/call-options.ts";
 import { toEtcdError } from "../core/errors.ts";
 import type { Bytes, KeyOrRange } from "../core/keys.ts";
@@ -19,7 +20,6 @@ import {
   txnRequest,
 } from "./kv-wire.ts";
 import { type ListOptions, type ListSource, listKeys } from "./list.ts";
-import { RangeResultDecoder } from "./range-result-decoder.ts";
 import type { ReadCoalescer } from "./read-coalescer.ts";
 import type { CompactResult, DeleteResult, PutResult, RangeResult, TxnResult } from "./results.ts";
 import type { DeleteOptions, PutOptions, RangeOptions, TxnRequest } from "./txn.ts";
@@ -49,6 +49,12 @@ export interface CompactOptions extends CallOptions {
 }
 
 /**
+ * @internal Makes the decoder that turns a RangeResponse's bytes, as they arrive, into the
+ * `RangeResult` for `keyspace` (the Node entry's is `RangeResultDecoder`).
+ */
+export type RangeDecoderFactory = (keyspace: Keyspace) => PieceDecoder<RangeResult>;
+
+/**
  * Reads and writes keys: get, range, list, put, delete, txn, compact. `Etcd` exposes these
  * directly; a namespace has its own `KV` with keys prefixed.
  *
@@ -61,24 +67,28 @@ export class KV {
   readonly #keyspace: Keyspace;
   readonly #coalescer: ReadCoalescer | undefined;
   readonly #coalesceByDefault: boolean;
-  readonly #rangeDecoder: () => RangeResultDecoder;
+  readonly #decoderFactory: RangeDecoderFactory | undefined;
+  readonly #rangeDecoder: (() => PieceDecoder<RangeResult>) | undefined;
   readonly #listSource: ListSource;
 
   /**
    * `reads` is the client's read coalescer (shared by every namespace of a client, so that their
-   * gets batch together) and whether gets use it unless told otherwise.
+   * gets batch together) and whether gets use it unless told otherwise. `rangeDecoder`, from
+   * the entry's platform, lets the lean transport decode ranges while their bytes arrive.
    */
   /** @internal */
   constructor(
     client: Client<typeof KVService>,
     keyspace: Keyspace,
     reads?: { coalescer: ReadCoalescer; byDefault: boolean },
+    rangeDecoder?: RangeDecoderFactory,
   ) {
     this.#client = client;
     this.#keyspace = keyspace;
     this.#coalescer = reads?.coalescer;
     this.#coalesceByDefault = reads?.byDefault === true;
-    this.#rangeDecoder = () => new RangeResultDecoder(keyspace);
+    this.#decoderFactory = rangeDecoder;
+    this.#rangeDecoder = rangeDecoder && (() => rangeDecoder(keyspace));
     this.#listSource = { range: (t, o) => this.range(t, o), client, keyspace };
   }
 
@@ -88,6 +98,7 @@ export class KV {
       this.#client,
       keyspace,
       this.#coalescer && { coalescer: this.#coalescer, byDefault: this.#coalesceByDefault },
+      this.#decoderFactory,
     );
   }
 

@@ -7,7 +7,12 @@ import {
   type WatchResponse,
 } from "../../gen/etcdserverpb/rpc_pb.ts";
 import type { Event as WireEvent } from "../../gen/mvccpb/kv_pb.ts";
-import { isStaleTokenError, type TokenProvider } from "../connection/pool-transport.ts";
+import {
+  isStaleTokenError,
+  STALE_TOKEN_PAUSE_MS,
+  STALE_TOKEN_RETRIES,
+  type TokenProvider,
+} from "../connection/pool-transport.ts";
 import { PushQueue } from "../connection/push-queue.ts";
 import {
   AuthFailedError,
@@ -237,7 +242,7 @@ export class WatchStream implements WatchControl {
 
   async #run(): Promise<void> {
     let failures = 0;
-    let staleTokenRetried = false;
+    let staleTokenRetries = 0;
     while (!this.#closed && this.#watchers.size > 0) {
       if (this.#refreshToken) {
         this.#refreshToken = false;
@@ -266,7 +271,7 @@ export class WatchStream implements WatchControl {
         if (this.#progressWanted) this.#sendProgress();
         for await (const response of responses) {
           failures = 0;
-          staleTokenRetried = false;
+          staleTokenRetries = 0;
           this.#handle(response);
         }
         error = new UnavailableError("etcd ended the watch stream");
@@ -283,10 +288,12 @@ export class WatchStream implements WatchControl {
         this.#fragment = true;
         continue;
       }
-      // The stream itself was refused for its token: log in again and reopen, once.
+      // The stream itself was refused for its token: log in again and reopen (a few times, as
+      // for unary calls: a lagging member refuses a token it has not applied yet).
       if (isStaleTokenError(mapped) && this.#tokens?.auth) {
-        if (!staleTokenRetried) {
-          staleTokenRetried = true;
+        if (staleTokenRetries < STALE_TOKEN_RETRIES) {
+          if (staleTokenRetries++ > 0) await this.#sleep(STALE_TOKEN_PAUSE_MS * staleTokenRetries);
+          if (this.#closed) return;
           this.#refreshToken = true;
           continue;
         }

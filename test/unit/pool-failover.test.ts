@@ -247,4 +247,50 @@ describe("pool failover", () => {
     assert.equal(fakes.of("Range").length, 1);
     pool.close();
   });
+
+  test("a token a lagging member refuses is renewed and the call repeated, with pauses, at most three times", async () => {
+    const { fakes, kv, pool, transport } = setup(3);
+    let issued = 0;
+    transport.auth = {
+      token: () => `t${issued}`,
+      refresh: async () => {
+        issued++;
+        return true;
+      },
+    };
+    const staleToken = () =>
+      new ConnectError("etcdserver: invalid auth token", Code.Unauthenticated);
+    let refusals = 2;
+    fakes.unary = () => {
+      if (refusals-- > 0) throw staleToken();
+      return { header: { revision: 5n }, count: 1n };
+    };
+    const answered = kv.range({ key: new Uint8Array([1]) });
+    await settle(4);
+    assert.equal(fakes.of("Range").length, 2, "the first refusal is repeated at once");
+    mock.timers.tick(199);
+    await settle(4);
+    assert.equal(fakes.of("Range").length, 2, "the second one after a pause");
+    mock.timers.tick(1);
+    assert.equal((await answered).count, 1n);
+    assert.equal(fakes.of("Range").length, 3);
+    assert.equal(issued, 2, "a new token before each repetition");
+
+    fakes.calls.length = 0;
+    fakes.unary = () => {
+      throw staleToken();
+    };
+    const refused = kv.range({ key: new Uint8Array([1]) });
+    refused.catch(() => {});
+    for (let i = 0; i < 20; i++) {
+      mock.timers.tick(100);
+      await settle(4);
+    }
+    await assert.rejects(refused, {
+      code: Code.Unauthenticated,
+      rawMessage: "etcdserver: invalid auth token",
+    });
+    assert.equal(fakes.of("Range").length, 4, "one call and three repetitions, then the error");
+    pool.close();
+  });
 });

@@ -9,9 +9,11 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import { test } from "node:test";
+import { getOption, hasOption } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { build } from "esbuild";
 import { Auth, Cluster, KV, Lease, Maintenance, Watch } from "../../gen/etcdserverpb/rpc_pb.ts";
+import { http } from "../../gen/google/api/annotations_pb.ts";
 import { Election } from "../../gen/v3electionpb/v3election_pb.ts";
 import { Lock } from "../../gen/v3lockpb/v3lock_pb.ts";
 import { gatewayError } from "../../src/gateway/gateway-status.ts";
@@ -60,6 +62,12 @@ test("every RPC but RangeStream has a gateway route from its google.api.http opt
   for (const service of services) {
     for (const method of service.methods) {
       const routes = gatewayRoutes(method);
+      // The same routes as protobuf-es's own reading of the option.
+      const rule = hasOption(method, http) ? getOption(method, http) : undefined;
+      const expected = (rule ? [rule, ...rule.additionalBindings] : []).flatMap((b) =>
+        b.pattern.case === "post" ? [b.pattern.value] : [],
+      );
+      assert.deepEqual(routes, expected, method.name);
       if (routes.length === 0) missing.push(`${service.typeName}/${method.name}`);
       for (const route of routes) assert.match(route, /^\/v3\/[a-z/-]+$/, route);
     }
