@@ -321,6 +321,7 @@ export class PoolTransport implements Transport {
    * as `stream()` does, when the endpoint's transport is the lean one without interceptors;
    * undefined otherwise (use `stream()`). Its failures reach `handler.end` as `stream()`'s
    * reach the reader: the endpoint set aside when it failed, a missing method remembered.
+   * `signal` gives up the opening (waiting for a connection or a token).
    *
    * @example
    * const frames = await transport.frameStream(Lease.method.leaseKeepAlive, { hasleader: "true" }, handler);
@@ -330,11 +331,13 @@ export class PoolTransport implements Transport {
     header: HeadersInit | undefined,
     handler: FrameStreamHandler,
     contextValues?: ContextValues,
+    signal?: AbortSignal,
   ): Promise<FrameStream | undefined> {
     const path = methodPath(method);
-    const endpoint = await this.#streamEndpoint(path, undefined, undefined, contextValues);
+    const endpoint = await this.#streamEndpoint(path, signal, undefined, contextValues);
     const auth = contextValues?.get(noAuthKey) === true ? undefined : this.auth;
-    const token = auth ? await auth.token() : undefined;
+    const token = auth ? await auth.token(signal) : undefined;
+    if (signal?.aborted) throw canceledError(signal);
     const watched: FrameStreamHandler = {
       message: (payload) => handler.message(payload),
       end: (error) =>

@@ -69,7 +69,8 @@ class Wire implements KeepAliveWire {
   #ended = false;
   #frames: FrameStream | undefined;
   #queue: PushQueue<{ ID: bigint }> | undefined;
-  #controller: AbortController | undefined;
+  /** Aborts the opening (and Connect's call) when the wire ends. */
+  readonly #controller = new AbortController();
 
   constructor(transport: PoolTransport, endpoint: PooledEndpoint, handler: KeepAliveWireHandler) {
     this.#transport = transport;
@@ -84,6 +85,7 @@ class Wire implements KeepAliveWire {
           end: (error) => this.#fail(error ?? new Error("etcd ended the keep-alive stream")),
         },
         this.#context(),
+        this.#controller.signal,
       )
       .then(
         (frames) => {
@@ -115,7 +117,7 @@ class Wire implements KeepAliveWire {
     this.#pending = [];
     this.#frames?.cancel();
     this.#queue?.close();
-    this.#controller?.abort();
+    this.#controller.abort();
   }
 
   #context() {
@@ -154,11 +156,9 @@ class Wire implements KeepAliveWire {
   #openConnect(): void {
     if (this.#ended) return;
     const queue = new PushQueue<{ ID: bigint }>();
-    const controller = new AbortController();
     this.#queue = queue;
-    this.#controller = controller;
     const responses = createClient(LeaseService, this.#transport).leaseKeepAlive(queue, {
-      signal: controller.signal,
+      signal: this.#controller.signal,
       timeoutMs: 0,
       headers: STREAM_HEADERS,
       contextValues: this.#context(),
