@@ -27,6 +27,7 @@ import { toInt64 } from "../core/numbers.ts";
 import { type ClientEvents, silentEvents } from "../diagnostics/client-events.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
 import { progressBatch, toBatches, type WatchEvent } from "./events.ts";
+import type { BufferedBatch } from "./pending-batch.ts";
 import { requestFrames } from "./request-frames.ts";
 import { messageReply, type WatchReply } from "./watch-reply.ts";
 import { WatchResponseDecoder } from "./watch-response-decoder.ts";
@@ -531,23 +532,27 @@ export class WatchStream implements WatchControl {
     const pieces = this.#fragments.get(id);
     if (pieces) this.#fragments.delete(id);
     if (!state) return;
-    let events: WatchEvent[];
+    const header = reply.header;
+    let batches: BufferedBatch[];
+    let count: number;
     if (pieces) {
       for (const event of reply.events(state.keyspace)) pieces.push(event);
-      events = pieces;
-    } else events = reply.eventCount === 0 ? [] : reply.events(state.keyspace);
-    const header = reply.header;
-    if (events.length === 0) {
+      batches = toBatches(pieces, header);
+      count = pieces.length;
+    } else {
+      count = reply.eventCount;
+      batches = count === 0 ? [] : reply.batches(state.keyspace);
+    }
+    if (count === 0) {
       if (header.revision >= state.nextRevision) state.nextRevision = header.revision + 1n;
       state.pushProgress(progressBatch(header));
       return;
     }
-    const batches = toBatches(events, header);
     const last = batches[batches.length - 1];
     if (last) {
       state.nextRevision = last.revision + 1n;
       if (this.#events.watchEventsObserved) {
-        this.#events.watchEvents(events.length, last.revision, header.revision);
+        this.#events.watchEvents(count, last.revision, header.revision);
       }
     }
     if (state.push(batches)) this.#checkLater(state);

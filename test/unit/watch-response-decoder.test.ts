@@ -1,7 +1,8 @@
 /**
  * The hand-written WatchResponse decoder of the frame-stream watch path against protobuf-es: for
  * randomized responses (every field, prev_kv, fragments, progress and cancel replies, 64-bit
- * extremes, a namespace, unknown fields) it must give what `fromBinary` and `messageReply` give.
+ * extremes, a namespace, unknown fields) it must give what `fromBinary` and `messageReply` give,
+ * events and the per-revision batches built only when taken alike.
  * etcd cannot be made to send every combination on demand.
  */
 import assert from "node:assert/strict";
@@ -11,6 +12,8 @@ import fc from "fast-check";
 import { WatchResponseSchema } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { Event_EventType } from "../../gen/mvccpb/kv_pb.ts";
 import { Keyspace } from "../../src/kv/keyspace.ts";
+import type { WatchEvent } from "../../src/watch/events.ts";
+import { readyBatch } from "../../src/watch/pending-batch.ts";
 import { messageReply, type WatchReply } from "../../src/watch/watch-reply.ts";
 import { WatchResponseDecoder } from "../../src/watch/watch-response-decoder.ts";
 
@@ -32,7 +35,8 @@ const keyValue = fc.record({
   key: bytes,
   value: bytes,
   createRevision: int64,
-  modRevision: int64,
+  // Often one of a few: consecutive events of one revision make batches of several events.
+  modRevision: fc.oneof(int64, fc.constantFrom(5n, 6n, 7n)),
   version: int64,
   lease: int64,
 });
@@ -74,12 +78,20 @@ function plain(reply: WatchReply, keyspace: Keyspace) {
     cancelReason: reply.cancelReason,
     fragment: reply.fragment,
     eventCount: reply.eventCount,
-    events: reply.events(keyspace).map((e) => ({
-      type: e.type,
-      kv: { ...e.kv },
-      prevKv: e.prevKv ? { ...e.prevKv } : undefined,
-    })),
+    events: reply.events(keyspace).map(plainEvent),
+    // Taken in reverse order: a pending batch decodes its own events, whatever was taken before.
+    batches: reply
+      .batches(keyspace)
+      .reverse()
+      .map((pending) => {
+        const batch = readyBatch(pending);
+        return { ...batch, header: { ...batch.header }, events: batch.events.map(plainEvent) };
+      }),
   };
+}
+
+function plainEvent(e: WatchEvent) {
+  return { type: e.type, kv: { ...e.kv }, prevKv: e.prevKv ? { ...e.prevKv } : undefined };
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -90,7 +102,7 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 describe("WatchResponseDecoder", () => {
-  test("gives what protobuf-es fromBinary gives, for randomized responses", () => {
+  test("gives what protobuf-es fromBinary gives, for randomized responses: fields, events and batches per revision", () => {
     const decoder = new WatchResponseDecoder();
     fc.assert(
       fc.property(
@@ -144,6 +156,7 @@ describe("WatchResponseDecoder", () => {
       create(WatchResponseSchema, { watchId: 1n, events: [{ type: Event_EventType.DELETE }] }),
     );
     assert.throws(() => decoder.read(keyless).events(keyspace), /without a key/);
+    assert.throws(() => decoder.read(keyless).batches(keyspace), /without a key/);
     assert.throws(
       () => messageReply(fromBinary(WatchResponseSchema, keyless)).events(keyspace),
       /without a key/,
@@ -158,5 +171,6 @@ describe("WatchResponseDecoder", () => {
     const cut = whole.subarray(0, whole.length - 4);
     assert.throws(() => fromBinary(WatchResponseSchema, cut));
     assert.throws(() => decoder.read(cut).events(keyspace));
+    assert.throws(() => decoder.read(cut).batches(keyspace));
   });
 });
