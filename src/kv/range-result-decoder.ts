@@ -178,15 +178,8 @@ export function decodeHeader(reader: WireReader): ResponseHeader {
   return header;
 }
 
-/**
- * Decodes the mvccpb.KeyValue in [reader.pos, reader.end), keys without the keyspace's prefix;
- * key and value are views of the reader's buffer.
- *
- * @example
- * reader.end = reader.lengthPrefixed();
- * const kv = decodeKeyValue(reader, keyspace);
- */
-export function decodeKeyValue(reader: WireReader, keyspace: Keyspace): KeyValue {
+/** Decodes the mvccpb.KeyValue in [reader.pos, reader.end). */
+function decodeKeyValue(reader: WireReader, keyspace: Keyspace): KeyValue {
   let key = EMPTY;
   let value = EMPTY;
   let createRevision = 0n;

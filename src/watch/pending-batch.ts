@@ -3,8 +3,11 @@ import type { WatchBatch, WatchEvent } from "./events.ts";
 
 /** Where a pending batch's events are decoded from: a response's bytes, already checked. */
 export interface EncodedEvents {
-  /** The events at indexes [from, to); never throws for events the decoder checked. */
-  decode(from: number, to: number): WatchEvent[];
+  /**
+   * The events at indexes [from, to), all of mod revision `revision`; never throws for events
+   * the decoder checked.
+   */
+  decode(from: number, to: number, revision: bigint): WatchEvent[];
 }
 
 /**
@@ -41,7 +44,7 @@ export class PendingBatch {
 
   /** The batch, its events decoded now. */
   toBatch(): WatchBatch {
-    const events = this.#source.decode(this.#from, this.#from + this.size);
+    const events = this.#source.decode(this.#from, this.#from + this.size, this.revision);
     return { kind: "events", revision: this.revision, events, header: this.header };
   }
 }

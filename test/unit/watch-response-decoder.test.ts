@@ -127,6 +127,32 @@ describe("WatchResponseDecoder", () => {
     );
   });
 
+  test("revisions are compared by value: a mod_revision encoded in more bytes than needed, or 0 written out, joins its batch", () => {
+    const decoder = new WatchResponseDecoder();
+    const keyspace = new Keyspace();
+    // key "a" (field 1), then mod_revision (field 3, varint) as given, or none
+    const kv = (revision: number[]) => [
+      0x0a,
+      1,
+      0x61,
+      ...(revision.length ? [0x18] : []),
+      ...revision,
+    ];
+    const event = (revision: number[]) => [0x12, kv(revision).length, ...kv(revision)];
+    const events = [[0x05], [0x85, 0x00], [0x05], [], [0x00], [0x86, 0x80, 0x00]].map(event);
+    const payload = Uint8Array.from(events.flatMap((e) => [0x5a, e.length, ...e]));
+    const decoded = plain(decoder.read(payload), keyspace);
+    assert.deepEqual(
+      decoded,
+      plain(messageReply(fromBinary(WatchResponseSchema, payload)), keyspace),
+    );
+    assert.deepEqual(decoded.batches.map((b) => [b.revision, b.events.length]).reverse(), [
+      [5n, 3],
+      [0n, 2],
+      [6n, 1],
+    ]);
+  });
+
   test("a reused decoder forgets the previous response's fields and events", () => {
     const decoder = new WatchResponseDecoder();
     const keyspace = new Keyspace();
