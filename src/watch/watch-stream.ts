@@ -75,7 +75,10 @@ interface Connection {
   backlog: WatchRequestInit[];
   /** The stream as raw frames (lean transport): requests of one turn leave in one write. */
   frames: FrameStream | undefined;
-  /** Connect's bidi call (any other transport): createWritableIterable would make each write await once per message queued before it. */
+  /**
+   * The requests of Connect's bidi call (any other transport); Connect's createWritableIterable
+   * would make each write await once per message queued before it.
+   */
   requests: PushQueue<WatchRequestInit> | undefined;
   /** A flush of the backlog to `frames` is scheduled. */
   flushing: boolean;
@@ -116,7 +119,7 @@ interface Connection {
  *   response; on any other transport (gateway, interceptors) it is Connect's bidi call.
  *
  * @example
- * const stream = new WatchStream(createClient(Watch, etcd.transport));
+ * const stream = new WatchStream(createClient(Watch, etcd.transport), etcd.transport);
  * const watcher = stream.watch(prefix("cfg/"), {}, new Keyspace());
  */
 export class WatchStream implements WatchControl {
