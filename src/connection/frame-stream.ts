@@ -59,8 +59,14 @@ export class FrameStream {
   readonly #session: Http2SessionManager;
   readonly #handler: FrameStreamHandler;
   readonly #maxReceiveBytes: number;
-  /** Bytes of a message not complete yet (a frame split across DATA chunks). */
-  #partial: Uint8Array | undefined;
+  /**
+   * The chunks of a message not complete yet (a frame split across DATA chunks), joined once
+   * when all its bytes are in: a message of megabytes arrives in hundreds of chunks.
+   */
+  #pieces: Uint8Array[] = [];
+  #pieceBytes = 0;
+  /** The whole frame's length once its prefix is in, else -1. */
+  #pieceNeed = -1;
   #headers: (IncomingHttpHeaders & IncomingHttpStatusHeader) | undefined;
   #headersEnded = false;
   #trailers: IncomingHttpHeaders | undefined;
@@ -137,12 +143,18 @@ export class FrameStream {
       this.#session.notifyResponseByteRead(this.#stream);
     }
     let bytes: Uint8Array = chunk;
-    const partial = this.#partial;
-    if (partial !== undefined) {
-      bytes = new Uint8Array(partial.byteLength + chunk.byteLength);
-      bytes.set(partial);
-      bytes.set(chunk, partial.byteLength);
-      this.#partial = undefined;
+    if (this.#pieceBytes > 0) {
+      this.#pieces.push(chunk);
+      this.#pieceBytes += chunk.byteLength;
+      if (this.#pieceNeed < 0) {
+        this.#pieces = [joinPieces(this.#pieces, this.#pieceBytes)];
+        this.#pieceNeed = this.#frameNeed(this.#pieces[0] as Uint8Array);
+      }
+      if (this.#pieceNeed < 0 || this.#pieceBytes < this.#pieceNeed) return;
+      bytes = joinPieces(this.#pieces, this.#pieceBytes);
+      this.#pieces = [];
+      this.#pieceBytes = 0;
+      this.#pieceNeed = -1;
     }
     let offset = 0;
     try {
@@ -168,8 +180,24 @@ export class FrameStream {
       this.#fail(ConnectError.from(error, Code.Internal));
       return;
     }
-    if (offset < bytes.byteLength) this.#partial = bytes.slice(offset);
+    if (offset < bytes.byteLength) {
+      const rest = bytes.subarray(offset);
+      this.#pieces = [rest];
+      this.#pieceBytes = rest.byteLength;
+      this.#pieceNeed = this.#frameNeed(rest);
+    }
   };
+
+  /**
+   * The length of the frame that starts `bytes`, prefix included: -1 while the prefix is not all
+   * there, 0 (join now, so the loop refuses it) when the message is over the limit or compressed.
+   */
+  #frameNeed(bytes: Uint8Array): number {
+    if (bytes.byteLength >= FRAME_HEADER_BYTES && ((bytes[0] as number) & 1) !== 0) return 0;
+    const length = frameLength(bytes, 0);
+    if (length === -1) return -1;
+    return length > this.#maxReceiveBytes ? 0 : FRAME_HEADER_BYTES + length;
+  }
 
   readonly #onTrailers = (trailers: IncomingHttpHeaders): void => {
     this.#trailers = trailers;
@@ -218,8 +246,7 @@ export class FrameStream {
     if (status["grpc-status"] === undefined) {
       return new ConnectError("gRPC status missing in trailers", Code.Internal, toHeaders(status));
     }
-    if (this.#partial !== undefined)
-      return new ConnectError("truncated gRPC message", Code.Internal);
+    if (this.#pieceBytes > 0) return new ConnectError("truncated gRPC message", Code.Internal);
     return undefined;
   }
 
@@ -257,3 +284,14 @@ export class FrameStream {
 }
 
 function ignore(): void {}
+
+function joinPieces(pieces: readonly Uint8Array[], total: number): Uint8Array {
+  if (pieces.length === 1) return pieces[0] as Uint8Array;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const piece of pieces) {
+    out.set(piece, offset);
+    offset += piece.byteLength;
+  }
+  return out;
+}

@@ -155,8 +155,14 @@ function checkedEnd(end: number): number {
   return end;
 }
 
-/** Decodes the ResponseHeader in [reader.pos, reader.end). */
-function decodeHeader(reader: WireReader): ResponseHeader {
+/**
+ * Decodes the ResponseHeader in [reader.pos, reader.end).
+ *
+ * @example
+ * reader.end = reader.lengthPrefixed();
+ * const header = decodeHeader(reader);
+ */
+export function decodeHeader(reader: WireReader): ResponseHeader {
   const header = { clusterId: 0n, memberId: 0n, revision: 0n, raftTerm: 0n };
   while (!reader.done) {
     const tag = reader.uint32();
@@ -205,7 +211,8 @@ function decodeKeyValue(reader: WireReader, keyspace: Keyspace): KeyValue {
   return new KeyValue(keyspace.decodeKey(key), value, createRevision, modRevision, version, lease);
 }
 
-function expectWireType(actual: number, expected: number, field: string): void {
+/** Throws unless a field has the wire type its schema gives it. */
+export function expectWireType(actual: number, expected: number, field: string): void {
   if (actual !== expected) throw new Error(`${field} has wire type ${actual}`);
 }
 

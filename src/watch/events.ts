@@ -61,27 +61,25 @@ export function toWatchEvent(wire: WireEvent, keyspace: Keyspace): WatchEvent {
  * Splits a response's events into one batch per revision (etcd sends them in revision order).
  *
  * @example
- * const batches = toBatches(response.events, header, keyspace);
+ * const batches = toBatches(reply.events(keyspace), reply.header);
  */
-export function toBatches(
-  events: readonly WireEvent[],
-  header: ResponseHeader,
-  keyspace: Keyspace,
-): WatchBatch[] {
+export function toBatches(events: readonly WatchEvent[], header: ResponseHeader): WatchBatch[] {
   const batches: WatchBatch[] = [];
-  let current: WatchEvent[] = [];
+  let start = 0;
   let revision = -1n;
-  for (const wire of events) {
-    const event = toWatchEvent(wire, keyspace);
-    const rev = event.kv.modRevision;
-    if (rev !== revision && current.length > 0) {
-      batches.push({ kind: "events", revision, events: current, header });
-      current = [];
+  for (let i = 0; i < events.length; i++) {
+    const rev = (events[i] as WatchEvent).kv.modRevision;
+    if (rev !== revision) {
+      if (i > start)
+        batches.push({ kind: "events", revision, events: events.slice(start, i), header });
+      start = i;
+      revision = rev;
     }
-    revision = rev;
-    current.push(event);
   }
-  if (current.length > 0) batches.push({ kind: "events", revision, events: current, header });
+  if (events.length > start) {
+    const rest = start === 0 ? events : events.slice(start);
+    batches.push({ kind: "events", revision, events: rest, header });
+  }
   return batches;
 }
 

@@ -1,6 +1,7 @@
 import type { WatchCreateRequest_FilterType } from "../../gen/etcdserverpb/rpc_pb.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
 import type { WatchBatch } from "./events.ts";
+import { type BufferedBatch, bufferedSize, readyBatch } from "./pending-batch.ts";
 
 /** What a watcher asks etcd for, without the start revision (that moves as events arrive). */
 export interface WatchSpec {
@@ -27,7 +28,7 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
-const NO_ITEMS: WatchBatch[] = [];
+const NO_ITEMS: BufferedBatch[] = [];
 const DONE: IteratorResult<WatchBatch, undefined> = { done: true, value: undefined };
 
 /**
@@ -58,7 +59,7 @@ export class WatchState {
   onEnded: (() => void) | undefined;
 
   /** Batches not yet taken; `NO_ITEMS` (shared, never written) while there are none. */
-  #items: WatchBatch[] = NO_ITEMS;
+  #items: BufferedBatch[] = NO_ITEMS;
   #head = 0;
   #bufferedEvents = 0;
   // Fields that an idle watcher never needs are made when first needed, and the resolvers of
@@ -129,7 +130,7 @@ export class WatchState {
    * Hands event batches to the consumer. Returns true when the buffer reached the limit, so the
    * stream should pause the watcher on the server.
    */
-  push(batches: readonly WatchBatch[]): boolean {
+  push(batches: readonly BufferedBatch[]): boolean {
     for (const batch of batches) this.#deliver(batch);
     return this.#bufferedEvents >= this.limit;
   }
@@ -144,22 +145,22 @@ export class WatchState {
     this.#deliver(batch);
   }
 
-  #deliver(batch: WatchBatch): void {
+  #deliver(batch: BufferedBatch): void {
     const waiter = this.#waiters?.shift();
     if (waiter) {
-      waiter.resolve({ done: false, value: batch });
+      waiter.resolve({ done: false, value: readyBatch(batch) });
       return;
     }
     if (this.#items === NO_ITEMS) this.#items = [];
     this.#items.push(batch);
-    this.#bufferedEvents += batch.events.length;
+    this.#bufferedEvents += bufferedSize(batch);
   }
 
   /** The next batch for the consumer: buffered, then the terminal error, then done. */
   take(): Promise<IteratorResult<WatchBatch, undefined>> {
     if (this.#head < this.#items.length) {
-      const batch = this.#items[this.#head] as WatchBatch;
-      this.#items[this.#head] = undefined as unknown as WatchBatch;
+      const batch = this.#items[this.#head] as BufferedBatch;
+      this.#items[this.#head] = undefined as unknown as BufferedBatch;
       this.#head++;
       if (this.#head === this.#items.length) {
         this.#items = NO_ITEMS;
@@ -168,9 +169,9 @@ export class WatchState {
         this.#items = this.#items.slice(this.#head);
         this.#head = 0;
       }
-      this.#bufferedEvents -= batch.events.length;
+      this.#bufferedEvents -= bufferedSize(batch);
       if (this.phase === "paused" && this.#bufferedEvents <= this.limit / 2) this.onDrained?.(this);
-      return Promise.resolve({ done: false, value: batch });
+      return Promise.resolve({ done: false, value: readyBatch(batch) });
     }
     if (this.#hasError) {
       const error = this.#error;

@@ -1,12 +1,11 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import {
-  type Watch,
+  Watch,
   WatchCreateRequest_FilterType,
   type WatchRequestSchema,
-  type WatchResponse,
 } from "../../gen/etcdserverpb/rpc_pb.ts";
-import type { Event as WireEvent } from "../../gen/mvccpb/kv_pb.ts";
+import type { FrameStream, FrameStreamHandler } from "../connection/frame-stream.ts";
 import {
   isStaleTokenError,
   STALE_TOKEN_PAUSE_MS,
@@ -31,13 +30,32 @@ import { type KeyOrRange, toKeyRange } from "../core/keys.ts";
 import { nextTurn } from "../core/next-turn.ts";
 import { toInt64 } from "../core/numbers.ts";
 import { type ClientEvents, silentEvents } from "../diagnostics/client-events.ts";
-import { toHeader } from "../kv/key-value.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
-import { progressBatch, toBatches } from "./events.ts";
+import { progressBatch, toBatches, type WatchEvent } from "./events.ts";
+import type { BufferedBatch } from "./pending-batch.ts";
+import { requestFrames } from "./request-frames.ts";
+import { messageReply, type WatchReply } from "./watch-reply.ts";
+import { WatchResponseDecoder } from "./watch-response-decoder.ts";
 import { type WatchSpec, WatchState } from "./watch-state.ts";
 import { type WatchControl, Watcher, type WatchOptions } from "./watcher.ts";
 
 type WatchRequestInit = MessageInitShape<typeof WatchRequestSchema>;
+
+/**
+ * What the watch stream needs of the client's transport (the pool transport): the auth token
+ * provider, and where it has one, a raw frame stream for the Watch call.
+ *
+ * @example
+ * const stream = new WatchStream(createClient(Watch, etcd.transport), etcd.transport);
+ */
+export interface WatchTransport {
+  readonly auth: TokenProvider | undefined;
+  frameStream?(
+    method: typeof Watch.method.watch,
+    header: HeadersInit | undefined,
+    handler: FrameStreamHandler,
+  ): Promise<FrameStream | undefined>;
+}
 
 /**
  * Buffered events per watcher before it is paused on the server (see `WatchOptions`).
@@ -51,12 +69,26 @@ const BACKOFF_MAX_MS = 3_000;
 const PROGRESS_ID = -1n;
 /** Create requests in flight at most on one stream. */
 const CREATE_WINDOW = 256;
+const STREAM_HEADERS = { hasleader: "true" } as const;
+/** `#serveFrames`: the transport has no frame stream for this call; use Connect's. */
+const NO_FRAME_STREAM = Symbol("no frame stream");
 
 /** One open Watch stream and what is in flight on it. */
 interface Connection {
   readonly controller: AbortController;
-  /** Connect's createWritableIterable makes each write await once per message queued before it. */
-  readonly requests: PushQueue<WatchRequestInit>;
+  /** Requests made before the stream was there to take them, in order. */
+  backlog: WatchRequestInit[];
+  /** The stream as raw frames (lean transport): requests of one turn leave in one write. */
+  frames: FrameStream | undefined;
+  /**
+   * The requests of Connect's bidi call (any other transport); Connect's createWritableIterable
+   * would make each write await once per message queued before it.
+   */
+  requests: PushQueue<WatchRequestInit> | undefined;
+  /** A flush of the backlog to `frames` is scheduled. */
+  flushing: boolean;
+  /** etcd answered at least once on this stream. */
+  answered: boolean;
   /** Closed on purpose (no watchers left, or the client closed): no backoff, no error. */
   retired: boolean;
 }
@@ -87,14 +119,18 @@ interface Connection {
  *   (another endpoint when there are several) after an exponential, capped, jittered backoff,
  *   and every watcher is created again at its next revision: nothing is lost or repeated.
  * - When the last watcher ends, the stream is closed; the next watch opens a new one.
+ * - On the lean transport the stream is a `FrameStream`: responses are decoded from their bytes
+ *   straight into events (`WatchResponseDecoder`), with no async iterable or message object per
+ *   response; on any other transport (gateway, interceptors) it is Connect's bidi call.
  *
  * @example
- * const stream = new WatchStream(createClient(Watch, etcd.transport));
+ * const stream = new WatchStream(createClient(Watch, etcd.transport), etcd.transport);
  * const watcher = stream.watch(prefix("cfg/"), {}, new Keyspace());
  */
 export class WatchStream implements WatchControl {
   readonly #client: Client<typeof Watch>;
-  readonly #tokens: { readonly auth: TokenProvider | undefined } | undefined;
+  readonly #transport: WatchTransport | undefined;
+  readonly #decoder = new WatchResponseDecoder();
   readonly #watchers = new Set<WatchState>();
   #queue: WatchState[] = [];
   /** Create requests sent and not yet answered, oldest first. */
@@ -102,7 +138,7 @@ export class WatchStream implements WatchControl {
   readonly #byId = new Map<bigint, WatchState>();
   /** Watch ids we sent a cancel for, and whose watcher waits for the acknowledgement. */
   readonly #cancelling = new Map<bigint, WatchState>();
-  readonly #fragments = new Map<bigint, WireEvent[]>();
+  readonly #fragments = new Map<bigint, WatchEvent[]>();
   #conn: Connection | undefined;
   #running = false;
   #closed = false;
@@ -119,17 +155,18 @@ export class WatchStream implements WatchControl {
 
   /**
    * @param client the generated Watch client over the client's transport
-   * @param tokens where the auth token comes from (the client's transport), so that a create
-   *   refused because the token expired is retried once with a fresh token
+   * @param transport the client's transport: where the auth token comes from, so that a create
+   *   refused because the token expired is retried once with a fresh token, and the frame
+   *   stream when it has one
    * @param events where the stream reports reopening and resumed watchers
    */
   constructor(
     client: Client<typeof Watch>,
-    tokens?: { readonly auth: TokenProvider | undefined },
+    transport?: WatchTransport,
     events: ClientEvents = silentEvents,
   ) {
     this.#client = client;
-    this.#tokens = tokens;
+    this.#transport = transport;
     this.#events = events;
   }
 
@@ -247,7 +284,7 @@ export class WatchStream implements WatchControl {
       if (this.#refreshToken) {
         this.#refreshToken = false;
         try {
-          await this.#tokens?.auth?.refresh(undefined);
+          await this.#transport?.auth?.refresh(undefined);
         } catch (error) {
           this.#failAll(toEtcdError(error));
           return;
@@ -256,29 +293,23 @@ export class WatchStream implements WatchControl {
       }
       const conn: Connection = {
         controller: new AbortController(),
-        requests: new PushQueue<WatchRequestInit>(),
+        backlog: [],
+        frames: undefined,
+        requests: undefined,
+        flushing: false,
+        answered: false,
         retired: false,
       };
       this.#open(conn);
-      let error: unknown;
-      try {
-        const responses = this.#client.watch(conn.requests, {
-          signal: conn.controller.signal,
-          timeoutMs: 0,
-          headers: { hasleader: "true" },
-        });
-        this.#sendNextCreate();
-        if (this.#progressWanted) this.#sendProgress();
-        for await (const response of responses) {
-          failures = 0;
-          staleTokenRetries = 0;
-          this.#handle(response);
-        }
-        error = new UnavailableError("etcd ended the watch stream");
-      } catch (e) {
-        error = e;
-      }
+      this.#sendNextCreate();
+      if (this.#progressWanted) this.#sendProgress();
+      let error = this.#transport?.frameStream ? await this.#serveFrames(conn) : NO_FRAME_STREAM;
+      if (error === NO_FRAME_STREAM) error = await this.#serveConnect(conn);
       this.#teardown(conn);
+      if (conn.answered) {
+        failures = 0;
+        staleTokenRetries = 0;
+      }
       if (this.#closed) return;
       if (conn.retired) continue;
       this.#failed = true;
@@ -290,7 +321,7 @@ export class WatchStream implements WatchControl {
       }
       // The stream itself was refused for its token: log in again and reopen (a few times, as
       // for unary calls: a lagging member refuses a token it has not applied yet).
-      if (isStaleTokenError(mapped) && this.#tokens?.auth) {
+      if (isStaleTokenError(mapped) && this.#transport?.auth) {
         if (staleTokenRetries < STALE_TOKEN_RETRIES) {
           if (staleTokenRetries++ > 0) await this.#sleep(STALE_TOKEN_PAUSE_MS * staleTokenRetries);
           if (this.#closed) return;
@@ -306,6 +337,74 @@ export class WatchStream implements WatchControl {
       }
       failures++;
       if (failures > 1) await this.#sleep(backoff(failures - 1));
+    }
+  }
+
+  /**
+   * Runs the stream as a `FrameStream` until it ends; resolves with why it ended, or with
+   * `NO_FRAME_STREAM` when the transport has none for this call.
+   */
+  #serveFrames(conn: Connection): Promise<unknown> {
+    const transport = this.#transport as Required<WatchTransport>;
+    const signal = conn.controller.signal;
+    return new Promise((resolve) => {
+      let ended = false;
+      const finish = (why: unknown): void => {
+        if (ended) return;
+        ended = true;
+        signal.removeEventListener("abort", onAbort);
+        resolve(why);
+      };
+      const onAbort = (): void => {
+        conn.frames?.cancel();
+        finish(signal.reason);
+      };
+      if (signal.aborted) {
+        finish(signal.reason);
+        return;
+      }
+      signal.addEventListener("abort", onAbort);
+      transport
+        .frameStream(Watch.method.watch, STREAM_HEADERS, {
+          message: (payload) => {
+            conn.answered = true;
+            this.#handle(this.#decoder.read(payload));
+          },
+          end: (error) => finish(error ?? new UnavailableError("etcd ended the watch stream")),
+        })
+        .then(
+          (frames) => {
+            if (frames === undefined) finish(NO_FRAME_STREAM);
+            else if (ended) frames.cancel();
+            else {
+              conn.frames = frames;
+              this.#flush(conn);
+            }
+          },
+          (error: unknown) => finish(error),
+        );
+    });
+  }
+
+  /** Runs the stream as Connect's bidi call until it ends; resolves with why it ended. */
+  async #serveConnect(conn: Connection): Promise<unknown> {
+    const requests = new PushQueue<WatchRequestInit>();
+    for (const request of conn.backlog) requests.push(request);
+    conn.backlog = [];
+    conn.requests = requests;
+    try {
+      const responses = this.#client.watch(requests, {
+        signal: conn.controller.signal,
+        timeoutMs: 0,
+        headers: STREAM_HEADERS,
+      });
+      for await (const response of responses) {
+        conn.answered = true;
+        this.#handle(messageReply(response));
+      }
+      return new UnavailableError("etcd ended the watch stream");
+    } catch (error) {
+      return error;
     }
   }
 
@@ -327,7 +426,8 @@ export class WatchStream implements WatchControl {
 
   #teardown(conn: Connection): void {
     if (!conn.controller.signal.aborted) conn.controller.abort();
-    conn.requests.close();
+    conn.requests?.close();
+    conn.backlog = [];
     if (this.#conn === conn) this.#conn = undefined;
     for (const state of this.#creating) if (state.phase === "ended") state.markServerGone();
     this.#creating = [];
@@ -346,7 +446,29 @@ export class WatchStream implements WatchControl {
   }
 
   #send(request: WatchRequestInit): void {
-    this.#conn?.requests.push(request);
+    const conn = this.#conn;
+    if (!conn) return;
+    if (conn.requests) {
+      conn.requests.push(request);
+      return;
+    }
+    conn.backlog.push(request);
+    if (conn.frames && !conn.flushing) {
+      conn.flushing = true;
+      queueMicrotask(() => {
+        conn.flushing = false;
+        this.#flush(conn);
+      });
+    }
+  }
+
+  /** Writes the requests waiting for the frame stream, in one write. */
+  #flush(conn: Connection): void {
+    const frames = conn.frames;
+    if (!frames || conn.backlog.length === 0) return;
+    const requests = conn.backlog;
+    conn.backlog = [];
+    frames.write(requestFrames(requests));
   }
 
   #sendProgress(): void {
@@ -387,53 +509,60 @@ export class WatchStream implements WatchControl {
     conn.controller.abort();
   }
 
-  #handle(response: WatchResponse): void {
-    const id = response.watchId;
-    if (response.created) {
+  #handle(reply: WatchReply): void {
+    const id = reply.watchId;
+    if (reply.created) {
       const state = this.#creating.shift();
-      if (state) this.#onCreated(state, response);
+      if (state) this.#onCreated(state, reply);
       this.#sendNextCreate();
       return;
     }
-    if (response.canceled) {
-      this.#onCanceled(response);
+    if (reply.canceled) {
+      this.#onCanceled(reply);
       return;
     }
-    if (id === PROGRESS_ID && response.events.length === 0) {
-      const batch = progressBatch(toHeader(response.header));
+    if (id === PROGRESS_ID && reply.eventCount === 0) {
+      const batch = progressBatch(reply.header);
       for (const state of this.#byId.values()) {
         // Skip watchers still replaying history: older servers answer ahead of their events.
         if (state.nextRevision > state.lastCreatedRevision) state.pushProgress(batch);
       }
       return;
     }
-    let events = response.events;
-    if (response.fragment) {
+    // Events are only built for a watcher that is there to take them.
+    const state = this.#byId.get(id);
+    if (reply.fragment) {
+      if (!state) return;
+      const events = reply.events(state.keyspace);
       const pieces = this.#fragments.get(id);
       if (pieces) for (const event of events) pieces.push(event);
-      else this.#fragments.set(id, events.slice());
+      else this.#fragments.set(id, events);
       return;
     }
     const pieces = this.#fragments.get(id);
-    if (pieces) {
-      this.#fragments.delete(id);
-      for (const event of events) pieces.push(event);
-      events = pieces;
-    }
-    const state = this.#byId.get(id);
+    if (pieces) this.#fragments.delete(id);
     if (!state) return;
-    const header = toHeader(response.header);
-    if (events.length === 0) {
+    const header = reply.header;
+    let batches: BufferedBatch[];
+    let count: number;
+    if (pieces) {
+      for (const event of reply.events(state.keyspace)) pieces.push(event);
+      batches = toBatches(pieces, header);
+      count = pieces.length;
+    } else {
+      count = reply.eventCount;
+      batches = count === 0 ? [] : reply.batches(state.keyspace);
+    }
+    if (count === 0) {
       if (header.revision >= state.nextRevision) state.nextRevision = header.revision + 1n;
       state.pushProgress(progressBatch(header));
       return;
     }
-    const batches = toBatches(events, header, state.keyspace);
     const last = batches[batches.length - 1];
     if (last) {
       state.nextRevision = last.revision + 1n;
       if (this.#events.watchEventsObserved) {
-        this.#events.watchEvents(events.length, last.revision, header.revision);
+        this.#events.watchEvents(count, last.revision, header.revision);
       }
     }
     if (state.push(batches)) this.#checkLater(state);
@@ -456,20 +585,20 @@ export class WatchStream implements WatchControl {
     });
   }
 
-  #onCreated(state: WatchState, response: WatchResponse): void {
-    const id = response.watchId;
-    const header = toHeader(response.header);
-    if (response.canceled) {
+  #onCreated(state: WatchState, reply: WatchReply): void {
+    const id = reply.watchId;
+    const header = reply.header;
+    if (reply.canceled) {
       if (state.phase === "ended") {
         state.markServerGone();
         return;
       }
-      const error = cancelReasonError(response.cancelReason);
+      const error = cancelReasonError(reply.cancelReason);
       // etcd refuses a create for the stream's token ("invalid auth token" from 3.4.23 and 3.5
       // after a restart or expiry; "revision of auth store is old"; or "permission denied").
       // With a token provider, get a fresh token, reopen the stream and try once more.
       const tokenRefused = error instanceof PermissionDeniedError || isStaleTokenError(error);
-      if (tokenRefused && !state.authRetried && this.#tokens?.auth) {
+      if (tokenRefused && !state.authRetried && this.#transport?.auth) {
         state.authRetried = true;
         state.phase = "queued";
         this.#refreshToken = true;
@@ -499,8 +628,8 @@ export class WatchStream implements WatchControl {
     state.markCreated(header.revision);
   }
 
-  #onCanceled(response: WatchResponse): void {
-    const id = response.watchId;
+  #onCanceled(reply: WatchReply): void {
+    const id = reply.watchId;
     this.#fragments.delete(id);
     const cancelling = this.#cancelling.get(id);
     if (cancelling) {
@@ -513,15 +642,15 @@ export class WatchStream implements WatchControl {
     if (!state) return;
     this.#byId.delete(id);
     state.serverId = undefined;
-    if (response.compactRevision > 0n) {
+    if (reply.compactRevision > 0n) {
       this.#fail(
         state,
         new WatchCompactedError(EtcdMessage.compacted, Code.OutOfRange, {
-          compactRevision: response.compactRevision,
+          compactRevision: reply.compactRevision,
         }),
       );
-    } else if (response.cancelReason) {
-      this.#fail(state, cancelReasonError(response.cancelReason));
+    } else if (reply.cancelReason) {
+      this.#fail(state, cancelReasonError(reply.cancelReason));
     } else {
       // Cancelled by etcd for no stated reason: create it again where it stopped.
       state.phase = "queued";
