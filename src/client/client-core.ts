@@ -12,6 +12,7 @@ import { Keyspace } from "../kv/keyspace.ts";
 import { KV } from "../kv/kv.ts";
 import { ReadCoalescer } from "../kv/read-coalescer.ts";
 import { LeaseClient } from "../lease/lease-client.ts";
+import type { WatchFrameCodec } from "../watch/watch-frame-codec.ts";
 import { WatchStream } from "../watch/watch-stream.ts";
 import { resolveOptions, tokenProvider } from "./defaults.ts";
 import type { EtcdOptions } from "./options.ts";
@@ -37,11 +38,13 @@ export class ClientCore {
   readonly #lastCalls: PoolTransport;
   readonly #pool: EndpointPool;
   readonly #members: MemberSync;
+  readonly #watchFrames: WatchFrameCodec | undefined;
   readonly #closables = new Set<Closable>();
   #watchStream: WatchStream | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(options: EtcdOptions, platform: Platform) {
+    this.#watchFrames = platform.watchFrames;
     const resolved = resolveOptions(options);
     this.#pool = new EndpointPool(
       normalizeEndpoints(options.endpoints),
@@ -92,6 +95,7 @@ export class ClientCore {
         createClient(Watch, this.transport),
         this.transport,
         this.#pool.events,
+        this.#watchFrames,
       );
       this.#watchStream = stream;
       this.track(stream);

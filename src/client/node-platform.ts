@@ -8,6 +8,8 @@ import { InvalidArgumentError } from "../core/errors.ts";
 import { createGatewayEndpointTransport } from "../gateway/gateway-endpoint.ts";
 import { RangeResultDecoder } from "../kv/range-result-decoder.ts";
 import { openSink } from "../maintenance/snapshot-sink.ts";
+import { requestFrames } from "../watch/request-frames.ts";
+import { WatchResponseDecoder } from "../watch/watch-response-decoder.ts";
 import type { EtcdOptions } from "./options.ts";
 import type { Platform } from "./platform.ts";
 
@@ -21,6 +23,7 @@ export const nodePlatform: Platform = {
     throw new InvalidArgumentError(`unknown transport "${String(choice)}"`);
   },
   rangeDecoder: (keyspace) => new RangeResultDecoder(keyspace),
+  watchFrames: { decoder: () => new WatchResponseDecoder(), encode: requestFrames },
   snapshotIo: {
     openSink,
     sha256() {

@@ -1,6 +1,7 @@
 import type { TransportFactory } from "../connection/endpoint-transport.ts";
 import type { RangeDecoderFactory } from "../kv/kv.ts";
 import type { SnapshotIo } from "../maintenance/snapshot-io.ts";
+import type { WatchFrameCodec } from "../watch/watch-frame-codec.ts";
 import type { EtcdOptions } from "./options.ts";
 
 /**
@@ -17,4 +18,6 @@ export interface Platform {
    * lean one); absent where no such transport is offered, keeping the decoder out of the bundle.
    */
   readonly rangeDecoder?: RangeDecoderFactory | undefined;
+  /** The Watch call's bytes for the lean transport's frame stream; absent likewise. */
+  readonly watchFrames?: WatchFrameCodec | undefined;
 }

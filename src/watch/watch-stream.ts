@@ -33,9 +33,8 @@ import { type ClientEvents, silentEvents } from "../diagnostics/client-events.ts
 import type { Keyspace } from "../kv/keyspace.ts";
 import { progressBatch, toBatches, type WatchEvent } from "./events.ts";
 import type { BufferedBatch } from "./pending-batch.ts";
-import { requestFrames } from "./request-frames.ts";
+import type { WatchFrameCodec } from "./watch-frame-codec.ts";
 import { messageReply, type WatchReply } from "./watch-reply.ts";
-import { WatchResponseDecoder } from "./watch-response-decoder.ts";
 import { type WatchSpec, WatchState } from "./watch-state.ts";
 import { type WatchControl, Watcher, type WatchOptions } from "./watcher.ts";
 
@@ -130,7 +129,8 @@ interface Connection {
 export class WatchStream implements WatchControl {
   readonly #client: Client<typeof Watch>;
   readonly #transport: WatchTransport | undefined;
-  readonly #decoder = new WatchResponseDecoder();
+  readonly #frameCodec: WatchFrameCodec | undefined;
+  readonly #decoder: { read(payload: Uint8Array): WatchReply } | undefined;
   readonly #watchers = new Set<WatchState>();
   #queue: WatchState[] = [];
   /** Create requests sent and not yet answered, oldest first. */
@@ -159,15 +159,20 @@ export class WatchStream implements WatchControl {
    *   refused because the token expired is retried once with a fresh token, and the frame
    *   stream when it has one
    * @param events where the stream reports reopening and resumed watchers
+   * @param frameCodec the Watch call's bytes for the transport's frame stream; without it the
+   *   stream is always Connect's bidi call
    */
   constructor(
     client: Client<typeof Watch>,
     transport?: WatchTransport,
     events: ClientEvents = silentEvents,
+    frameCodec?: WatchFrameCodec,
   ) {
     this.#client = client;
     this.#transport = transport;
     this.#events = events;
+    this.#frameCodec = frameCodec;
+    this.#decoder = frameCodec?.decoder();
   }
 
   /** Watchers not yet ended. */
@@ -303,7 +308,10 @@ export class WatchStream implements WatchControl {
       this.#open(conn);
       this.#sendNextCreate();
       if (this.#progressWanted) this.#sendProgress();
-      let error = this.#transport?.frameStream ? await this.#serveFrames(conn) : NO_FRAME_STREAM;
+      let error =
+        this.#transport?.frameStream && this.#decoder
+          ? await this.#serveFrames(conn, this.#decoder)
+          : NO_FRAME_STREAM;
       if (error === NO_FRAME_STREAM) error = await this.#serveConnect(conn);
       this.#teardown(conn);
       if (conn.answered) {
@@ -344,7 +352,10 @@ export class WatchStream implements WatchControl {
    * Runs the stream as a `FrameStream` until it ends; resolves with why it ended, or with
    * `NO_FRAME_STREAM` when the transport has none for this call.
    */
-  #serveFrames(conn: Connection): Promise<unknown> {
+  #serveFrames(
+    conn: Connection,
+    decoder: { read(payload: Uint8Array): WatchReply },
+  ): Promise<unknown> {
     const transport = this.#transport as Required<WatchTransport>;
     const signal = conn.controller.signal;
     return new Promise((resolve) => {
@@ -368,7 +379,7 @@ export class WatchStream implements WatchControl {
         .frameStream(Watch.method.watch, STREAM_HEADERS, {
           message: (payload) => {
             conn.answered = true;
-            this.#handle(this.#decoder.read(payload));
+            this.#handle(decoder.read(payload));
           },
           end: (error) => finish(error ?? new UnavailableError("etcd ended the watch stream")),
         })
@@ -468,7 +479,7 @@ export class WatchStream implements WatchControl {
     if (!frames || conn.backlog.length === 0) return;
     const requests = conn.backlog;
     conn.backlog = [];
-    frames.write(requestFrames(requests));
+    frames.write((this.#frameCodec as WatchFrameCodec).encode(requests));
   }
 
   #sendProgress(): void {
