@@ -31,6 +31,8 @@ export interface FrameStreamHandler {
  * const opening = (transport as Partial<FrameStreamSource>).frameStream?.(method, headers, handler);
  */
 export interface FrameStreamSource {
+  /** False when `frameStream` answers undefined for every call (interceptors are configured). */
+  readonly framesAvailable: boolean;
   frameStream(
     method: DescMethodStreaming,
     header: HeadersInit | undefined,

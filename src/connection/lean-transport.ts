@@ -167,6 +167,10 @@ class LeanTransport implements Transport, FrameStreamSource {
   }
 
   /** A `FrameStream` on this endpoint's session; undefined with interceptors (they expect Connect's streams). */
+  get framesAvailable(): boolean {
+    return !this.#intercepted;
+  }
+
   frameStream(
     method: DescMethodStreaming,
     header: HeadersInit | undefined,

@@ -333,6 +333,13 @@ export class PoolTransport implements Transport {
     contextValues?: ContextValues,
     signal?: AbortSignal,
   ): Promise<FrameStream | undefined> {
+    // Decided before an endpoint is picked: where the caller falls back to stream(), picking one
+    // here would move the round-robin and wait for a connection that stream() does not use.
+    const pinned = this.#pinned(contextValues);
+    const sample = (pinned ?? this.pool.endpoints[0])?.connection.transport as
+      | Partial<FrameStreamSource>
+      | undefined;
+    if (sample?.framesAvailable !== true) return undefined;
     const path = methodPath(method);
     const endpoint = await this.#streamEndpoint(path, signal, undefined, contextValues);
     const auth = contextValues?.get(noAuthKey) === true ? undefined : this.auth;
