@@ -8,7 +8,7 @@ import type { DescMethodStreaming } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
 import { FRAME_HEADER_BYTES, frameLength } from "./grpc-frame.ts";
-import { codeFromHttpStatus, H2, resetError, statusError, toHeaders } from "./grpc-status.ts";
+import { endingError, H2 } from "./grpc-status.ts";
 
 /**
  * Receives what arrives on a `FrameStream`: each response message's payload (a view valid only
@@ -223,50 +223,17 @@ export class FrameStream {
   };
 
   #outcome(rstCode: number): ConnectError | undefined {
-    const headers = this.#headers;
-    if (headers === undefined) return this.#lost(rstCode, "before response headers");
-    const httpStatus = headers[":status"];
-    if (httpStatus !== 200) {
-      return new ConnectError(
-        `HTTP status ${String(httpStatus)} from ${this.#session.authority}`,
-        codeFromHttpStatus(httpStatus ?? 0),
-        toHeaders(headers),
-      );
-    }
-    const contentType = headers["content-type"];
-    if (typeof contentType !== "string" || !contentType.startsWith("application/grpc")) {
-      return new ConnectError(
-        `unexpected content-type "${String(contentType)}"`,
-        Code.Unknown,
-        toHeaders(headers),
-      );
-    }
-    const status = this.#trailers ?? (this.#headersEnded ? headers : undefined);
-    if (status === undefined) return this.#lost(rstCode, "before the gRPC status");
-    const error = statusError(status);
+    const error = endingError({
+      authority: this.#session.authority,
+      headers: this.#headers,
+      headersEnded: this.#headersEnded,
+      trailers: this.#trailers,
+      streamError: this.#streamError,
+      rstCode,
+    });
     if (error) return error;
-    if (status["grpc-status"] === undefined) {
-      return new ConnectError("gRPC status missing in trailers", Code.Internal, toHeaders(status));
-    }
     if (this.#pieceBytes > 0) return new ConnectError("truncated gRPC message", Code.Internal);
     return undefined;
-  }
-
-  /** The stream ended without a status: the connection went away, or the server reset it. */
-  #lost(rstCode: number, when: string): ConnectError {
-    const cause = this.#streamError;
-    if (cause === undefined) {
-      if (rstCode !== H2.NO_ERROR) return resetError(rstCode);
-      return new ConnectError(`stream ended ${when}`, Code.Internal);
-    }
-    if (rstCode === H2.REFUSED_STREAM) return resetError(rstCode, cause);
-    return new ConnectError(
-      `connection to ${this.#session.authority} lost ${when}: ${cause instanceof Error ? cause.message : String(cause)}`,
-      Code.Unavailable,
-      undefined,
-      undefined,
-      cause,
-    );
   }
 
   #fail(error: ConnectError): void {

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from "node:http2";
+import type { IncomingHttpHeaders, IncomingHttpStatusHeader } from "node:http2";
 import { BinaryReader, base64Decode, WireType } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
 
@@ -216,4 +216,82 @@ export function resetError(rstCode: number, cause?: unknown): ConnectError {
     default:
       return new ConnectError(message, Code.Unavailable, undefined, undefined, cause);
   }
+}
+
+/** How a gRPC call's HTTP/2 stream ended: what arrived, and the stream's error and reset code. */
+export interface StreamEnding {
+  readonly authority: string;
+  readonly headers: (IncomingHttpHeaders & IncomingHttpStatusHeader) | undefined;
+  /** The response headers carried END_STREAM (a trailers-only response). */
+  readonly headersEnded: boolean;
+  readonly trailers: IncomingHttpHeaders | undefined;
+  readonly streamError: unknown;
+  readonly rstCode: number;
+}
+
+/**
+ * The error a gRPC call's ending means, or undefined for an OK status: HTTP status, content
+ * type, trailers-only errors and `grpc-status-details-bin`, or, without a status, a lost
+ * connection (Unavailable; a GOAWAY proves the request was not sent) or the server's reset.
+ * Shared by the lean transport's unary calls and frame streams.
+ *
+ * @example
+ * const error = endingError({ authority, headers, headersEnded, trailers, streamError, rstCode });
+ */
+export function endingError(ending: StreamEnding): ConnectError | undefined {
+  const { headers, trailers } = ending;
+  if (headers === undefined) return lostStream(ending, "before response headers");
+  const httpStatus = headers[":status"];
+  if (httpStatus !== 200) {
+    return new ConnectError(
+      `HTTP status ${String(httpStatus)} from ${ending.authority}`,
+      codeFromHttpStatus(httpStatus ?? 0),
+      toHeaders(headers),
+    );
+  }
+  const contentType = headers["content-type"];
+  if (typeof contentType !== "string" || !contentType.startsWith("application/grpc")) {
+    return new ConnectError(
+      `unexpected content-type "${String(contentType)}"`,
+      Code.Unknown,
+      toHeaders(headers),
+    );
+  }
+  const status = trailers ?? (ending.headersEnded ? headers : undefined);
+  if (status === undefined) return lostStream(ending, "before the gRPC status");
+  const error = statusError(status);
+  if (error) {
+    if (trailers) {
+      toHeaders(headers).forEach((value, name) => {
+        if (!error.metadata.has(name)) error.metadata.set(name, value);
+      });
+    }
+    return error;
+  }
+  if (status["grpc-status"] === undefined) {
+    return new ConnectError("gRPC status missing in trailers", Code.Internal, toHeaders(status));
+  }
+  return undefined;
+}
+
+/**
+ * The stream ended without a status. With a stream error the connection went away (reset,
+ * killed member, GOAWAY): Unavailable, the request may or may not have been applied, unless
+ * the error proves it was not sent. Without one, the server reset the stream.
+ */
+function lostStream(ending: StreamEnding, when: string): ConnectError {
+  const cause = ending.streamError;
+  if (cause === undefined) {
+    if (ending.rstCode !== H2.NO_ERROR) return resetError(ending.rstCode);
+    return new ConnectError(`stream ended ${when}`, Code.Internal);
+  }
+  if (ending.rstCode === H2.REFUSED_STREAM) return resetError(ending.rstCode, cause);
+  const code = (cause as { code?: unknown }).code;
+  return new ConnectError(
+    `connection to ${ending.authority} lost ${when}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    Code.Unavailable,
+    undefined,
+    undefined,
+    code === "ERR_HTTP2_GOAWAY_SESSION" ? notSent(cause) : cause,
+  );
 }

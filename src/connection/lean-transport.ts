@@ -33,14 +33,7 @@ import {
   FRAME_HEADER_BYTES,
   UnaryMessageReader,
 } from "./grpc-frame.ts";
-import {
-  codeFromHttpStatus,
-  H2,
-  notSent,
-  resetError,
-  statusError,
-  toHeaders,
-} from "./grpc-status.ts";
+import { endingError, H2, notSent, toHeaders } from "./grpc-status.ts";
 import { type PieceDecoder, pieceDecoderKey } from "./piece-decoder.ts";
 import { isPureRead } from "./retry-policy.ts";
 import { type AbandonableCall, EtcdSessionManager } from "./session.ts";
@@ -477,33 +470,15 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
 
   #outcome(rstCode: number): UnaryResponse<I, O> | ConnectError {
     const headers = this.#headers;
-    if (headers === undefined) return this.#lost(rstCode, "before response headers");
-    const httpStatus = headers[":status"];
-    if (httpStatus !== 200) {
-      return new ConnectError(
-        `HTTP status ${String(httpStatus)} from ${this.#session.authority}`,
-        codeFromHttpStatus(httpStatus ?? 0),
-        toHeaders(headers),
-      );
-    }
-    const contentType = headers["content-type"];
-    if (typeof contentType !== "string" || !contentType.startsWith("application/grpc")) {
-      return new ConnectError(
-        `unexpected content-type "${String(contentType)}"`,
-        Code.Unknown,
-        toHeaders(headers),
-      );
-    }
-    const status = this.#trailers ?? (this.#headersEnded ? headers : undefined);
-    if (status === undefined) return this.#lost(rstCode, "before the gRPC status");
-    const error = statusError(status);
-    if (error) {
-      if (this.#trailers) mergeMetadata(error, headers);
-      return error;
-    }
-    if (status["grpc-status"] === undefined) {
-      return new ConnectError("gRPC status missing in trailers", Code.Internal, toHeaders(status));
-    }
+    const error = endingError({
+      authority: this.#session.authority,
+      headers,
+      headersEnded: this.#headersEnded,
+      trailers: this.#trailers,
+      streamError: this.#streamError,
+      rstCode,
+    });
+    if (error || headers === undefined) return error as ConnectError;
     const reader = this.#reader;
     if (reader === undefined || reader.empty) {
       return new ConnectError("gRPC response without a message", Code.Unimplemented);
@@ -517,28 +492,6 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
       ? (this.#decoder.finish() as MessageShape<O>)
       : decodeMessage(this.#method.output, body);
     return new LeanUnaryResponse(this.#method, message, headers, this.#trailers);
-  }
-
-  /**
-   * The stream ended without a status. With a stream error the connection went away (reset,
-   * killed member, GOAWAY): Unavailable, the request may or may not have been applied, unless
-   * the error proves it was not sent. Without one, the server reset the stream.
-   */
-  #lost(rstCode: number, when: string): ConnectError {
-    const cause = this.#streamError;
-    if (cause === undefined) {
-      if (rstCode !== H2.NO_ERROR) return resetError(rstCode);
-      return new ConnectError(`stream ended ${when}`, Code.Internal);
-    }
-    if (rstCode === H2.REFUSED_STREAM) return resetError(rstCode, cause);
-    const code = (cause as { code?: unknown }).code;
-    return new ConnectError(
-      `connection to ${this.#session.authority} lost ${when}: ${errorText(cause)}`,
-      Code.Unavailable,
-      undefined,
-      undefined,
-      code === "ERR_HTTP2_GOAWAY_SESSION" ? notSent(cause) : cause,
-    );
   }
 
   #settle(): void {
@@ -641,12 +594,6 @@ function addHeader(headers: OutgoingHttpHeaders, name: string, value: string): v
 function grpcTimeout(ms: number): string {
   const whole = Math.ceil(ms);
   return whole <= MAX_GRPC_TIMEOUT_MS ? `${whole}m` : `${Math.ceil(whole / 1000)}S`;
-}
-
-function mergeMetadata(error: ConnectError, headers: IncomingHttpHeaders): void {
-  toHeaders(headers).forEach((value, name) => {
-    if (!error.metadata.has(name)) error.metadata.set(name, value);
-  });
 }
 
 function errorText(error: unknown): string {
