@@ -11,6 +11,7 @@ import { ClientEvents } from "../diagnostics/client-events.ts";
 import { Keyspace } from "../kv/keyspace.ts";
 import { KV } from "../kv/kv.ts";
 import { ReadCoalescer } from "../kv/read-coalescer.ts";
+import type { KeepAliveFrameCodec } from "../lease/keep-alive-frame-codec.ts";
 import { LeaseClient } from "../lease/lease-client.ts";
 import type { WatchFrameCodec } from "../watch/watch-frame-codec.ts";
 import { WatchStream } from "../watch/watch-stream.ts";
@@ -34,6 +35,8 @@ export class ClientCore {
   /** Leases at the root of the key space (keep-alive shared by every view). */
   readonly lease: LeaseClient;
   readonly username: string | undefined;
+  /** The platform's keep-alive frame codec, for the lease keep-alive stream. */
+  readonly keepAliveFrames: KeepAliveFrameCodec | undefined;
   /** Carries the closables' last calls while `close()` runs, after `transport` refuses calls. */
   readonly #lastCalls: PoolTransport;
   readonly #pool: EndpointPool;
@@ -45,6 +48,7 @@ export class ClientCore {
 
   constructor(options: EtcdOptions, platform: Platform) {
     this.#watchFrames = platform.watchFrames;
+    this.keepAliveFrames = platform.keepAliveFrames;
     const resolved = resolveOptions(options);
     this.#pool = new EndpointPool(
       normalizeEndpoints(options.endpoints),

@@ -7,6 +7,7 @@ import type { TransportFactory } from "../connection/endpoint-transport.ts";
 import { InvalidArgumentError } from "../core/errors.ts";
 import { createGatewayEndpointTransport } from "../gateway/gateway-endpoint.ts";
 import { RangeResultDecoder } from "../kv/range-result-decoder.ts";
+import { keepAliveFrames } from "../lease/keep-alive-frames.ts";
 import { openSink } from "../maintenance/snapshot-sink.ts";
 import { requestFrames } from "../watch/request-frames.ts";
 import { WatchResponseDecoder } from "../watch/watch-response-decoder.ts";
@@ -24,6 +25,7 @@ export const nodePlatform: Platform = {
   },
   rangeDecoder: (keyspace) => new RangeResultDecoder(keyspace),
   watchFrames: { decoder: () => new WatchResponseDecoder(), encode: requestFrames },
+  keepAliveFrames,
   snapshotIo: {
     openSink,
     sha256() {

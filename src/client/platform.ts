@@ -1,5 +1,6 @@
 import type { TransportFactory } from "../connection/endpoint-transport.ts";
 import type { RangeDecoderFactory } from "../kv/kv.ts";
+import type { KeepAliveFrameCodec } from "../lease/keep-alive-frame-codec.ts";
 import type { SnapshotIo } from "../maintenance/snapshot-io.ts";
 import type { WatchFrameCodec } from "../watch/watch-frame-codec.ts";
 import type { EtcdOptions } from "./options.ts";
@@ -20,4 +21,6 @@ export interface Platform {
   readonly rangeDecoder?: RangeDecoderFactory | undefined;
   /** The Watch call's bytes for the lean transport's frame stream; absent likewise. */
   readonly watchFrames?: WatchFrameCodec | undefined;
+  /** The LeaseKeepAlive call's bytes for the same; absent likewise. */
+  readonly keepAliveFrames?: KeepAliveFrameCodec | undefined;
 }

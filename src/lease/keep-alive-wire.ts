@@ -1,15 +1,10 @@
 import { createClient, createContextValues } from "@connectrpc/connect";
-import {
-  LeaseKeepAliveRequestSchema,
-  LeaseKeepAliveResponseSchema,
-  Lease as LeaseService,
-} from "../../gen/etcdserverpb/rpc_pb.ts";
+import { Lease as LeaseService } from "../../gen/etcdserverpb/rpc_pb.ts";
 import type { FrameStream } from "../connection/frame-stream.ts";
-import { FRAME_HEADER_BYTES } from "../connection/grpc-frame.ts";
 import type { PooledEndpoint } from "../connection/pool.ts";
 import { endpointKey, type PoolTransport } from "../connection/pool-transport.ts";
 import { PushQueue } from "../connection/push-queue.ts";
-import { WireReader } from "../core/wire.ts";
+import type { KeepAliveFrameCodec } from "./keep-alive-frame-codec.ts";
 
 /**
  * What one keep-alive stream reports: each renewal etcd answered, then at most once, the end of
@@ -36,34 +31,30 @@ export interface KeepAliveWire {
 }
 
 const STREAM_HEADERS = { hasleader: "true" } as const;
-const ID_TAG = LeaseKeepAliveRequestSchema.field.ID.number << 3;
-const RESPONSE_ID = LeaseKeepAliveResponseSchema.field.ID.number;
-const RESPONSE_TTL = LeaseKeepAliveResponseSchema.field.TTL.number;
-/** A request at its largest: prefix, tag and a 10-byte varint. */
-export const MAX_REQUEST_BYTES = FRAME_HEADER_BYTES + 11;
 
 /**
  * Opens the keep-alive stream to `endpoint`, carrying `hasleader: true` and no deadline. On the
- * lean transport it is a `FrameStream`: requests encoded here, those of one tick in one write,
- * answers read in place, with no promise per message; on any other transport it is Connect's
- * bidi call.
+ * lean transport, given the platform's `codec`, it is a `FrameStream`: requests encoded by the
+ * codec, those of one tick in one write, answers read in place, with no promise per message;
+ * otherwise it is Connect's bidi call.
  *
  * @example
- * const wire = openKeepAliveWire(etcd.transport, endpoint, { renewed: (id, ttl) => {}, failed: (e) => {} });
+ * const wire = openKeepAliveWire(etcd.transport, endpoint, { renewed: (id, ttl) => {}, failed: (e) => {} }, keepAliveFrames);
  */
 export function openKeepAliveWire(
   transport: PoolTransport,
   endpoint: PooledEndpoint,
   handler: KeepAliveWireHandler,
+  codec?: KeepAliveFrameCodec,
 ): KeepAliveWire {
-  return new Wire(transport, endpoint, handler);
+  return new Wire(transport, endpoint, handler, codec);
 }
 
 class Wire implements KeepAliveWire {
   readonly #transport: PoolTransport;
   readonly #endpoint: PooledEndpoint;
   readonly #handler: KeepAliveWireHandler;
-  readonly #reader = new WireReader();
+  readonly #codec: KeepAliveFrameCodec | undefined;
   #pending: bigint[] = [];
   #flushing = false;
   #ended = false;
@@ -72,10 +63,20 @@ class Wire implements KeepAliveWire {
   /** Aborts the opening (and Connect's call) when the wire ends. */
   readonly #controller = new AbortController();
 
-  constructor(transport: PoolTransport, endpoint: PooledEndpoint, handler: KeepAliveWireHandler) {
+  constructor(
+    transport: PoolTransport,
+    endpoint: PooledEndpoint,
+    handler: KeepAliveWireHandler,
+    codec: KeepAliveFrameCodec | undefined,
+  ) {
     this.#transport = transport;
     this.#endpoint = endpoint;
     this.#handler = handler;
+    this.#codec = codec;
+    if (codec === undefined) {
+      this.#openConnect();
+      return;
+    }
     transport
       .frameStream(
         LeaseService.method.leaseKeepAlive,
@@ -133,16 +134,17 @@ class Wire implements KeepAliveWire {
       return;
     }
     const frames = this.#frames;
-    if (frames === undefined) return;
+    const codec = this.#codec;
+    if (frames === undefined || codec === undefined) return;
     this.#pending = [];
-    const out = new Uint8Array(ids.length * MAX_REQUEST_BYTES);
+    const out = new Uint8Array(ids.length * codec.maxRequestBytes);
     let pos = 0;
-    for (const id of ids) pos = encodeKeepAliveRequest(out, pos, id);
+    for (const id of ids) pos = codec.encode(out, pos, id);
     frames.write(out.subarray(0, pos));
   }
 
   #onMessage(payload: Uint8Array): void {
-    const { id, ttl } = decodeKeepAliveResponse(this.#reader.reset(payload));
+    const { id, ttl } = (this.#codec as KeepAliveFrameCodec).decode(payload);
     this.#handler.renewed(id, ttl);
   }
 
@@ -178,53 +180,4 @@ class Wire implements KeepAliveWire {
       this.#fail(failure);
     })();
   }
-}
-
-/**
- * The ID and TTL of a LeaseKeepAliveResponse, read in place (the header is skipped); 0 for a
- * field that is absent, as protobuf decodes it.
- *
- * @example
- * const { id, ttl } = decodeKeepAliveResponse(new WireReader(payload));
- */
-export function decodeKeepAliveResponse(reader: WireReader): { id: bigint; ttl: bigint } {
-  let id = 0n;
-  let ttl = 0n;
-  while (!reader.done) {
-    const tag = reader.uint32();
-    const field = tag >>> 3;
-    if (field === RESPONSE_ID && (tag & 7) === 0) id = reader.int64(true);
-    else if (field === RESPONSE_TTL && (tag & 7) === 0) ttl = reader.int64(true);
-    else reader.skip(tag & 7);
-  }
-  return { id, ttl };
-}
-
-/**
- * Writes one length-prefixed LeaseKeepAliveRequest at `pos` of a zeroed `out` with room for
- * `MAX_REQUEST_BYTES`; returns where it ends. ID 0 is left out, as protobuf leaves out a field
- * at its default.
- *
- * @example
- * const end = encodeKeepAliveRequest(new Uint8Array(16), 0, 0x694d9a0f2b6c3e01n);
- */
-export function encodeKeepAliveRequest(out: Uint8Array, pos: number, id: bigint): number {
-  const start = pos;
-  pos += FRAME_HEADER_BYTES;
-  if (id !== 0n) {
-    out[pos++] = ID_TAG;
-    // int64 goes on the wire as its 64-bit two's complement, in 7-bit groups from the low end.
-    const value = BigInt.asUintN(64, id);
-    let low = Number(value & 0xffffffffn);
-    let high = Number(value >> 32n);
-    while (high !== 0 || low > 0x7f) {
-      out[pos++] = (low & 0x7f) | 0x80;
-      low = ((low >>> 7) | (high << 25)) >>> 0;
-      high >>>= 7;
-    }
-    out[pos++] = low;
-  }
-  // The prefix: no compression flag, then the length in 32-bit big-endian (at most 11 here).
-  out[start + 4] = pos - start - FRAME_HEADER_BYTES;
-  return pos;
 }

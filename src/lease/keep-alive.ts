@@ -4,12 +4,15 @@ import type { PooledEndpoint } from "../connection/pool.ts";
 import { isStaleTokenError, type PoolTransport } from "../connection/pool-transport.ts";
 import type { Closable, CloseContext } from "../core/closable.ts";
 import { LeaseLostError, PermissionDeniedError, toEtcdError } from "../core/errors.ts";
+import type { KeepAliveFrameCodec } from "./keep-alive-frame-codec.ts";
 import { type KeepAliveWire, openKeepAliveWire } from "./keep-alive-wire.ts";
 import { SentRenewals } from "./sent-renewals.ts";
 
 /** What the keep-alive machinery needs from the client. */
 export interface KeepAliveHost {
   readonly transport: PoolTransport;
+  /** The renewals' bytes for the lean transport's frame stream; absent: Connect's bidi call. */
+  readonly keepAliveFrames?: KeepAliveFrameCodec | undefined;
   readonly closed: boolean;
   track(closable: Closable): () => void;
 }
@@ -249,14 +252,19 @@ export class LeaseKeepAlive {
     };
     this.#stream = stream;
     this.#stats.streamsOpened++;
-    stream.wire = openKeepAliveWire(transport, endpoint, {
-      renewed: (id, ttl) => {
-        if (stream === this.#stream) this.#onResponse(stream, id, ttl);
+    stream.wire = openKeepAliveWire(
+      transport,
+      endpoint,
+      {
+        renewed: (id, ttl) => {
+          if (stream === this.#stream) this.#onResponse(stream, id, ttl);
+        },
+        failed: (error) => {
+          if (stream === this.#stream) this.#fail(stream, error);
+        },
       },
-      failed: (error) => {
-        if (stream === this.#stream) this.#fail(stream, error);
-      },
-    });
+      this.#host.keepAliveFrames,
+    );
     const now = performance.now();
     for (const entry of this.#entries.values()) this.#send(entry, now);
     this.#arm(now + MIN_STALL_MS);

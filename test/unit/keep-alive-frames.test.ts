@@ -24,7 +24,7 @@ import {
   decodeKeepAliveResponse,
   encodeKeepAliveRequest,
   MAX_REQUEST_BYTES,
-} from "../../src/lease/keep-alive-wire.ts";
+} from "../../src/lease/keep-alive-frames.ts";
 
 const int64 = fc.bigInt(-(2n ** 63n), 2n ** 63n - 1n);
 
