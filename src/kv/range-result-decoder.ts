@@ -1,8 +1,8 @@
-import { RangeResponseSchema, ResponseHeaderSchema } from "../../gen/etcdserverpb/rpc_pb.ts";
-import { KeyValueSchema } from "../../gen/mvccpb/kv_pb.ts";
+import { RangeResponseSchema } from "../../gen/etcdserverpb/rpc_pb.ts";
 import type { PieceDecoder } from "../connection/piece-decoder.ts";
 import { INCOMPLETE, UNSUPPORTED, WireReader, WireType } from "../core/wire.ts";
-import { KeyValue, type ResponseHeader } from "./key-value.ts";
+import type { KeyValue, ResponseHeader } from "./key-value.ts";
+import { decodeHeader, decodeKeyValue, expectWireType } from "./key-value-wire.ts";
 import type { Keyspace } from "./keyspace.ts";
 import type { RangeResult } from "./results.ts";
 
@@ -11,20 +11,6 @@ const R_HEADER = RANGE.header.number;
 const R_KVS = RANGE.kvs.number;
 const R_MORE = RANGE.more.number;
 const R_COUNT = RANGE.count.number;
-const HEADER = ResponseHeaderSchema.field;
-const H_CLUSTER_ID = HEADER.clusterId.number;
-const H_MEMBER_ID = HEADER.memberId.number;
-const H_REVISION = HEADER.revision.number;
-const H_RAFT_TERM = HEADER.raftTerm.number;
-const KV = KeyValueSchema.field;
-const KV_KEY = KV.key.number;
-const KV_VALUE = KV.value.number;
-const KV_CREATE_REVISION = KV.createRevision.number;
-const KV_MOD_REVISION = KV.modRevision.number;
-const KV_VERSION = KV.version.number;
-const KV_LEASE = KV.lease.number;
-
-const EMPTY: Uint8Array = new Uint8Array(0);
 
 /**
  * Decodes etcd's RangeResponse straight into a `RangeResult` while its pieces arrive: every
@@ -153,67 +139,6 @@ export class RangeResultDecoder implements PieceDecoder<RangeResult> {
 function checkedEnd(end: number): number {
   if (end === UNSUPPORTED) throw new Error("RangeResponse holds a field of unsupported encoding");
   return end;
-}
-
-/**
- * Decodes the ResponseHeader in [reader.pos, reader.end).
- *
- * @example
- * reader.end = reader.lengthPrefixed();
- * const header = decodeHeader(reader);
- */
-export function decodeHeader(reader: WireReader): ResponseHeader {
-  const header = { clusterId: 0n, memberId: 0n, revision: 0n, raftTerm: 0n };
-  while (!reader.done) {
-    const tag = reader.uint32();
-    const wireType = tag & 7;
-    const field = tag >>> 3;
-    if (wireType !== WireType.Varint) reader.skip(wireType);
-    else if (field === H_CLUSTER_ID) header.clusterId = reader.int64(false);
-    else if (field === H_MEMBER_ID) header.memberId = reader.int64(false);
-    else if (field === H_REVISION) header.revision = reader.int64(true);
-    else if (field === H_RAFT_TERM) header.raftTerm = reader.int64(false);
-    else reader.skip(wireType);
-  }
-  return header;
-}
-
-/** Decodes the mvccpb.KeyValue in [reader.pos, reader.end). */
-function decodeKeyValue(reader: WireReader, keyspace: Keyspace): KeyValue {
-  let key = EMPTY;
-  let value = EMPTY;
-  let createRevision = 0n;
-  let modRevision = 0n;
-  let version = 0n;
-  let lease = 0n;
-  while (!reader.done) {
-    const tag = reader.uint32();
-    const wireType = tag & 7;
-    const field = tag >>> 3;
-    if (field === KV_KEY || field === KV_VALUE) {
-      expectWireType(wireType, WireType.LengthDelimited, `mvccpb.KeyValue field ${field}`);
-      if (field === KV_KEY) key = reader.bytes();
-      else value = reader.bytes();
-    } else if (
-      field === KV_CREATE_REVISION ||
-      field === KV_MOD_REVISION ||
-      field === KV_VERSION ||
-      field === KV_LEASE
-    ) {
-      expectWireType(wireType, WireType.Varint, `mvccpb.KeyValue field ${field}`);
-      const number = reader.int64(true);
-      if (field === KV_CREATE_REVISION) createRevision = number;
-      else if (field === KV_MOD_REVISION) modRevision = number;
-      else if (field === KV_VERSION) version = number;
-      else lease = number;
-    } else reader.skip(wireType);
-  }
-  return new KeyValue(keyspace.decodeKey(key), value, createRevision, modRevision, version, lease);
-}
-
-/** Throws unless a field has the wire type its schema gives it. */
-export function expectWireType(actual: number, expected: number, field: string): void {
-  if (actual !== expected) throw new Error(`${field} has wire type ${actual}`);
 }
 
 /** The carried pieces followed by the first `take` bytes of `piece`, as one array. */

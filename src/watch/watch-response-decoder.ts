@@ -1,10 +1,17 @@
 import { WatchResponseSchema } from "../../gen/etcdserverpb/rpc_pb.ts";
-import { Event_EventType, EventSchema, KeyValueSchema } from "../../gen/mvccpb/kv_pb.ts";
+import { Event_EventType, EventSchema } from "../../gen/mvccpb/kv_pb.ts";
 import { toText } from "../core/keys.ts";
 import { WireReader, WireType } from "../core/wire.ts";
-import { KeyValue, type ResponseHeader } from "../kv/key-value.ts";
+import type { KeyValue, ResponseHeader } from "../kv/key-value.ts";
+import {
+  decodeHeader,
+  decodeKeyValue,
+  expectWireType,
+  int64Varint,
+  NO_MOD_REVISION,
+  walkKeyValue,
+} from "../kv/key-value-wire.ts";
 import type { Keyspace } from "../kv/keyspace.ts";
-import { decodeHeader, expectWireType } from "../kv/range-result-decoder.ts";
 import type { WatchEvent } from "./events.ts";
 import { type EncodedEvents, PendingBatch } from "./pending-batch.ts";
 import type { WatchReply } from "./watch-reply.ts";
@@ -22,20 +29,9 @@ const EVENT = EventSchema.field;
 const E_TYPE = EVENT.type.number;
 const E_KV = EVENT.kv.number;
 const E_PREV_KV = EVENT.prevKv.number;
-const KV = KeyValueSchema.field;
-const KV_KEY = KV.key.number;
-const KV_VALUE = KV.value.number;
-const KV_CREATE_REVISION = KV.createRevision.number;
-const KV_MOD_REVISION = KV.modRevision.number;
-const KV_VERSION = KV.version.number;
-const KV_LEASE = KV.lease.number;
 
 const NO_HEADER: ResponseHeader = { clusterId: 0n, memberId: 0n, revision: 0n, raftTerm: 0n };
 const EMPTY: Uint8Array = new Uint8Array(0);
-/** The one-byte varints as bigints (versions, small leases), so that they cost no allocation. */
-const SMALL = Array.from({ length: 128 }, (_, i) => BigInt(i));
-/** `checkEvent`: the event's key has no mod_revision field (it is 0). */
-const NO_MOD_REVISION = -1;
 
 /**
  * Reads etcd's WatchResponse from its bytes without building the generated message objects.
@@ -209,7 +205,7 @@ function checkEvent(reader: WireReader): number {
     if (field === E_KV || field === E_PREV_KV) {
       expectWireType(wireType, WireType.LengthDelimited, `mvccpb.Event field ${field}`);
       reader.end = reader.lengthPrefixed();
-      const at = checkKeyValue(reader);
+      const at = walkKeyValue(reader);
       reader.end = end;
       if (field === E_KV) {
         hasKv = true;
@@ -221,30 +217,6 @@ function checkEvent(reader: WireReader): number {
     } else reader.skip(wireType);
   }
   if (!hasKv) throw new TypeError("etcd sent a watch event without a key");
-  return modRevisionAt;
-}
-
-/** Walks the mvccpb.KeyValue in [reader.pos, reader.end) as `decodeKv` will. */
-function checkKeyValue(reader: WireReader): number {
-  let modRevisionAt = NO_MOD_REVISION;
-  while (!reader.done) {
-    const tag = reader.uint32();
-    const wireType = tag & 7;
-    const field = tag >>> 3;
-    if (field === KV_KEY || field === KV_VALUE) {
-      expectWireType(wireType, WireType.LengthDelimited, `mvccpb.KeyValue field ${field}`);
-      reader.pos = reader.lengthPrefixed();
-    } else if (
-      field === KV_CREATE_REVISION ||
-      field === KV_MOD_REVISION ||
-      field === KV_VERSION ||
-      field === KV_LEASE
-    ) {
-      expectWireType(wireType, WireType.Varint, `mvccpb.KeyValue field ${field}`);
-      if (field === KV_MOD_REVISION) modRevisionAt = reader.pos;
-      reader.skip(wireType);
-    } else reader.skip(wireType);
-  }
   return modRevisionAt;
 }
 
@@ -274,61 +246,14 @@ function decodeEvent(reader: WireReader, keyspace: Keyspace, revision?: bigint):
     if (field === E_KV || field === E_PREV_KV) {
       expectWireType(wireType, WireType.LengthDelimited, `mvccpb.Event field ${field}`);
       reader.end = reader.lengthPrefixed();
-      if (field === E_KV) kv = decodeKv(reader, keyspace, revision);
-      else prevKv = decodeKv(reader, keyspace, undefined);
+      if (field === E_KV) kv = decodeKeyValue(reader, keyspace, revision);
+      else prevKv = decodeKeyValue(reader, keyspace);
       reader.end = end;
     } else if (field === E_TYPE) {
       expectWireType(wireType, WireType.Varint, "mvccpb.Event.type");
-      type = Number(BigInt.asIntN(32, varint(reader)));
+      type = Number(BigInt.asIntN(32, int64Varint(reader)));
     } else reader.skip(wireType);
   }
   if (!kv) throw new TypeError("etcd sent a watch event without a key");
   return { type: type === Event_EventType.DELETE ? "delete" : "put", kv, prevKv };
-}
-
-/** Decodes the mvccpb.KeyValue in [reader.pos, reader.end), keys without the keyspace's prefix. */
-function decodeKv(reader: WireReader, keyspace: Keyspace, revision: bigint | undefined): KeyValue {
-  let key = EMPTY;
-  let value = EMPTY;
-  let createRevision = 0n;
-  let modRevision = 0n;
-  let version = 0n;
-  let lease = 0n;
-  while (!reader.done) {
-    const tag = reader.uint32();
-    const wireType = tag & 7;
-    const field = tag >>> 3;
-    if (field === KV_KEY || field === KV_VALUE) {
-      expectWireType(wireType, WireType.LengthDelimited, `mvccpb.KeyValue field ${field}`);
-      if (field === KV_KEY) key = reader.bytes();
-      else value = reader.bytes();
-    } else if (field === KV_MOD_REVISION && revision !== undefined) {
-      expectWireType(wireType, WireType.Varint, "mvccpb.KeyValue.mod_revision");
-      reader.skip(wireType);
-      modRevision = revision;
-    } else if (
-      field === KV_CREATE_REVISION ||
-      field === KV_MOD_REVISION ||
-      field === KV_VERSION ||
-      field === KV_LEASE
-    ) {
-      expectWireType(wireType, WireType.Varint, `mvccpb.KeyValue field ${field}`);
-      const number = varint(reader);
-      if (field === KV_CREATE_REVISION) createRevision = number;
-      else if (field === KV_MOD_REVISION) modRevision = number;
-      else if (field === KV_VERSION) version = number;
-      else lease = number;
-    } else reader.skip(wireType);
-  }
-  return new KeyValue(keyspace.decodeKey(key), value, createRevision, modRevision, version, lease);
-}
-
-/** An int64 varint; one byte long (as versions mostly are) without a new bigint. */
-function varint(reader: WireReader): bigint {
-  const byte = reader.buf[reader.pos] as number;
-  if (byte < 0x80 && reader.pos < reader.end) {
-    reader.pos++;
-    return SMALL[byte] as bigint;
-  }
-  return reader.int64(true);
 }
