@@ -1,7 +1,8 @@
 /**
  * Last-resort cleanup of test clusters: etcd processes and data directories still around when
  * the process exits (a test that failed before its `after` hook ran, `process.exit()`, an
- * uncaught exception) or is ended by SIGINT, SIGTERM or SIGHUP. Each action is synchronous: an
+ * uncaught exception), is ended by SIGINT, SIGTERM or SIGHUP, or (on Deno) when a test file
+ * ends. Each action is synchronous: an
  * exiting process runs no more callbacks.
  */
 const actions = new Set<() => void>();
@@ -34,9 +35,14 @@ function install(): void {
   installed = true;
   process.on("exit", runAll);
   for (const signal of SIGNALS) process.on(signal, onSignal);
-  // Deno 2.9 ends a process on an uncaught exception without emitting "exit"; its monitor event
-  // still comes first. Clean up there when nothing will handle the exception.
-  if ("Deno" in globalThis) process.on("uncaughtExceptionMonitor", onFatalException);
+  if ("Deno" in globalThis) {
+    // Deno 2.9 ends a process on an uncaught exception without emitting "exit"; its monitor
+    // event still comes first. Clean up there when nothing will handle the exception.
+    process.on("uncaughtExceptionMonitor", onFatalException);
+    // `deno test` emits no "exit" either, and runs no `after` hook in a file with a skipped
+    // test; each file's "unload" event still comes when the file ends.
+    (globalThis as unknown as EventTarget).addEventListener("unload", runAll);
+  }
 }
 
 function onFatalException(): void {

@@ -12,7 +12,13 @@ import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Etcd, PermissionDeniedError, prefix, UserEmptyError } from "../../src/index.ts";
 import { hasOpenssl, TestCluster, useTestCluster } from "../../src/testing.ts";
-import { scriptArgs, signalChild, TLS_ON_DENO, unsupportedOn } from "../support/index.ts";
+import {
+  scriptArgs,
+  signalChild,
+  TLS_ON_DENO,
+  testFileArgs,
+  unsupportedOn,
+} from "../support/index.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 
@@ -186,4 +192,43 @@ describe("cleanup when a suite does not stop its cluster", () => {
       assert.equal(existsSync(end.root), false, `${end.root} left behind`);
     });
   }
+});
+
+test("a test file with a skipped test: its cluster is stopped when the file ends", async () => {
+  const { stdout, code, stderr } = await new Promise<{
+    stdout: string;
+    code: number | null;
+    stderr: string;
+  }>((done, fail) => {
+    const child = spawn(
+      process.execPath,
+      testFileArgs(join(root, "test/fixtures/kit-skipped-test.ts")),
+      // The file reports to its own runner, not to the run around this test.
+      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_TEST_CONTEXT: undefined } },
+    );
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => {
+      out += c;
+    });
+    child.stderr.setEncoding("utf8").on("data", (c: string) => {
+      err += c;
+    });
+    child.on("error", fail);
+    child.on("exit", (exit) => done({ stdout: out, code: exit, stderr: err }));
+  });
+  assert.equal(code, 0, `${stdout}\n${stderr}`);
+  const line = stdout.split("\n").find((l) => l.includes('"pids"')) ?? "";
+  assert.ok(line, `the file's test printed its cluster:\n${stdout}`);
+  const { pids, root: dir } = JSON.parse(line.slice(line.indexOf("{"))) as {
+    pids: number[];
+    root: string;
+  };
+  assert.equal(pids.length, 1);
+  assert.deepEqual(
+    pids.filter((pid) => alive(pid)),
+    [],
+    "etcd processes left running",
+  );
+  assert.equal(existsSync(dir), false, `${dir} left behind`);
 });
