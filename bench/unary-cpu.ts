@@ -1,0 +1,80 @@
+/**
+ * One call at a time against the node:http2 floor, outside the full benchmark: `node
+ * bench/unary-cpu.ts [calls] [pairs]` runs `pairs` pairs of (our client, the floor) for get and
+ * for put, each side in a process of its own with a fresh etcd (ETCD_BIN), `calls` awaited calls
+ * after a warm-up, and prints ops/s and client CPU µs per call of each, the pair's ratio and
+ * CPU difference, and their medians. The full benchmark runs every client in one process, where
+ * the others' garbage and the rotation move these rows by tens of percent; here only the client
+ * measured runs. Run a side alone under `node --cpu-prof`: `node bench/unary-cpu.ts get ours`.
+ */
+import { spawnSync } from "node:child_process";
+import { Etcd } from "../src/index.ts";
+import { h2FloorClient } from "./lib/h2-floor.ts";
+import { cpuNow, median } from "./lib/measure.ts";
+import { startServer } from "./lib/server.ts";
+
+const WARM_UP = 2_000;
+
+async function measureSide(op: "get" | "put", side: "ours" | "floor", calls: number) {
+  const server = await startServer();
+  const ours = new Etcd({ endpoints: server.endpoints });
+  const floor = h2FloorClient(server.endpoints[0] as string);
+  try {
+    await ours.put("k", "v");
+    const call =
+      side === "ours"
+        ? op === "get"
+          ? () => ours.get("k")
+          : () => ours.put("k", "v")
+        : op === "get"
+          ? () => floor.get?.("k")
+          : () => floor.put?.("k", "v");
+    for (let i = 0; i < WARM_UP; i++) await call();
+    const cpu0 = cpuNow();
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) await call();
+    const seconds = (performance.now() - t0) / 1000;
+    return { opsPerSec: calls / seconds, cpuUs: (cpuNow() - cpu0) / calls };
+  } finally {
+    await ours.close();
+    await floor.close?.();
+    await server.stop();
+  }
+}
+
+const [first, second] = process.argv.slice(2);
+if (first === "get" || first === "put") {
+  const side = second === "floor" ? "floor" : "ours";
+  const result = await measureSide(first, side, Number(process.argv[4] ?? 20_000));
+  console.log(JSON.stringify(result));
+} else {
+  const calls = Number(first ?? 20_000);
+  const pairs = Number(second ?? 3);
+  const side = (op: string, name: string) => {
+    const run = spawnSync(process.execPath, [import.meta.filename, op, name, String(calls)], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    if (run.status !== 0) throw new Error(`${op} ${name} exited ${run.status}`);
+    return JSON.parse(run.stdout.trim().split("\n").at(-1) as string) as {
+      opsPerSec: number;
+      cpuUs: number;
+    };
+  };
+  for (const op of ["get", "put"]) {
+    const ratios: number[] = [];
+    const above: number[] = [];
+    for (let i = 1; i <= pairs; i++) {
+      const ours = side(op, "ours");
+      const floor = side(op, "floor");
+      ratios.push(ours.opsPerSec / floor.opsPerSec);
+      above.push(ours.cpuUs - floor.cpuUs);
+      console.log(
+        `${op} pair ${i}: ours ${ours.opsPerSec.toFixed(0)} ops/s ${ours.cpuUs.toFixed(1)} µs, floor ${floor.opsPerSec.toFixed(0)} ops/s ${floor.cpuUs.toFixed(1)} µs: ${ratios.at(-1)?.toFixed(2)}x, ${above.at(-1)?.toFixed(1)} µs above`,
+      );
+    }
+    console.log(
+      `${op}, 1 in flight: median ${median(ratios).toFixed(2)}x the floor's ops/s, ${median(above).toFixed(1)} µs CPU per call above it`,
+    );
+  }
+}
