@@ -27,6 +27,7 @@ interface ReadyState {
   isShuttingDown(): boolean;
   requiresVerify(): boolean;
   registerRequest(stream: ClientHttp2Stream): void;
+  streamCount(): number;
 }
 
 /**
@@ -236,8 +237,24 @@ export class EtcdSessionManager extends Http2SessionManager {
    * `Headers`, which loads Node's fetch implementation (about 15 ms, a CLI command's start-up).
    */
   override abort(reason?: Error): void {
+    super.abort(reason ?? (this.#idle() ? idleAbort() : undefined));
+  }
+
+  /**
+   * No call on the connection: connect-node says idle or closed, or its one open "stream" is the
+   * unary group, still registered for a turn after its last stream closed (a command that
+   * closes the client right after its call).
+   */
+  #idle(): boolean {
     const state = this.state();
-    super.abort(reason ?? (state === "idle" || state === "closed" ? idleAbort() : undefined));
+    if (state === "idle" || state === "closed") return true;
+    const ready = (this as unknown as { s: ManagerState }).s;
+    return (
+      state === "open" &&
+      ready.t === "ready" &&
+      (ready as ReadyState).streamCount() === 1 &&
+      this.#unaryStreams?.lingering === true
+    );
   }
 
   /**
@@ -409,6 +426,11 @@ class StreamGroup {
     this.session = session;
     this.#pingTimeoutMs = pingTimeoutMs;
     this.#leaderCheck = leaderCheck;
+  }
+
+  /** Registered with connect-node while none of its streams is open (see `#remove`). */
+  get lingering(): boolean {
+    return this.#registered && this.#open === 0;
   }
 
   add(stream: ClientHttp2Stream, ready: ReadyState): void {
