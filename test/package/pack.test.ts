@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -74,8 +74,12 @@ describe("the packed package", {
       ["-p", "tsconfig.build.json", "--outDir", join(stage, "dist")],
       root,
     );
-    // The command ships bundled, as `npm run build` makes it.
+    // The command ships bundled, as `npm run build` makes it. The bundler resolves the
+    // dependencies from the folder of the build: without node_modules there it would leave them
+    // out of the bundle, as separate modules, which `npm run build` in the checkout never does.
+    symlinkSync(join(root, "node_modules"), join(stage, "node_modules"), "dir");
     await ok(join(bin, "node"), ["scripts/bundle-cli.ts", join(stage, "dist")], root);
+    rmSync(join(stage, "node_modules"));
     for (const file of ["package.json", "README.md", "LICENSE"]) {
       copyFileSync(join(root, file), join(stage, file));
     }
@@ -237,6 +241,22 @@ describe("the packed package", {
       assert.equal((await ok(cli, ["put", key, node.name], consumer, env)).stdout, "OK\n");
       const got = await ok(cli, ["get", key, "--print-value-only"], consumer, env);
       assert.equal(got.stdout, `${node.name}\n`);
+      // Start-up: a get loads no fetch implementation (undici, ~15 ms and some MB of a command's
+      // start), which a ConnectError's Headers or an ES import of node:http would load.
+      const probe = join(consumer, "fetch-probe.mjs");
+      writeFileSync(
+        probe,
+        'process.on("exit", () => { if (process.moduleLoadList.some((m) => m.includes("undici"))) process.stderr.write("fetch implementation loaded\\n"); });\n',
+      );
+      const probed = { ...env, NODE_OPTIONS: `--import=${probe}` };
+      const lean = await ok(cli, ["get", key, "--print-value-only"], consumer, probed);
+      assert.equal(lean.stdout, `${node.name}\n`);
+      assert.doesNotMatch(lean.stderr, /fetch implementation loaded/);
+      const touch = join(consumer, "touch-fetch.mjs");
+      writeFileSync(touch, "new Headers();\n");
+      const touched = { ...probed, NODE_OPTIONS: `--import=${probe} --import=${touch}` };
+      const seen = await ok(cli, ["--help"], consumer, touched);
+      assert.match(seen.stderr, /fetch implementation loaded/, "the probe sees a load");
     });
   }
 
