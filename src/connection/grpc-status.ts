@@ -288,10 +288,20 @@ function lostStream(ending: StreamEnding, when: string): ConnectError {
   if (ending.rstCode === H2.REFUSED_STREAM) return resetError(ending.rstCode, cause);
   const code = (cause as { code?: unknown }).code;
   return new ConnectError(
-    `connection to ${ending.authority} lost ${when}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    `connection to ${ending.authority} lost ${when}: ${errorText(cause)}`,
     Code.Unavailable,
     undefined,
     undefined,
     code === "ERR_HTTP2_GOAWAY_SESSION" ? notSent(cause) : cause,
   );
+}
+
+/**
+ * An error's message, or anything else as text, for messages that name their cause.
+ *
+ * @example
+ * new Error(`cannot reach ${authority}: ${errorText(cause)}`);
+ */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

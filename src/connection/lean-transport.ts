@@ -33,7 +33,7 @@ import {
   FRAME_HEADER_BYTES,
   UnaryMessageReader,
 } from "./grpc-frame.ts";
-import { endingError, H2, notSent, toHeaders } from "./grpc-status.ts";
+import { endingError, errorText, H2, notSent, toHeaders } from "./grpc-status.ts";
 import { type PieceDecoder, pieceDecoderKey } from "./piece-decoder.ts";
 import { isPureRead } from "./retry-policy.ts";
 import { type AbandonableCall, EtcdSessionManager } from "./session.ts";
@@ -594,8 +594,4 @@ function addHeader(headers: OutgoingHttpHeaders, name: string, value: string): v
 function grpcTimeout(ms: number): string {
   const whole = Math.ceil(ms);
   return whole <= MAX_GRPC_TIMEOUT_MS ? `${whole}m` : `${Math.ceil(whole / 1000)}S`;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

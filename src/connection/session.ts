@@ -251,7 +251,6 @@ export class EtcdSessionManager extends Http2SessionManager {
     const ready = (this as unknown as { s: ManagerState }).s;
     return (
       state === "open" &&
-      ready.t === "ready" &&
       (ready as ReadyState).streamCount() === 1 &&
       this.#unaryStreams?.lingering === true
     );

@@ -125,15 +125,16 @@ interface ChildEnd {
   stderr: string;
 }
 
-/** Runs the fixture child, lets it start a cluster, then ends it as `how` says. */
-function runChild(how: string, signal?: NodeJS.Signals): Promise<ChildEnd> {
-  const child = spawn(
-    process.execPath,
-    scriptArgs(join(root, "test/fixtures/kit-child.ts"), how, "2"),
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+/**
+ * Runs a child (the runtime with `args`) that starts a cluster and prints its pids and directory
+ * as a JSON line; sends it `signal` once that line is out.
+ */
+function runChild(args: string[], signal?: NodeJS.Signals): Promise<ChildEnd> {
+  const child = spawn(process.execPath, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    // A test file reports to its own runner, not to the run around this test.
+    env: { ...process.env, NODE_TEST_CONTEXT: undefined },
+  });
   let stdout = "";
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (c: string) => {
@@ -146,9 +147,13 @@ function runChild(how: string, signal?: NodeJS.Signals): Promise<ChildEnd> {
     });
     child.on("error", fail);
     child.on("exit", (code, sig) => {
-      const line = stdout.split("\n")[0] ?? "";
-      if (!line) return fail(new Error(`child printed nothing:\n${stderr}`));
-      const { pids, root: dir } = JSON.parse(line) as { pids: number[]; root: string };
+      // A test runner may frame the line with its own output (Deno does).
+      const line = stdout.split("\n").find((l) => l.includes('"pids"')) ?? "";
+      if (!line) return fail(new Error(`child printed no cluster:\n${stdout}\n${stderr}`));
+      const { pids, root: dir } = JSON.parse(line.slice(line.indexOf("{"))) as {
+        pids: number[];
+        root: string;
+      };
       done({ pids, root: dir, code, signal: sig, stderr });
     });
   });
@@ -172,7 +177,10 @@ describe("cleanup when a suite does not stop its cluster", () => {
     ["exit", undefined],
   ] as const) {
     test(`${signal ?? how}: the members are killed and the data directory removed`, async () => {
-      const end = await runChild(how, signal);
+      const end = await runChild(
+        scriptArgs(join(root, "test/fixtures/kit-child.ts"), how, "2"),
+        signal,
+      );
       if (signal) assert.equal(end.signal, signal, "the child still dies of the signal");
       else assert.notEqual(end.code, 0, end.stderr);
       assert.equal(end.pids.length, 2);
@@ -187,40 +195,13 @@ describe("cleanup when a suite does not stop its cluster", () => {
 });
 
 test("a test file with a skipped test: its cluster is stopped when the file ends", async () => {
-  const { stdout, code, stderr } = await new Promise<{
-    stdout: string;
-    code: number | null;
-    stderr: string;
-  }>((done, fail) => {
-    const child = spawn(
-      process.execPath,
-      testFileArgs(join(root, "test/fixtures/kit-skipped-test.ts")),
-      // The file reports to its own runner, not to the run around this test.
-      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_TEST_CONTEXT: undefined } },
-    );
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => {
-      out += c;
-    });
-    child.stderr.setEncoding("utf8").on("data", (c: string) => {
-      err += c;
-    });
-    child.on("error", fail);
-    child.on("exit", (exit) => done({ stdout: out, code: exit, stderr: err }));
-  });
-  assert.equal(code, 0, `${stdout}\n${stderr}`);
-  const line = stdout.split("\n").find((l) => l.includes('"pids"')) ?? "";
-  assert.ok(line, `the file's test printed its cluster:\n${stdout}`);
-  const { pids, root: dir } = JSON.parse(line.slice(line.indexOf("{"))) as {
-    pids: number[];
-    root: string;
-  };
-  assert.equal(pids.length, 1);
+  const end = await runChild(testFileArgs(join(root, "test/fixtures/kit-skipped-test.ts")));
+  assert.equal(end.code, 0, end.stderr);
+  assert.equal(end.pids.length, 1);
   assert.deepEqual(
-    pids.filter((pid) => alive(pid)),
+    end.pids.filter((pid) => alive(pid)),
     [],
     "etcd processes left running",
   );
-  assert.equal(existsSync(dir), false, `${dir} left behind`);
+  assert.equal(existsSync(end.root), false, `${end.root} left behind`);
 });
