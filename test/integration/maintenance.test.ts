@@ -119,6 +119,14 @@ describe("maintenance", () => {
 
   test("hashKV agrees across members at one revision; hash answers per member", async () => {
     const { revision } = await etcd.put("hash/k", "v");
+    // A follower may not have applied the write yet; it would answer "future revision".
+    for (const endpoint of fx.endpoints) {
+      const deadline = Date.now() + 10_000;
+      while ((await etcd.maintenance.status({ endpoint })).header.revision < revision) {
+        assert.ok(Date.now() < deadline, `${endpoint} never applied revision ${revision}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
     const hashes = await Promise.all(
       fx.endpoints.map((endpoint) => etcd.maintenance.hashKV({ endpoint, revision })),
     );
