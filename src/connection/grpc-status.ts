@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingHttpStatusHeader } from "node:http2";
 import { BinaryReader, base64Decode, WireType } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { errorText } from "../core/error-text.ts";
 
 /** HTTP/2 RST_STREAM and GOAWAY error codes the client acts on. */
 export const H2 = {
@@ -294,14 +295,4 @@ function lostStream(ending: StreamEnding, when: string): ConnectError {
     undefined,
     code === "ERR_HTTP2_GOAWAY_SESSION" ? notSent(cause) : cause,
   );
-}
-
-/**
- * An error's message, or anything else as text, for messages that name their cause.
- *
- * @example
- * new Error(`cannot reach ${authority}: ${errorText(cause)}`);
- */
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -26,6 +26,7 @@ import {
 } from "@connectrpc/connect";
 import { createLinkedAbortController } from "@connectrpc/connect/protocol";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
+import { errorText } from "../core/error-text.ts";
 import { FrameStream, type FrameStreamHandler, type FrameStreamSource } from "./frame-stream.ts";
 import {
   decodeMessage,
@@ -33,7 +34,7 @@ import {
   FRAME_HEADER_BYTES,
   UnaryMessageReader,
 } from "./grpc-frame.ts";
-import { endingError, errorText, H2, notSent, toHeaders } from "./grpc-status.ts";
+import { endingError, H2, notSent, toHeaders } from "./grpc-status.ts";
 import { type PieceDecoder, pieceDecoderKey } from "./piece-decoder.ts";
 import { isPureRead } from "./retry-policy.ts";
 import { type AbandonableCall, EtcdSessionManager } from "./session.ts";

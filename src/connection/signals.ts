@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { getAbortSignalReason } from "@connectrpc/connect/protocol";
+import { errorText } from "../core/error-text.ts";
 
 /**
  * The error a call ends with when `signal` fired: the signal's reason when it is a
@@ -12,7 +13,7 @@ import { getAbortSignalReason } from "@connectrpc/connect/protocol";
 export function canceledError(signal: AbortSignal): ConnectError {
   const reason = getAbortSignalReason(signal) ?? new Error("the call was aborted");
   if (reason instanceof ConnectError) return reason;
-  const message = reason instanceof Error ? reason.message : String(reason);
+  const message = errorText(reason);
   return new ConnectError(message, Code.Canceled, undefined, undefined, reason);
 }
 

@@ -1,3 +1,4 @@
+import { errorText } from "../core/error-text.ts";
 import { latin1 } from "../core/latin1.ts";
 import {
   connectionDownChannel,
@@ -119,6 +120,6 @@ export const silentEvents = new ClientEvents();
 
 function because(error: unknown): string {
   if (error === undefined || error === null) return "";
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorText(error);
   return message ? `: ${message}` : "";
 }

@@ -8,6 +8,7 @@ import {
   ScalarType,
 } from "@bufbuild/protobuf";
 import { base64Decode, base64Encode } from "@bufbuild/protobuf/wire";
+import { errorText } from "../core/error-text.ts";
 
 // Protobuf JSON as etcd's gateway speaks it, for the messages of etcd's protos (proto3, no
 // well-known types, no extensions): proto field names out, default values left out, unknown
@@ -284,7 +285,7 @@ function readScalar(field: DescField, scalar: ScalarType, json: JsonValue): unkn
       try {
         return json === "" ? new Uint8Array(0) : base64Decode(json);
       } catch (error) {
-        throw fieldError(field, error instanceof Error ? error.message : String(error));
+        throw fieldError(field, errorText(error));
       }
     case ScalarType.DOUBLE:
     case ScalarType.FLOAT: {

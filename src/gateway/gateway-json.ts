@@ -1,5 +1,6 @@
 import type { DescMessage, DescMethod, JsonValue, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { errorText } from "../core/error-text.ts";
 import { fromGatewayJson } from "./gateway-codec.ts";
 import { gatewayError } from "./gateway-status.ts";
 import { jsonLines, tooLarge } from "./json-lines.ts";
@@ -45,7 +46,7 @@ export async function* serverStream<O extends DescMessage>(
 export function brokenOff(method: DescMethod, error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   if ((error as { name?: unknown } | null)?.name === "AbortError") return ConnectError.from(error);
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = errorText(error);
   return new ConnectError(
     `${method.name}: the gateway's response broke off: ${reason}`,
     Code.Unavailable,
