@@ -6,6 +6,12 @@
  * CPU difference, and their medians. The full benchmark runs every client in one process, where
  * the others' garbage and the rotation move these rows by tens of percent; here only the client
  * measured runs. Run a side alone under `node --cpu-prof`: `node bench/unary-cpu.ts get ours`.
+ *
+ * `node bench/unary-cpu.ts --interleaved [calls] [pairs]` runs both clients in one process on
+ * one etcd instead, alternating slices of `calls` awaited calls (ours, floor, then floor, ours
+ * in the next pair, so that neither side always follows the other's garbage), and prints the
+ * median of the pairs' differences: drift of the machine (load, frequency, etcd's own
+ * compactions) moves both halves of a pair alike, where separate processes see it apart.
  */
 import { spawnSync } from "node:child_process";
 import { Etcd } from "../src/index.ts";
@@ -42,8 +48,56 @@ async function measureSide(op: "get" | "put", side: "ours" | "floor", calls: num
   }
 }
 
+async function interleaved(calls: number, pairs: number) {
+  const server = await startServer();
+  const ours = new Etcd({ endpoints: server.endpoints });
+  const floor = h2FloorClient(server.endpoints[0] as string);
+  const slice = async (call: () => unknown) => {
+    const cpu0 = cpuNow();
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) await call();
+    return {
+      opsPerSec: calls / ((performance.now() - t0) / 1000),
+      cpuUs: (cpuNow() - cpu0) / calls,
+    };
+  };
+  try {
+    await ours.put("k", "v");
+    for (const op of ["get", "put"] as const) {
+      const sides = {
+        ours: op === "get" ? () => ours.get("k") : () => ours.put("k", "v"),
+        floor: op === "get" ? () => floor.get?.("k") : () => floor.put?.("k", "v"),
+      };
+      for (let i = 0; i < WARM_UP; i++) {
+        await sides.ours();
+        await sides.floor();
+      }
+      const ratios: number[] = [];
+      const above: number[] = [];
+      for (let i = 0; i < pairs; i++) {
+        const first = i % 2 === 0 ? "ours" : "floor";
+        const a = await slice(sides[first]);
+        const b = await slice(sides[first === "ours" ? "floor" : "ours"]);
+        const [o, f] = first === "ours" ? [a, b] : [b, a];
+        ratios.push(o.opsPerSec / f.opsPerSec);
+        above.push(o.cpuUs - f.cpuUs);
+      }
+      const sorted = [...ratios].sort((x, y) => x - y);
+      console.log(
+        `${op}, 1 in flight, ${pairs} interleaved pairs of ${calls} calls: median ${median(ratios).toFixed(2)}x the floor's ops/s (pairs ${sorted[0]?.toFixed(2)}-${sorted.at(-1)?.toFixed(2)}), ${median(above).toFixed(1)} µs CPU per call above it`,
+      );
+    }
+  } finally {
+    await ours.close();
+    await floor.close?.();
+    await server.stop();
+  }
+}
+
 const [first, second] = process.argv.slice(2);
-if (first === "get" || first === "put") {
+if (first === "--interleaved") {
+  await interleaved(Number(second ?? 2_000), Number(process.argv[4] ?? 21));
+} else if (first === "get" || first === "put") {
   const side = second === "floor" ? "floor" : "ours";
   const result = await measureSide(first, side, Number(process.argv[4] ?? 20_000));
   console.log(JSON.stringify(result));
