@@ -35,6 +35,7 @@ import {
   UnaryMessageReader,
 } from "./grpc-frame.ts";
 import { endingError, H2, notSent, toHeaders } from "./grpc-status.ts";
+import { knownRequestFrame } from "./kv-request-frames.ts";
 import { type PieceDecoder, pieceDecoderKey } from "./piece-decoder.ts";
 import { isPureRead } from "./retry-policy.ts";
 import { type AbandonableCall, EtcdSessionManager } from "./session.ts";
@@ -252,16 +253,17 @@ class LeanTransport implements Transport, FrameStreamSource {
     if (signal?.aborted) return Promise.reject(canceledError(signal));
     let frame: Buffer;
     try {
-      const body = toBinary(method.input, message);
-      if (body.byteLength > this.#maxSendBytes) {
+      frame =
+        knownRequestFrame(method.input, message) ?? encodeFrame(toBinary(method.input, message));
+      const bodyBytes = frame.byteLength - FRAME_HEADER_BYTES;
+      if (bodyBytes > this.#maxSendBytes) {
         return Promise.reject(
           new ConnectError(
-            `request message of ${body.byteLength} bytes exceeds maxSendBytes (${this.#maxSendBytes})`,
+            `request message of ${bodyBytes} bytes exceeds maxSendBytes (${this.#maxSendBytes})`,
             Code.ResourceExhausted,
           ),
         );
       }
-      frame = encodeFrame(body);
     } catch (error) {
       return Promise.reject(ConnectError.from(error, Code.Internal));
     }

@@ -4,6 +4,7 @@ import {
 } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { FRAME_HEADER_BYTES } from "../connection/grpc-frame.ts";
 import { WireReader } from "../core/wire.ts";
+import { writeInt64Varint } from "../core/wire-writer.ts";
 import type { KeepAliveFrameCodec } from "./keep-alive-frame-codec.ts";
 
 const ID_TAG = LeaseKeepAliveRequestSchema.field.ID.number << 3;
@@ -45,16 +46,7 @@ export function encodeKeepAliveRequest(out: Uint8Array, pos: number, id: bigint)
   pos += FRAME_HEADER_BYTES;
   if (id !== 0n) {
     out[pos++] = ID_TAG;
-    // int64 goes on the wire as its 64-bit two's complement, in 7-bit groups from the low end.
-    const value = BigInt.asUintN(64, id);
-    let low = Number(value & 0xffffffffn);
-    let high = Number(value >> 32n);
-    while (high !== 0 || low > 0x7f) {
-      out[pos++] = (low & 0x7f) | 0x80;
-      low = ((low >>> 7) | (high << 25)) >>> 0;
-      high >>>= 7;
-    }
-    out[pos++] = low;
+    pos = writeInt64Varint(out, pos, id);
   }
   // The prefix: no compression flag, then the length in 32-bit big-endian (at most 11 here).
   out[start + 4] = pos - start - FRAME_HEADER_BYTES;
