@@ -1,5 +1,6 @@
 import { subscribe } from "node:diagnostics_channel";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { getHeapSpaceStatistics } from "node:v8";
 import { diagnosticsChannels } from "../../src/index.ts";
 import type { TestCluster } from "../../src/testing.ts";
 
@@ -13,6 +14,8 @@ export interface Sample {
 export const metricNames = [
   "heapUsedMB",
   "rssMB",
+  "newSpaceMB",
+  "externalMB",
   "loopDelayP99ms",
   "loopDelayMaxms",
   "resources",
@@ -58,6 +61,13 @@ export class Sampler {
     const values: Record<MetricName, number> = {
       heapUsedMB: memory.heapUsed / 2 ** 20,
       rssMB: memory.rss / 2 ** 20,
+      // V8 widens its young generation while much survives a scavenge, up to its maximum: most
+      // of the RSS growth in a soak, and bounded.
+      newSpaceMB:
+        (getHeapSpaceStatistics().find((space) => space.space_name === "new_space")?.space_size ??
+          0) /
+        2 ** 20,
+      externalMB: memory.external / 2 ** 20,
       loopDelayP99ms: this.#delay.percentile(99) / 1e6,
       loopDelayMaxms: this.#delay.max / 1e6,
       resources: resources.length,
