@@ -282,6 +282,11 @@ class LeanTransport implements Transport, FrameStreamSource {
   }
 }
 
+/** Where a stream holds its call while it is open (see `UnaryCall.#send`). */
+const CALL = Symbol("etcd-connect.unaryCall");
+type SomeCall = UnaryCall<DescMessage, DescMessage>;
+type CallStream = ClientHttp2Stream & { [CALL]?: SomeCall | undefined };
+
 /**
  * One unary call on one HTTP/2 stream, from request to status. The session's stall watchdog may
  * abandon it: a pure read when its member stops answering (to be retried elsewhere), any call
@@ -332,8 +337,9 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
   }
 
   start(headers: OutgoingHttpHeaders, frame: Buffer): void {
-    if (this.#signal) this.#signal.addEventListener("abort", this.#onAbort);
-    if (this.#timeout > 0) this.#timer = setTimeout(this.#onDeadline, this.#timeout);
+    if (this.#signal) this.#signal.addEventListener("abort", this);
+    if (this.#timeout > 0)
+      this.#timer = setTimeout(expireCall, this.#timeout, this as unknown as SomeCall);
     const path = methodPath(this.#method);
     if (this.#session instanceof EtcdSessionManager) {
       headers[":method"] = "POST";
@@ -374,26 +380,54 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
     );
   }
 
+  /**
+   * The stream's listeners are shared by every call and find theirs on the stream, so a call
+   * makes no closures; once the stream closes it forgets its call (node:http2 keeps a closed
+   * stream reachable for a while, and through it would keep the call and every received chunk
+   * alive: a 10,000-key range's megabytes promoted to the old generation, then costly
+   * collections).
+   */
   #send(stream: ClientHttp2Stream, frame: Buffer): void {
     this.#stream = stream;
-    stream.on("response", this.#onResponse);
-    stream.on("data", this.#onData);
-    stream.on("trailers", this.#onTrailers);
-    stream.on("error", this.#onError);
-    stream.on("close", this.#onClose);
+    (stream as CallStream)[CALL] = this as unknown as SomeCall;
+    stream.on("response", onStreamResponse);
+    stream.on("data", onStreamData);
+    stream.on("trailers", onStreamTrailers);
+    stream.on("error", onStreamError);
+    stream.on("close", onStreamClose);
     stream.end(frame);
   }
 
-  readonly #onResponse = (
-    headers: IncomingHttpHeaders & IncomingHttpStatusHeader,
-    flags: number,
-  ): void => {
+  /** The stream's "response": the response headers. */
+  headersArrived(headers: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number): void {
     this.#headers = headers;
     this.#headersEnded = (flags & END_STREAM) !== 0;
     if (this.#session instanceof EtcdSessionManager) this.#session.responded();
-  };
+  }
 
-  readonly #onData = (chunk: Buffer): void => {
+  /** The stream's "trailers". */
+  trailersArrived(trailers: IncomingHttpHeaders): void {
+    this.#trailers = trailers;
+  }
+
+  /** The stream's "error" (its "close" follows and settles the call). */
+  streamFailed(error: unknown): void {
+    this.#streamError = error;
+  }
+
+  /** The deadline timer. */
+  expire(): void {
+    this.#timer = undefined;
+    this.#fail(deadlineError(this.#timeout), H2.CANCEL);
+  }
+
+  /** The signal's "abort" (the call is its listener object, so it needs no closure). */
+  handleEvent(): void {
+    this.#fail(canceledError(this.#signal as AbortSignal), H2.CANCEL);
+  }
+
+  /** The stream's "data": a piece of the response body. */
+  dataArrived(chunk: Buffer): void {
     if (this.#session instanceof EtcdSessionManager) this.#session.progressed();
     const reader = this.#reader;
     if (this.#settled || reader === undefined) return;
@@ -413,19 +447,7 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
         H2.CANCEL,
       );
     }
-  };
-
-  readonly #onTrailers = (trailers: IncomingHttpHeaders): void => {
-    this.#trailers = trailers;
-  };
-
-  readonly #onError = (error: unknown): void => {
-    this.#streamError = error;
-  };
-
-  readonly #onAbort = (): void => {
-    this.#fail(canceledError(this.#signal as AbortSignal), H2.CANCEL);
-  };
+  }
 
   abandon(reason: Error): void {
     this.#fail(
@@ -440,22 +462,9 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
     );
   }
 
-  readonly #onDeadline = (): void => {
-    this.#timer = undefined;
-    this.#fail(deadlineError(this.#timeout), H2.CANCEL);
-  };
-
-  readonly #onClose = (): void => {
-    const stream = this.#stream as ClientHttp2Stream;
-    // Let go of the stream: node:http2 keeps a closed stream reachable for a while, and through
-    // these listeners it would keep this call and every received chunk alive (a 10,000-key
-    // range's megabytes promoted to the old generation, then costly collections).
+  /** The stream's "close": the call ends with the response or an error. */
+  streamClosed(stream: ClientHttp2Stream): void {
     this.#stream = undefined;
-    stream.off("response", this.#onResponse);
-    stream.off("data", this.#onData);
-    stream.off("trailers", this.#onTrailers);
-    stream.off("error", this.#onError);
-    stream.off("close", this.#onClose);
     if (this.#settled) return;
     let outcome: UnaryResponse<I, O> | ConnectError;
     try {
@@ -469,7 +478,7 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
       this.#settle();
       this.#resolve(outcome);
     }
-  };
+  }
 
   #outcome(rstCode: number): UnaryResponse<I, O> | ConnectError {
     const headers = this.#headers;
@@ -504,7 +513,7 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
       this.group = undefined;
     }
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    if (this.#signal) this.#signal.removeEventListener("abort", this.#onAbort);
+    if (this.#signal) this.#signal.removeEventListener("abort", this);
   }
 
   #fail(error: ConnectError, reset?: number): void {
@@ -514,6 +523,36 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
     if (reset !== undefined && stream && !stream.closed && !stream.destroyed) stream.close(reset);
     this.#reject(error);
   }
+}
+
+function onStreamResponse(
+  this: CallStream,
+  headers: IncomingHttpHeaders & IncomingHttpStatusHeader,
+  flags: number,
+): void {
+  this[CALL]?.headersArrived(headers, flags);
+}
+
+function onStreamData(this: CallStream, chunk: Buffer): void {
+  this[CALL]?.dataArrived(chunk);
+}
+
+function onStreamTrailers(this: CallStream, trailers: IncomingHttpHeaders): void {
+  this[CALL]?.trailersArrived(trailers);
+}
+
+function onStreamError(this: CallStream, error: unknown): void {
+  this[CALL]?.streamFailed(error);
+}
+
+function onStreamClose(this: CallStream): void {
+  const call = this[CALL];
+  this[CALL] = undefined;
+  call?.streamClosed(this);
+}
+
+function expireCall(call: SomeCall): void {
+  call.expire();
 }
 
 /**
