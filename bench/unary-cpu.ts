@@ -7,11 +7,12 @@
  * the others' garbage and the rotation move these rows by tens of percent; here only the client
  * measured runs. Run a side alone under `node --cpu-prof`: `node bench/unary-cpu.ts get ours`.
  *
- * `node bench/unary-cpu.ts --interleaved [calls] [pairs]` runs both clients in one process on
- * one etcd instead, alternating slices of `calls` awaited calls (ours, floor, then floor, ours
- * in the next pair, so that neither side always follows the other's garbage), and prints the
- * median of the pairs' differences: drift of the machine (load, frequency, etcd's own
- * compactions) moves both halves of a pair alike, where separate processes see it apart.
+ * `node bench/unary-cpu.ts --interleaved [calls] [pairs] [in flight]` runs both clients in one
+ * process on one etcd instead, alternating slices of `calls` calls, `in flight` at a time (1
+ * unless given; ours, floor, then floor, ours in the next pair, so that neither side always
+ * follows the other's garbage), and prints the median of the pairs' differences: drift of the
+ * machine (load, frequency, etcd's own compactions) moves both halves of a pair alike, where
+ * separate processes see it apart.
  */
 import { spawnSync } from "node:child_process";
 import { Etcd } from "../src/index.ts";
@@ -48,14 +49,21 @@ async function measureSide(op: "get" | "put", side: "ours" | "floor", calls: num
   }
 }
 
-async function interleaved(calls: number, pairs: number) {
+async function interleaved(calls: number, pairs: number, inFlight: number) {
   const server = await startServer();
   const ours = new Etcd({ endpoints: server.endpoints });
   const floor = h2FloorClient(server.endpoints[0] as string);
   const slice = async (call: () => unknown) => {
     const cpu0 = cpuNow();
     const t0 = performance.now();
-    for (let i = 0; i < calls; i++) await call();
+    let started = 0;
+    const worker = async () => {
+      while (started < calls) {
+        started++;
+        await call();
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, worker));
     return {
       opsPerSec: calls / ((performance.now() - t0) / 1000),
       cpuUs: (cpuNow() - cpu0) / calls,
@@ -84,7 +92,7 @@ async function interleaved(calls: number, pairs: number) {
       }
       const sorted = [...ratios].sort((x, y) => x - y);
       console.log(
-        `${op}, 1 in flight, ${pairs} interleaved pairs of ${calls} calls: median ${median(ratios).toFixed(2)}x the floor's ops/s (pairs ${sorted[0]?.toFixed(2)}-${sorted.at(-1)?.toFixed(2)}), ${median(above).toFixed(1)} µs CPU per call above it`,
+        `${op}, ${inFlight} in flight, ${pairs} interleaved pairs of ${calls} calls: median ${median(ratios).toFixed(2)}x the floor's ops/s (pairs ${sorted[0]?.toFixed(2)}-${sorted.at(-1)?.toFixed(2)}), ${median(above).toFixed(1)} µs CPU per call above it`,
       );
     }
   } finally {
@@ -96,7 +104,11 @@ async function interleaved(calls: number, pairs: number) {
 
 const [first, second] = process.argv.slice(2);
 if (first === "--interleaved") {
-  await interleaved(Number(second ?? 2_000), Number(process.argv[4] ?? 21));
+  await interleaved(
+    Number(second ?? 2_000),
+    Number(process.argv[4] ?? 21),
+    Number(process.argv[5] ?? 1),
+  );
 } else if (first === "get" || first === "put") {
   const side = second === "floor" ? "floor" : "ours";
   const result = await measureSide(first, side, Number(process.argv[4] ?? 20_000));
