@@ -438,7 +438,8 @@ class StreamGroup {
       this.#registered = true;
       ready.registerRequest(this as unknown as ClientHttp2Stream);
     }
-    stream.once("close", this.#remove);
+    // A stream closes once: `on` spares the wrapper `once` makes and removes per call.
+    stream.on("close", this.#remove);
     if (this.#watchdog === undefined) {
       this.#quietSince = Date.now();
       this.#idleTicks = 0;
