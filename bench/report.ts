@@ -365,6 +365,7 @@ function cliRows(x: Record<string, number>): { label: string; ms: number; mb: nu
     get: "`etcd-connect get k`",
     help: "`etcd-connect --help`",
     node: "`node -e 0`",
+    h2Connect: "Node opening and closing an HTTP/2 connection",
     etcdctl: "`etcdctl get k`",
   };
   return Object.entries(labels)

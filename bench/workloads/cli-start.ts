@@ -1,9 +1,10 @@
 /**
  * Start-up of the `etcd-connect` command as a script sees it: whole processes of
  * `etcd-connect get <key>` (the built, bundled CLI, as installed) and `etcd-connect --help`,
- * beside bare `node -e 0` and, when ETCDCTL_BIN is set, `etcdctl get <key>`; wall time and peak
- * resident memory, medians of 10 runs each, the four interleaved. Peak memory comes from
- * `/usr/bin/time` where it exists.
+ * beside bare `node -e 0`, Node opening and closing an HTTP/2 connection to the endpoint (the
+ * floor of any Node command that speaks gRPC) and, when ETCDCTL_BIN is set, `etcdctl get <key>`;
+ * wall time and peak resident memory, medians of 10 runs each, all interleaved. Peak memory
+ * comes from `/usr/bin/time` where it exists.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -56,6 +57,13 @@ export const cliStart: Workload = {
       get: [process.execPath, [cli, `--endpoints=${endpoints}`, "get", key]],
       help: [process.execPath, [cli, "--help"]],
       node: [process.execPath, ["-e", "0"]],
+      h2Connect: [
+        process.execPath,
+        [
+          "-e",
+          `const s = require("node:http2").connect(${JSON.stringify(ctx.endpoints[0])}); s.on("connect", () => s.close());`,
+        ],
+      ],
       ...(etcdctl ? { etcdctl: [etcdctl, [`--endpoints=${endpoints}`, "get", key]] } : {}),
     };
     const runs = ctx.scale(10, 2);
