@@ -2,7 +2,8 @@
  * Bundles the built CLI (dist/src/cli/main.js, from `tsc`) into dist/src/bin/: a small entry
  * (etcd-connect.js, the package's `bin`) that turns on Node's compile cache, then loads one chunk
  * with everything else (the client, the generated stubs, @bufbuild/protobuf and @connectrpc/*)
- * and two small ones. Run by `npm run build`; the package test runs it on its staging build.
+ * and two small ones, minified. Run by `npm run build`; the package test runs it on its staging
+ * build.
  *
  * Why: loading the CLI as ~290 separate ES modules spent most of a `get`'s start-up resolving
  * and linking them. Also, `node:http` and `node:https` are imported through `require` here:
@@ -56,6 +57,8 @@ await bundle.write({
   format: "esm",
   entryFileNames: "[name].js",
   chunkFileNames: "etcd-connect-[name].js",
-  minify: false,
+  // Minified: 5 ms and 1.3 MB less per command (20 interleaved runs of `get`, 102 -> 97 ms); the
+  // command prints one-line errors, never stacks, and every error class sets its own `name`.
+  minify: true,
 });
 await bundle.close();
