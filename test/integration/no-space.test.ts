@@ -29,11 +29,19 @@ test("a full member refuses writes with NoSpaceError, keeps reads, deletes and c
   process.stderr.write(`no-space: ${written} puts of 32 KiB before the quota of 1 MiB\n`);
   assert.ok(refused instanceof NoSpaceError, `got ${String(refused)}`);
   assert.ok(written > 0);
-  // The refused put left nothing.
-  assert.equal(await etcd.get(`full/${String(written).padStart(4, "0")}`), undefined);
+  // etcd checks the quota before it proposes a write and again when it applies one: the write
+  // that crosses it at apply time is kept, whole, and answered with "no space" all the same.
+  const tripped = await etcd.get(`full/${String(written).padStart(4, "0")}`);
+  assert.ok(
+    tripped === undefined || tripped.text === value,
+    "the first refused put is whole or absent",
+  );
+  const stored = written + (tripped ? 1 : 0);
 
-  // Every write is refused now, a small one too, and a multi-key txn is refused as a whole.
+  // Every write is refused now, before it is proposed: a small one leaves nothing, and a
+  // multi-key txn is refused as a whole.
   await assert.rejects(etcd.put("full/small", "1"), NoSpaceError);
+  assert.equal(await etcd.get("full/small"), undefined);
   await assert.rejects(
     etcd.txn({ success: [op.put("full/txn-a", "1"), op.put("full/txn-b", "2")] }),
     NoSpaceError,
@@ -47,12 +55,12 @@ test("a full member refuses writes with NoSpaceError, keeps reads, deletes and c
 
   // Reads work.
   const page = await etcd.range(prefix("full/"), { countOnly: true });
-  assert.equal(page.count, BigInt(written));
+  assert.equal(page.count, BigInt(stored));
   assert.equal((await etcd.get("full/0000"))?.text, value);
 
   // The recovery: delete (allowed while full), compact, defragment, disarm.
   const deleted = await etcd.delete(prefix("full/"));
-  assert.equal(deleted.deleted, BigInt(written));
+  assert.equal(deleted.deleted, BigInt(stored));
   await etcd.compact(deleted.header.revision, { physical: true });
   await etcd.maintenance.defragment({ endpoint: fx.endpoints[0] as string });
   const cleared = await etcd.maintenance.alarmDisarm();
