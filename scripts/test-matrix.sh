@@ -15,6 +15,11 @@
 # the lanes do not meet. A lane's output goes to its log, printed whole when the lane ends; the
 # exit status is non-zero when any run failed.
 #
+# Every run has a time limit, about twice what it takes here: a run still going at its limit is
+# listed with its processes (which test file, which etcd), stopped with its whole process group
+# and counted as failed, so a hang costs minutes, not the whole CI. Each run's start and end are
+# also printed as they happen, so a CI run stopped from outside still shows how far each lane got.
+#
 #   scripts/test-matrix.sh            (npm run test:matrix)
 #   MATRIX_LANES=1 scripts/test-matrix.sh   one lane after the other
 #
@@ -25,7 +30,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin() { bash scripts/install-etcd.sh --print "$1"; }
 node="node_modules/.bin/node"
-test_args=(--test --test-concurrency=1 --test-timeout=600000)
+test_args=(--test --test-concurrency=1 --test-timeout=300000)
 # Resolve every binary once, before the lanes start (the install script may have work to do).
 e34="$(bin 3.4.23)" e3516="$(bin 3.5.16)" e3530="$(bin 3.5.30)" e36="$(bin 3.6.14)" e37="$(bin 3.7.1)"
 ctl="$(dirname "$e37")/etcdctl"
@@ -33,34 +38,68 @@ integration="test/integration/**/*.test.ts"
 fault="test/fault/**/*.test.ts"
 logs=".cache/test-matrix"
 mkdir -p "$logs"
+# Progress goes to fd 3: the matrix's own output, not the lane's log.
+exec 3>&1
+lane="-"
+
+progress() { printf '[lane %s, %s] %s\n' "$lane" "$(date +%T)" "$*" >&3; }
+
+# timed LIMIT LABEL COMMAND...: runs COMMAND in a process group of its own, stopping the group
+# at LIMIT seconds.
+timed() {
+  local limit="$1" label="$2"
+  shift 2
+  local started=$SECONDS status=0 pid
+  printf '\n=== %s ===\n' "$label"
+  progress "started: $label (limit $limit s)"
+  setsid "$@" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS - started >= limit)); then
+      {
+        printf '\n!!! %s: still running after %d s, stopped; its processes were:\n' "$label" "$limit"
+        ps -o pid,etimes,args --forest -g "$pid" || true
+      } | tee /dev/fd/3
+      kill -TERM -- "-$pid" 2>/dev/null || true
+      for _ in 1 2 3 4 5 6 7 8 9 10; do
+        kill -0 -- "-$pid" 2>/dev/null || break
+        sleep 1
+      done
+      kill -KILL -- "-$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 1
+  done
+  wait "$pid" || status=$?
+  if ((SECONDS - started >= limit)); then status=124; fi
+  local outcome
+  outcome="$([ $status = 0 ] || echo ", FAILED ($status)")"
+  printf '=== %s: %d s%s ===\n' "$label" $((SECONDS - started)) "$outcome"
+  progress "ended: $label: $((SECONDS - started)) s${outcome}"
+  return $status
+}
 
 run() {
-  local label="$1" etcd="$2"
-  shift 2
-  local started=$SECONDS status=0
-  printf '\n=== %s ===\n' "$label"
-  ETCD_BIN="$etcd" ETCDCTL_BIN="$ctl" "$node" "${test_args[@]}" "$@" || status=$?
-  printf '=== %s: %d s%s ===\n' "$label" $((SECONDS - started)) "$([ $status = 0 ] || echo ", FAILED ($status)")"
-  return $status
+  local limit="$1" label="$2" etcd="$3"
+  shift 3
+  ETCD_BIN="$etcd" ETCDCTL_BIN="$ctl" timed "$limit" "$label" "$node" "${test_args[@]}" "$@"
 }
 
 # The integration suite on Bun or Deno (their own test runners; counts and skip reasons at the
 # end), against the newest line: it runs the most of the suite (3.6+ APIs, etcd's tracing).
+# Neither runner has a time limit of its own that covers a hung file.
 runtime() {
-  local name="$1" started=$SECONDS status=0
-  printf '\n=== %s, etcd 3.7.1: integration ===\n' "$name"
-  ETCD_BIN="$e37" ETCDCTL_BIN="$ctl" bash scripts/test-runtime.sh "$name" || status=$?
-  printf '=== %s, etcd 3.7.1: %d s%s ===\n' "$name" $((SECONDS - started)) "$([ $status = 0 ] || echo ", FAILED ($status)")"
-  return $status
+  ETCD_BIN="$e37" ETCDCTL_BIN="$ctl" timed 900 "$1, etcd 3.7.1: integration" \
+    bash scripts/test-runtime.sh "$1"
 }
 
 lane_a() {
   local failed=0
-  printf '\n=== unit tests ===\n'
-  "$node" --test "test/unit/**/*.test.ts" || failed=1
-  run "etcd 3.4.23: integration and fault suites" "$e34" "$integration" "$fault" || failed=1
-  run "etcd 3.6.14: integration" "$e36" "$integration" || failed=1
-  ETCD_CONNECT_TRANSPORT=connect run "stock connect-node transport, etcd 3.5.16: integration" \
+  lane=a
+  timed 300 "unit tests" "$node" --test "test/unit/**/*.test.ts" || failed=1
+  run 1500 "etcd 3.4.23: integration and fault suites" "$e34" "$integration" "$fault" || failed=1
+  run 900 "etcd 3.6.14: integration" "$e36" "$integration" || failed=1
+  ETCD_CONNECT_TRANSPORT=connect run 900 "stock connect-node transport, etcd 3.5.16: integration" \
     "$e3516" "$integration" || failed=1
   runtime deno || failed=1
   return $failed
@@ -70,25 +109,24 @@ lane_a() {
 # scripts/older-node.ts has esbuild transpile each .ts file for it as it loads (children too, by
 # NODE_OPTIONS). Node 22 itself comes from npm, as the package test's does.
 node22() {
-  local dir=".cache/node22" status=0 started=$SECONDS
+  local dir=".cache/node22"
   if [ ! -x "$dir/node_modules/.bin/node" ]; then
     npm install --prefix "$dir" --no-save --no-audit --no-fund node@22.23.3 >/dev/null
   fi
-  printf '\n=== Node %s, etcd 3.6.14: integration ===\n' "$("$dir/node_modules/.bin/node" --version)"
   ETCD_BIN="$e36" ETCDCTL_BIN="$ctl" NODE_OPTIONS="--import $PWD/scripts/older-node.ts" \
-    "$dir/node_modules/.bin/node" "${test_args[@]}" --test-reporter=spec "$integration" || status=$?
-  printf '=== Node 22, etcd 3.6.14: integration: %d s%s ===\n' $((SECONDS - started)) "$([ $status = 0 ] || echo ", FAILED ($status)")"
-  return $status
+    timed 1200 "Node $("$dir/node_modules/.bin/node" --version), etcd 3.6.14: integration" \
+    "$dir/node_modules/.bin/node" "${test_args[@]}" --test-reporter=spec "$integration"
 }
 
 lane_b() {
   local failed=0
-  run "etcd 3.7.1: integration and fault suites" "$e37" "$integration" "$fault" || failed=1
-  run "etcd 3.5.30: integration" "$e3530" "$integration" || failed=1
-  ETCD_CONNECT_TRANSPORT=gateway run "JSON gateway transport, etcd 3.7.1: kv, watch, lease" \
+  lane=b
+  run 1500 "etcd 3.7.1: integration and fault suites" "$e37" "$integration" "$fault" || failed=1
+  run 900 "etcd 3.5.30: integration" "$e3530" "$integration" || failed=1
+  ETCD_CONNECT_TRANSPORT=gateway run 300 "JSON gateway transport, etcd 3.7.1: kv, watch, lease" \
     "$e37" test/integration/kv.test.ts test/integration/watch.test.ts \
     test/integration/lease.test.ts || failed=1
-  run "etcd 3.7.1: browser suite (the web entry and examples/browser in Debian's Chromium)" \
+  run 300 "etcd 3.7.1: browser suite (the web entry and examples/browser in Debian's Chromium)" \
     "$e37" "test/browser/**/*.test.ts" || failed=1
   runtime bun || failed=1
   node22 || failed=1
