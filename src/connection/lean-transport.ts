@@ -131,13 +131,13 @@ class LeanTransport implements Transport, FrameStreamSource {
     contextValues?: ContextValues,
   ): Promise<UnaryResponse<I, O>> {
     const timeout = timeoutMs === undefined || timeoutMs <= 0 ? 0 : timeoutMs;
-    let message: MessageShape<I>;
-    try {
-      message = toMessage(method.input, input);
-    } catch (error) {
-      return Promise.reject(ConnectError.from(error, Code.InvalidArgument));
-    }
     if (this.#intercepted) {
+      let message: MessageShape<I>;
+      try {
+        message = toMessage(method.input, input);
+      } catch (error) {
+        return Promise.reject(ConnectError.from(error, Code.InvalidArgument));
+      }
       return this.#unaryIntercepted(method, signal, timeout, header, message, contextValues);
     }
     return this.#send(
@@ -145,7 +145,7 @@ class LeanTransport implements Transport, FrameStreamSource {
       signal,
       timeout,
       requestHeaders(header, timeout),
-      message,
+      input,
       contextValues?.get(pieceDecoderKey),
     );
   }
@@ -226,18 +226,12 @@ class LeanTransport implements Transport, FrameStreamSource {
 
   /** The innermost function of the interceptor chain: sends what the interceptors left. */
   #fromInterceptors(req: UnaryRequest): Promise<UnaryResponse> {
-    let message: MessageShape<DescMessage>;
-    try {
-      message = toMessage(req.method.input, req.message);
-    } catch (error) {
-      return Promise.reject(ConnectError.from(error, Code.InvalidArgument));
-    }
     return this.#send(
       req.method,
       req.signal,
       0,
       requestHeaders(req.header, 0),
-      message,
+      req.message,
       req.contextValues.get(pieceDecoderKey),
     );
   }
@@ -247,14 +241,22 @@ class LeanTransport implements Transport, FrameStreamSource {
     signal: AbortSignal | undefined,
     timeout: number,
     headers: OutgoingHttpHeaders,
-    message: MessageShape<I>,
+    input: MessageInitShape<I>,
     decoder: (() => PieceDecoder<unknown>) | undefined,
   ): Promise<UnaryResponse<I, O>> {
     if (signal?.aborted) return Promise.reject(canceledError(signal));
-    let frame: Buffer;
+    // Range and Put, the most frequent, are written straight from the caller's init object.
+    let frame = knownRequestFrame(method.input, input);
     try {
-      frame =
-        knownRequestFrame(method.input, message) ?? encodeFrame(toBinary(method.input, message));
+      if (frame === undefined) {
+        let message: MessageShape<I>;
+        try {
+          message = toMessage(method.input, input);
+        } catch (error) {
+          return Promise.reject(ConnectError.from(error, Code.InvalidArgument));
+        }
+        frame = encodeFrame(toBinary(method.input, message));
+      }
       const bodyBytes = frame.byteLength - FRAME_HEADER_BYTES;
       if (bodyBytes > this.#maxSendBytes) {
         return Promise.reject(

@@ -32,7 +32,7 @@ const enumValue = fc.oneof(
   fc.integer({ min: 3, max: 2 ** 31 - 1 }),
 );
 
-const rangeRequest = fc.record({
+const rangeModel = {
   key: bytes,
   rangeEnd: bytes,
   limit: int64,
@@ -46,15 +46,20 @@ const rangeRequest = fc.record({
   maxModRevision: int64,
   minCreateRevision: int64,
   maxCreateRevision: int64,
-});
-const putRequest = fc.record({
+};
+const putModel = {
   key: bytes,
   value: bytes,
   lease: int64,
   prevKv: fc.boolean(),
   ignoreValue: fc.boolean(),
   ignoreLease: fc.boolean(),
-});
+};
+const rangeRequest = fc.record(rangeModel);
+const putRequest = fc.record(putModel);
+// The same fields, each present or absent, as the facade's init objects come.
+const rangeInit = fc.record(rangeModel, { requiredKeys: [] });
+const putInit = fc.record(putModel, { requiredKeys: [] });
 
 function protobufFrame(schema: DescMessage, message: object): Buffer {
   // biome-ignore lint/suspicious/noExplicitAny: the schema and message are paired by the caller
@@ -88,6 +93,59 @@ describe("knownRequestFrame", () => {
       }),
       { numRuns: 2_000 },
     );
+  });
+
+  test("an init object (the facade's requests; absent fields are zero) gives its message's frame", () => {
+    fc.assert(
+      fc.property(rangeInit, (init) => {
+        const frame = knownRequestFrame(RangeRequestSchema, init);
+        assert.ok(frame);
+        const message = create(
+          RangeRequestSchema,
+          init as unknown as MessageInitShape<typeof RangeRequestSchema>,
+        );
+        assert.deepEqual(frame, protobufFrame(RangeRequestSchema, message));
+      }),
+      { numRuns: 2_000 },
+    );
+    fc.assert(
+      fc.property(putInit, (init) => {
+        const frame = knownRequestFrame(PutRequestSchema, init);
+        assert.ok(frame);
+        const message = create(PutRequestSchema, init);
+        assert.deepEqual(frame, protobufFrame(PutRequestSchema, message));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  test("leaves values of another type than the generated one to protobuf-es", () => {
+    const key = new Uint8Array([1]);
+    for (const init of [
+      { key, limit: 5 },
+      { key, revision: 2n ** 63n },
+      { key, revision: -(2n ** 63n) - 1n },
+      { key, serializable: 1 },
+      { key, sortOrder: 1.5 },
+      { key, sortOrder: "1" },
+      { key: "k" },
+    ]) {
+      assert.equal(
+        knownRequestFrame(RangeRequestSchema, init),
+        undefined,
+        String(Object.keys(init)),
+      );
+    }
+    assert.equal(knownRequestFrame(PutRequestSchema, { key, lease: 7 }), undefined);
+    assert.equal(knownRequestFrame(PutRequestSchema, undefined), undefined);
+    assert.equal(knownRequestFrame(PutRequestSchema, null), undefined);
+    // The extremes int64 holds are written.
+    for (const revision of [2n ** 63n - 1n, -(2n ** 63n)]) {
+      assert.deepEqual(
+        knownRequestFrame(RangeRequestSchema, { key, revision }),
+        protobufFrame(RangeRequestSchema, create(RangeRequestSchema, { key, revision })),
+      );
+    }
   });
 
   test("an empty request is a bare prefix", () => {
