@@ -71,7 +71,7 @@ interface RevisionWaiter {
  * a half-applied state. Member failures need no relist: the watch resumes on another member.
  *
  * Any number of local subscribers (`onChange`, `changes()`) share the cache's one watcher, and
- * that watcher shares the client's one Watch stream.
+ * that watcher shares the client's Watch streams.
  *
  * Memory: the key and value bytes plus about 650 bytes per cached key (Node 24: the
  * `KeyValue`, its two byte views and their buffer, four bigints, the index entries). Measured

@@ -15,6 +15,7 @@ import type { KeepAliveFrameCodec } from "../lease/keep-alive-frame-codec.ts";
 import { LeaseClient } from "../lease/lease-client.ts";
 import type { WatchFrameCodec } from "../watch/watch-frame-codec.ts";
 import { WatchStream } from "../watch/watch-stream.ts";
+import { MAX_WATCH_STREAMS, WatchStreams } from "../watch/watch-streams.ts";
 import { resolveOptions, tokenProvider } from "./defaults.ts";
 import type { EtcdOptions } from "./options.ts";
 import type { Platform } from "./platform.ts";
@@ -24,7 +25,7 @@ const CLOSE_DEADLINE_MS = 2_000;
 
 /**
  * @internal What every view of one client shares: the endpoint pool and its transports, the
- * one Watch stream and keep-alive stream, the things closed with the client, and closing.
+ * Watch streams and the keep-alive stream, the things closed with the client, and closing.
  * `Etcd` is the root view over it; namespaces are views with a prefix.
  */
 export class ClientCore {
@@ -42,14 +43,17 @@ export class ClientCore {
   readonly #pool: EndpointPool;
   readonly #members: MemberSync;
   readonly #watchFrames: WatchFrameCodec | undefined;
+  /** The gateway opens a WebSocket per Watch stream: its watchers share one. */
+  readonly #singleWatchStream: boolean;
   readonly #closables = new Set<Closable>();
-  #watchStream: WatchStream | undefined;
+  #watchStream: WatchStreams | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(options: EtcdOptions, platform: Platform) {
     this.#watchFrames = platform.watchFrames;
     this.keepAliveFrames = platform.keepAliveFrames;
     const resolved = resolveOptions(options);
+    this.#singleWatchStream = options.transport === "gateway" || platform.watchFrames === undefined;
     this.#pool = new EndpointPool(
       normalizeEndpoints(options.endpoints),
       resolved.endpoint,
@@ -92,18 +96,17 @@ export class ClientCore {
     return this.#members.sync(options);
   }
 
-  /** The client's one Watch stream, shared by every watcher of every view. */
-  get watchStream(): WatchStream {
+  /** The client's Watch streams, shared by every watcher of every view. */
+  get watchStream(): WatchStreams {
     if (!this.#watchStream) {
-      const stream = new WatchStream(
-        createClient(Watch, this.transport),
-        this.transport,
-        this.#pool.events,
-        this.#watchFrames,
+      const client = createClient(Watch, this.transport);
+      const streams = new WatchStreams(
+        () => new WatchStream(client, this.transport, this.#pool.events, this.#watchFrames),
+        this.#singleWatchStream ? 1 : MAX_WATCH_STREAMS,
       );
-      this.#watchStream = stream;
-      this.track(stream);
-      if (this.closed) stream.close();
+      this.#watchStream = streams;
+      this.track(streams);
+      if (this.closed) streams.close();
     }
     return this.#watchStream;
   }

@@ -17,7 +17,7 @@ import type { Closable } from "../core/closable.ts";
 import { type Bytes, toBytes } from "../core/keys.ts";
 import { Keyspace } from "../kv/keyspace.ts";
 import { MaintenanceClient } from "../maintenance/maintenance.ts";
-import type { WatchStream } from "../watch/watch-stream.ts";
+import type { WatchStreams } from "../watch/watch-streams.ts";
 import { ClientCore } from "./client-core.ts";
 import { KeyspaceView } from "./keyspace-view.ts";
 import { Namespace } from "./namespace.ts";
@@ -169,8 +169,8 @@ export class EtcdClient extends KeyspaceView {
     return this.core.sync(options);
   }
 
-  /** @internal The client's one Watch stream, shared by every watcher. */
-  get watchStream(): WatchStream {
+  /** @internal The client's Watch streams, shared by every watcher. */
+  get watchStream(): WatchStreams {
     return this.core.watchStream;
   }
 

@@ -188,7 +188,7 @@ export class KeyspaceView {
   /**
    * Watches a key or range: iterate the watcher for batches (all events of one revision; break,
    * `close()`, `await using` or the signal cancel it on the server), or `watcher.events()` for
-   * single events. Every watcher of the client shares one stream and resumes across failures
+   * single events. The client's watchers share its Watch streams and resume across failures
    * with no event lost or repeated. See `Watcher` and `WatchOptions`.
    *
    * @example

@@ -7,7 +7,7 @@ import type { KV } from "../kv/kv.ts";
 import type { RangeResult } from "../kv/results.ts";
 import type { RangeOptions } from "../kv/txn.ts";
 import type { LeaseClient } from "../lease/lease-client.ts";
-import type { WatchStream } from "../watch/watch-stream.ts";
+import type { WatchStreams } from "../watch/watch-streams.ts";
 import { isTransient, retrying } from "./retry.ts";
 
 /**
@@ -20,8 +20,8 @@ import { isTransient, retrying } from "./retry.ts";
 export interface ConcurrencyScope {
   /** Leases of the client (sessions are kept alive on its shared stream). */
   readonly lease: LeaseClient;
-  /** The client's shared Watch stream. */
-  readonly watchStream: WatchStream;
+  /** The client's shared Watch streams. */
+  readonly watchStream: WatchStreams;
   readonly kv: KV;
   readonly keyspace: Keyspace;
 }

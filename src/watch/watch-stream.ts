@@ -93,8 +93,8 @@ interface Connection {
 }
 
 /**
- * The one bidirectional Watch stream of a client, shared by all its watchers (etcd's own client
- * does the same: one stream per auth identity).
+ * One bidirectional Watch stream, shared by up to `WATCHERS_PER_STREAM` watchers of a client
+ * (`WatchStreams` spreads them; etcd's own client shares a stream per auth identity).
  *
  * - Create requests are pipelined, up to `CREATE_WINDOW` unanswered (10,000 watchers resume
  *   after a failover in a few round trips, not 10,000); each `created` reply belongs to the
@@ -242,10 +242,22 @@ export class WatchStream implements WatchControl {
   }
 
   /**
-   * Asks etcd for a progress notification on the stream; every created watcher gets a bookmark.
+   * What a watcher's `requestProgress()` does: by default a progress request on this stream;
+   * `WatchStreams` sets it to ask on each of the client's streams.
+   */
+  progressRequested: (() => void) | undefined;
+
+  /** A watcher's request for progress (see `progressRequested`). */
+  requestProgress(): void {
+    if (this.progressRequested) this.progressRequested();
+    else this.requestOwnProgress();
+  }
+
+  /**
+   * Asks etcd for a progress notification on this stream; every created watcher gets a bookmark.
    * Sent when the stream is next open if it is not open now.
    */
-  requestProgress(): void {
+  requestOwnProgress(): void {
     if (this.#conn) this.#sendProgress();
     else this.#progressWanted = true;
   }

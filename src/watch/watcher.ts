@@ -48,9 +48,9 @@ export interface WatchControl {
 }
 
 /**
- * A watch on a key or range, sharing the client's one Watch stream. Iterate it for batches (all
- * events of one revision, never split; bookmarks as `kind: "progress"`), or `events()` for single
- * events. It resumes by itself across member failures, with every revision exactly once and in
+ * A watch on a key or range, on one of the client's shared Watch streams. Iterate it for batches
+ * (all events of one revision, never split; bookmarks as `kind: "progress"`), or `events()` for
+ * single events. It resumes by itself across member failures, with every revision exactly once and in
  * order. It ends when you break out of the loop, call `close()`, leave an `await using` scope or
  * fire the signal (each cancels the watcher on the server); or with an error:
  * `WatchCompactedError` (its next revision was compacted: re-list, then watch from the list's

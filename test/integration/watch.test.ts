@@ -29,6 +29,7 @@ import {
   progressNotifyFlag,
   scriptArgs,
   testClientOptions,
+  testTransport,
   uniquePrefix,
   useEtcd,
 } from "../support/index.ts";
@@ -354,23 +355,32 @@ describe("watch", () => {
     });
   });
 
-  test("1,000 watchers share one server stream; cancelling them all leaves none", async () => {
+  test("1,000 watchers go on streams of 100 (one on the gateway); cancelling them all leaves none", async () => {
     const p = uniquePrefix("thousand");
     const own = new Etcd({ ...testClientOptions(), endpoints: fx.endpoints });
+    // The gateway opens a WebSocket per stream: there every watcher shares one.
+    const streams = testTransport() === "gateway" ? 1 : 10;
     try {
       const baseWatchers = await metric(WATCHERS);
       const baseStreams = await metric(STREAMS);
       const watchers = Array.from({ length: 1000 }, (_, i) => own.watch(`${p}${i}`));
       await Promise.all(watchers.map((w) => w.ready()));
-      assert.equal(await metric(STREAMS), baseStreams + 1, "one Watch stream for the client");
+      assert.equal(await metric(STREAMS), baseStreams + streams, "Watch streams of the client");
       assert.equal(await metric(WATCHERS), baseWatchers + 1000);
-      assert.equal(own.watchStream.connects, 1);
+      assert.equal(own.watchStream.connects, streams);
+      assert.equal(own.watchStream.count, streams);
       // Every watcher gets its own key's event, and only that.
       await own.txn({ success: [op.put(`${p}7`, "seven"), op.put(`${p}999`, "last")] });
       const seven = await readEvents((watchers[7] as Watcher)[Symbol.asyncIterator](), 1);
       assert.deepEqual(seven.flatMap(describeBatch), [`put ${p}7=seven`]);
-      const last = await readEvents((watchers[999] as Watcher)[Symbol.asyncIterator](), 1);
+      const lastIterator = (watchers[999] as Watcher)[Symbol.asyncIterator]();
+      const last = await readEvents(lastIterator, 1);
       assert.deepEqual(last.flatMap(describeBatch), [`put ${p}999=last`]);
+      // A progress request from a watcher on the first stream brings a bookmark to one on the
+      // last: the request goes to every stream.
+      (watchers[0] as Watcher).requestProgress();
+      const bookmark = await next(lastIterator);
+      assert.equal((bookmark.value as WatchBatch).kind, "progress");
       await Promise.all(watchers.map((w) => w.close()));
       assert.equal(own.watchStream.size, 0);
       await settled("after closing 1,000 watchers", baseWatchers, baseStreams);
