@@ -54,9 +54,9 @@ export class WatchStreams {
     return this.#pick().watch(target, options, keyspace);
   }
 
-  /** A progress request on every stream: each created watcher gets a bookmark. */
+  /** A progress request on every stream with watchers: each created watcher gets a bookmark. */
   requestProgress(): void {
-    for (const stream of this.#streams) stream.requestOwnProgress();
+    for (const stream of this.#streams) if (stream.size > 0) stream.requestOwnProgress();
   }
 
   /** Ends every watcher with `ClientClosedError` and closes the streams. */
