@@ -86,45 +86,33 @@ function frame(fields: Field[]): Buffer | undefined {
   // value) as absent for the second.
   let size = 0;
   for (const field of fields) {
+    if (field.value === undefined) continue;
     switch (field.kind) {
-      case "bytes": {
-        const value = field.value;
-        if (value === undefined) continue;
-        if (!(value instanceof Uint8Array)) return undefined;
-        if (value.byteLength === 0) field.value = undefined;
-        else size += 1 + uint32VarintSize(value.byteLength) + value.byteLength;
+      case "bytes":
+        if (!(field.value instanceof Uint8Array)) return undefined;
+        if (field.value.byteLength === 0) field.value = undefined;
+        else size += 1 + uint32VarintSize(field.value.byteLength) + field.value.byteLength;
         break;
-      }
-      case "int64": {
-        const value = field.value;
-        if (value === undefined) continue;
+      case "int64":
         // protobuf-es rejects what int64 cannot hold; it says how.
-        if (typeof value !== "bigint" || value < INT64_MIN || value > INT64_MAX) return undefined;
-        if (value === 0n) field.value = undefined;
-        else size += 1 + int64VarintSize(value);
+        if (typeof field.value !== "bigint" || field.value < INT64_MIN || field.value > INT64_MAX)
+          return undefined;
+        if (field.value === 0n) field.value = undefined;
+        else size += 1 + int64VarintSize(field.value);
         break;
-      }
-      case "varint": {
-        const value = field.value;
-        if (value === undefined) continue;
-        if (value === 0) {
-          field.value = undefined;
-          continue;
-        }
+      case "varint":
+        if (field.value === 0) field.value = undefined;
         // A negative, fractional or out-of-range enum value (only the raw client lets one
         // through) is left to protobuf-es.
-        if (!Number.isInteger(value) || !(value > 0 && value <= 0x7fffffff)) return undefined;
-        size += 1 + uint32VarintSize(value);
+        else if (!Number.isInteger(field.value) || !(field.value > 0 && field.value <= 0x7fffffff))
+          return undefined;
+        else size += 1 + uint32VarintSize(field.value);
         break;
-      }
-      case "bool": {
-        const value = field.value;
-        if (value === undefined) continue;
-        if (typeof value !== "boolean") return undefined;
-        if (value) size += 2;
+      case "bool":
+        if (typeof field.value !== "boolean") return undefined;
+        if (field.value) size += 2;
         else field.value = undefined;
         break;
-      }
     }
   }
   const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + size);
