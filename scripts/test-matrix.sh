@@ -49,7 +49,7 @@ progress() { printf '[lane %s, %s] %s\n' "$lane" "$(date +%T)" "$*" >&3; }
 timed() {
   local limit="$1" label="$2"
   shift 2
-  local started=$SECONDS status=0 pid
+  local started=$SECONDS status=0 stopped=0 pid
   printf '\n=== %s ===\n' "$label"
   progress "started: $label (limit $limit s)"
   setsid "$@" &
@@ -66,12 +66,13 @@ timed() {
         sleep 1
       done
       kill -KILL -- "-$pid" 2>/dev/null || true
+      stopped=1
       break
     fi
     sleep 1
   done
   wait "$pid" || status=$?
-  if ((SECONDS - started >= limit)); then status=124; fi
+  if ((stopped)); then status=124; fi
   local outcome
   outcome="$([ $status = 0 ] || echo ", FAILED ($status)")"
   printf '=== %s: %d s%s ===\n' "$label" $((SECONDS - started)) "$outcome"
