@@ -37,7 +37,11 @@ ctl="$(dirname "$e37")/etcdctl"
 integration="test/integration/**/*.test.ts"
 fault="test/fault/**/*.test.ts"
 logs=".cache/test-matrix"
+rm -rf "$logs"
 mkdir -p "$logs"
+# Each failed run adds a line "label<TAB>its log" here, for the digest at the end.
+failures="$logs/failed-runs"
+: >"$failures"
 # Progress goes to fd 3: the matrix's own output, not the lane's log.
 exec 3>&1
 lane="-"
@@ -45,21 +49,29 @@ lane="-"
 progress() { printf '[lane %s, %s] %s\n' "$lane" "$(date +%T)" "$*" >&3; }
 
 # timed LIMIT LABEL COMMAND...: runs COMMAND in a process group of its own, stopping the group
-# at LIMIT seconds.
+# at LIMIT seconds. Its output goes to the lane's log and to a log of its own, whose end is
+# printed again at the end of the matrix when the run failed.
+runs=0
 timed() {
   local limit="$1" label="$2"
   shift 2
   local started=$SECONDS status=0 stopped=0 pid
+  runs=$((runs + 1))
+  local run_log="$logs/run-$lane-$runs.log"
   printf '\n=== %s ===\n' "$label"
   progress "started: $label (limit $limit s)"
-  setsid "$@" &
+  setsid bash -o pipefail -c '"${@:2}" 2>&1 | tee -- "$1"' _ "$run_log" "$@" &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do
     if ((SECONDS - started >= limit)); then
-      {
+      # Not `tee /dev/fd/3`: where fd 3 is a file, tee would open it again from its start.
+      local listing
+      listing="$(
         printf '\n!!! %s: still running after %d s, stopped; its processes were:\n' "$label" "$limit"
         ps -o pid,etimes,args --forest -g "$pid" || true
-      } | tee /dev/fd/3
+      )"
+      printf '%s\n' "$listing" | tee -a "$run_log" >&3
+      printf '%s\n' "$listing"
       kill -TERM -- "-$pid" 2>/dev/null || true
       for _ in 1 2 3 4 5 6 7 8 9 10; do
         kill -0 -- "-$pid" 2>/dev/null || break
@@ -77,6 +89,7 @@ timed() {
   outcome="$([ $status = 0 ] || echo ", FAILED ($status)")"
   printf '=== %s: %d s%s ===\n' "$label" $((SECONDS - started)) "$outcome"
   progress "ended: $label: $((SECONDS - started)) s${outcome}"
+  if [ $status != 0 ]; then printf '%s\t%s\n' "$label" "$run_log" >>"$failures"; fi
   return $status
 }
 
@@ -134,11 +147,25 @@ lane_b() {
   return $failed
 }
 
+# The end of each failed run's own log, last, where a reader of only the end of the output
+# finds it: node's spec reporter closes with its failing tests and their errors, the Bun and
+# Deno runs with the failed tests and what each printed, a stopped run with its processes.
+digest() {
+  [ -s "$failures" ] || return 0
+  printf '\n##### what failed (the last %d lines of each failed run) #####\n' "$digest_lines"
+  while IFS=$'\t' read -r label run_log; do
+    printf '\n--- %s ---\n' "$label"
+    tail -n "$digest_lines" "$run_log"
+  done <"$failures"
+}
+digest_lines=80
+
 started=$SECONDS
 status=0
 if [ "${MATRIX_LANES:-2}" = 1 ]; then
   lane_a || status=1
   lane_b || status=1
+  digest
   exit $status
 fi
 lane_a >"$logs/lane-a.log" 2>&1 &
@@ -155,4 +182,5 @@ for lane in a b; do
 done
 printf '\n##### the matrix took %d s; each run: #####\n' $((SECONDS - started))
 grep -h '^=== .*: [0-9]* s' "$logs"/lane-*.log || true
+digest
 exit $status
