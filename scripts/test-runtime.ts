@@ -29,7 +29,7 @@ if (!existsSync(binary)) {
 }
 const args =
   runtime === "bun"
-    ? ["test", "--timeout", "600000", ...targets]
+    ? ["test", "--timeout", "120000", ...targets]
     : ["test", "-A", "--no-check", "--node-modules-dir=manual", ...targets];
 
 const counts = { passed: 0, failed: 0, skipped: 0 };
