@@ -34,6 +34,9 @@ export class RuntimeTestOutput {
   /** Deno: the describe blocks open at each indentation, and whether each has steps yet. */
   readonly #open: string[] = [];
   readonly #hasSteps: boolean[] = [];
+  /** Deno: inside its ERRORS section, and the failed test whose error is being read there. */
+  #denoErrors = false;
+  #denoErrorOf: FailedTest | undefined;
 
   constructor(runtime: "bun" | "deno") {
     this.runtime = runtime;
@@ -81,6 +84,14 @@ export class RuntimeTestOutput {
   }
 
   #denoLine(text: string): void {
+    if (text.trim() === "ERRORS") {
+      this.#denoErrors = true;
+      return;
+    }
+    if (this.#denoErrors) {
+      this.#denoErrorLine(text);
+      return;
+    }
     const open = this.#open;
     const hasSteps = this.#hasSteps;
     const indent = /^ */.exec(text)?.[0].length ?? 0;
@@ -126,5 +137,25 @@ export class RuntimeTestOutput {
       this.counts.failed++;
       this.failed.push({ name: path, printed: [] });
     }
+  }
+
+  /**
+   * Deno's ERRORS section: "grp ... test => location", then the error, for each failure, until
+   * its FAILURES recap.
+   */
+  #denoErrorLine(text: string): void {
+    if (text.trim() === "FAILURES") {
+      this.#denoErrors = false;
+      this.#denoErrorOf = undefined;
+      return;
+    }
+    const head = /^(.+?) => \S+$/.exec(text);
+    if (head) {
+      const name = (head[1] ?? "").split(" ... ").join(" > ");
+      this.#denoErrorOf = this.failed.find((f) => f.name === name);
+      return;
+    }
+    const printed = this.#denoErrorOf?.printed;
+    if (printed && printed.length < DETAIL_LINES) printed.push(text);
   }
 }

@@ -52,6 +52,12 @@ if (pending) output.line(pending);
 
 const seconds = Math.round((Date.now() - started) / 1000);
 console.log(`\n=== ${runtime}: ${targets.join(" ")} (${seconds} s) ===`);
+// Failures last, nearest the counts: CI shows the end of the output.
+if (output.skipped.length > 0) {
+  console.log(`skipped on ${runtime}:`);
+  for (const name of output.skipped) console.log(`  ${name}`);
+  for (const reason of output.reasons) console.log(`  reason: ${reason}`);
+}
 const slowest = output.slowest(5);
 if (slowest.length > 0) {
   console.log("slowest:");
@@ -63,11 +69,6 @@ if (output.failed.length > 0) {
     console.log(`  ${name}`);
     for (const text of printed) console.log(`  | ${text}`);
   }
-}
-if (output.skipped.length > 0) {
-  console.log(`skipped on ${runtime}:`);
-  for (const name of output.skipped) console.log(`  ${name}`);
-  for (const reason of output.reasons) console.log(`  reason: ${reason}`);
 }
 const counts = output.counts;
 if (code !== 0 && counts.failed === 0) {

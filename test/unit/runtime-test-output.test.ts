@@ -100,7 +100,12 @@ hooked ... FAILED (5ms)
  ERRORS
 
 grp ... fails => ext:deno_node/testing.ts:1:21231
-error: AssertionError: one is not two`,
+error: AssertionError: one is not two
+    at file:///work/a.test.ts:5:64
+
+ FAILURES
+
+grp ... fails => ext:deno_node/testing.ts:1:21231`,
   );
 
   test("a test that printed output counts as a test, not as a block", () => {
@@ -113,6 +118,15 @@ error: AssertionError: one is not two`,
       ["grp > fails", "hooked (the block itself)"],
     );
     assert.deepEqual(output.skipped, ["grp > nested > inner"]);
+  });
+
+  test("a failure keeps its error from the ERRORS section, not the FAILURES recap", () => {
+    assert.deepEqual(output.failed[0]?.printed, [
+      "error: AssertionError: one is not two",
+      "    at file:///work/a.test.ts:5:64",
+      "",
+    ]);
+    assert.deepEqual(output.failed[1]?.printed, []);
   });
 
   test("durations of tests only, in ms, s and m", () => {
