@@ -17,6 +17,7 @@ import { Etcd } from "../src/index.ts";
 import { createClients } from "./lib/clients.ts";
 import { median, percentile } from "./lib/measure.ts";
 import { startServer } from "./lib/server.ts";
+import { timedPut } from "./lib/timed-put.ts";
 
 const watchers = Number(process.argv[2] ?? 1);
 const puts = Number(process.argv[3] ?? 300);
@@ -37,22 +38,13 @@ try {
       const key = `latency-pairs/${name}`;
       const sentAt = new Map<number, number>();
       let into: number[] | undefined;
-      const crowd = await client.watchersOnKey(key, watchers, (_i, revision) => {
-        const at = sentAt.get(revision);
+      const crowd = await client.watchersOnKey(key, watchers, (_i, eventRevision) => {
+        const at = sentAt.get(eventRevision);
         if (into !== undefined && at !== undefined) into.push(performance.now() - at);
       });
+      const put = () => writer.put(key, "x");
       const once = async () => {
-        const t = performance.now();
-        const expected = revision + 1;
-        const pending = writer.put(key, "x");
-        // Events may arrive before the put returns: the start is registered for the revision
-        // expected, and again for the one the put got if another write came between.
-        sentAt.set(expected, t);
-        revision = Number((await pending).revision);
-        if (revision !== expected) sentAt.set(revision, t);
-        await crowd.reached(revision);
-        sentAt.delete(expected);
-        sentAt.delete(revision);
+        revision = await timedPut(put, revision + 1, sentAt, crowd);
       };
       const slice = async (samples: number[] | undefined, count: number) => {
         into = samples;

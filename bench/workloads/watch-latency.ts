@@ -6,6 +6,7 @@
  * arrival at each watcher; p50 and p99 over every watcher and put.
  */
 import { closedLoop, percentile } from "../lib/measure.ts";
+import { timedPut } from "../lib/timed-put.ts";
 import type { Workload } from "../lib/workload.ts";
 
 function latency(watchers: number, id: string): Workload {
@@ -29,15 +30,8 @@ function latency(watchers: number, id: string): Workload {
       });
       try {
         const once = async () => {
-          const t = performance.now();
-          const pending = ctx.admin.put(key, "x");
-          // The revision is known only when the put returns; events may arrive first, so the
-          // start time is registered for the next revision before the put is issued.
-          sentAt.set(nextRevision, t);
-          const { revision } = await pending;
-          if (Number(revision) !== nextRevision) sentAt.set(Number(revision), t);
-          nextRevision = Number(revision) + 1;
-          await crowd.reached(Number(revision));
+          const put = () => ctx.admin.put(key, "x");
+          nextRevision = (await timedPut(put, nextRevision, sentAt, crowd)) + 1;
         };
         let nextRevision = Number((await ctx.admin.put(key, "warm")).revision) + 1;
         for (let i = 0; i < 100; i++) await once();
