@@ -70,7 +70,7 @@ export class RuntimeTestOutput {
     }
     const [, status, test = "", amount, unit] = m;
     const name = this.#bunFile ? `${this.#bunFile}: ${test}` : test;
-    if (amount) this.durations.push({ name, ms: Number(amount) * (unit === "s" ? 1000 : 1) });
+    if (amount) this.durations.push({ name, ms: Number(amount) * UNIT_MS[unit as "ms"] });
     const printed = this.#bunSince;
     this.#bunSince = [];
     if (status === "pass") this.counts.passed++;
