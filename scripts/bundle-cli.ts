@@ -6,20 +6,19 @@
  * build.
  *
  * Why: loading the CLI as ~290 separate ES modules spent most of a `get`'s start-up resolving
- * and linking them. Also, `node:http` and `node:https` are imported through `require` here:
- * an ES module import of `node:http` reads all its exports, and three of them (WebSocket,
- * CloseEvent, MessageEvent) load Node's whole fetch implementation (undici) on first read.
+ * and linking them. Also, Node's builtins are loaded through `require` here, and only the exports
+ * the bundle uses are read: an ES module import of a builtin reads all its exports, and some of
+ * them load more of Node on first read (`node:http`'s WebSocket, CloseEvent and MessageEvent load
+ * its whole fetch implementation, undici; `node:util`'s setTraceSigInt loads worker_threads).
  *
  *   node scripts/bundle-cli.ts [dist folder, default dist]
  */
-import { createRequire } from "node:module";
+import { createRequire, isBuiltin } from "node:module";
 import { join, resolve } from "node:path";
 import { rolldown } from "rolldown";
 
 const dist = resolve(process.argv[2] ?? join(import.meta.dirname, "..", "dist"));
 const require = createRequire(import.meta.url);
-/** Builtins imported through `require`, so that their lazy exports stay unread. */
-const viaRequire = new Set(["http", "https", "node:http", "node:https"]);
 const PREFIX = "\0require-builtin:";
 
 const bundle = await rolldown({
@@ -29,14 +28,19 @@ const bundle = await rolldown({
   plugins: [
     {
       name: "builtins-via-require",
-      resolveId(source) {
-        return viaRequire.has(source) ? `${PREFIX}${source.replace(/^node:/, "")}` : null;
+      resolveId(source, _importer, { kind }) {
+        // A dynamic import loads its builtin when it runs, as it is: no chunk of its own.
+        if (!isBuiltin(source) || kind === "dynamic-import") return null;
+        const name = source.replace(/^node:/, "");
+        // The shims below import createRequire from node:module itself.
+        return name === "module" ? null : `${PREFIX}${name}`;
       },
       load(id) {
         if (!id.startsWith(PREFIX)) return null;
         const name = id.slice(PREFIX.length);
         const exports = require(`node:${name}`) as Record<string, unknown>;
-        // Plain values only: the accessors are the lazy exports this module exists to avoid.
+        // Plain values only: the accessors are lazy exports nothing here needs. Each read is a
+        // pure call, so that rolldown drops the ones the bundle does not import.
         const names = Object.keys(exports).filter(
           (key) =>
             /^[A-Za-z_$][\w$]*$/.test(key) &&
@@ -44,9 +48,12 @@ const bundle = await rolldown({
         );
         return [
           `import { createRequire } from "node:module";`,
-          `const m = createRequire(import.meta.url)("node:${name}");`,
-          ...names.map((key) => `export const ${key} = m.${key};`),
-          "export default m;",
+          `const builtin$ = createRequire(import.meta.url)("node:${name}");`,
+          "const read$ = (key) => builtin$[key];",
+          ...names.map(
+            (key) => `export const ${key} = /* @__PURE__ */ read$(${JSON.stringify(key)});`,
+          ),
+          "export default builtin$;",
         ].join("\n");
       },
     },

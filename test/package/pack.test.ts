@@ -242,21 +242,30 @@ describe("the packed package", {
       const got = await ok(cli, ["get", key, "--print-value-only"], consumer, env);
       assert.equal(got.stdout, `${node.name}\n`);
       // Start-up: a get loads no fetch implementation (undici, ~15 ms and some MB of a command's
-      // start), which a ConnectError's Headers or an ES import of node:http would load.
+      // start), which a ConnectError's Headers or an ES import of node:http would load, and no
+      // worker_threads, which an ES import of node:util loads (its setTraceSigInt export).
       const probe = join(consumer, "fetch-probe.mjs");
       writeFileSync(
         probe,
-        'process.on("exit", () => { if (process.moduleLoadList.some((m) => m.includes("undici"))) process.stderr.write("fetch implementation loaded\\n"); });\n',
+        [
+          'process.on("exit", () => {',
+          '  if (process.moduleLoadList.some((m) => m.includes("undici"))) process.stderr.write("fetch implementation loaded\\n");',
+          '  if (process.moduleLoadList.some((m) => m.endsWith(" worker_threads"))) process.stderr.write("worker_threads loaded\\n");',
+          "});",
+          "",
+        ].join("\n"),
       );
       const probed = { ...env, NODE_OPTIONS: `--import=${probe}` };
       const lean = await ok(cli, ["get", key, "--print-value-only"], consumer, probed);
       assert.equal(lean.stdout, `${node.name}\n`);
       assert.doesNotMatch(lean.stderr, /fetch implementation loaded/);
+      assert.doesNotMatch(lean.stderr, /worker_threads loaded/);
       const touch = join(consumer, "touch-fetch.mjs");
-      writeFileSync(touch, "new Headers();\n");
+      writeFileSync(touch, 'new Headers();\nawait import("node:worker_threads");\n');
       const touched = { ...probed, NODE_OPTIONS: `--import=${probe} --import=${touch}` };
       const seen = await ok(cli, ["--help"], consumer, touched);
       assert.match(seen.stderr, /fetch implementation loaded/, "the probe sees a load");
+      assert.match(seen.stderr, /worker_threads loaded/, "the probe sees a load");
     });
   }
 

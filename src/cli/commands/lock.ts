@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { usageError } from "../cli-error.ts";
 import type { Command } from "../command.ts";
 import { parseInteger } from "../flags.ts";
@@ -35,6 +34,8 @@ export const lockCommand: Command = {
           return;
         }
         const [file = "", ...args] = command;
+        // Loaded here: no other command needs it, and every command's start-up would pay for it.
+        const { spawn } = await import("node:child_process");
         ctx.exitCode = await new Promise<number>((resolve, reject) => {
           const child = spawn(file, args, {
             stdio: "inherit",
