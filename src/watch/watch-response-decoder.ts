@@ -131,7 +131,8 @@ export class WatchResponseDecoder implements WatchReply {
         field === W_FRAGMENT
       ) {
         expectWireType(wireType, WireType.Varint, `WatchResponse field ${field}`);
-        const value = reader.int64(true);
+        // Watch IDs count from 0 on each stream: most fit in one byte, read without a new bigint.
+        const value = int64Varint(reader);
         if (field === W_WATCH_ID) this.watchId = value;
         else if (field === W_COMPACT_REVISION) this.compactRevision = value;
         else if (field === W_CREATED) this.created = value !== 0n;
