@@ -62,14 +62,16 @@ export class WatchState {
   #items: BufferedBatch[] = NO_ITEMS;
   #head = 0;
   #bufferedEvents = 0;
-  // Fields that an idle watcher never needs are made when first needed, and the resolvers of
-  // `created` are dropped once it settles: 10,000 idle watchers are mostly this object.
+  // Fields that an idle watcher never needs are made when first needed, and `created` is a
+  // promise only while someone waits for it: 10,000 idle watchers are mostly this object.
   #waiters: Waiter[] | undefined;
   #error: unknown;
   #hasError = false;
-  readonly #created: Promise<bigint>;
-  #settleCreated: { resolve(r: bigint): void; reject(e: unknown): void } | undefined;
+  /** `created` while the watcher is not yet created and someone asked for it. */
+  #pendingCreated: PendingCreated | undefined;
   #createdRevision: bigint | undefined;
+  /** Why the watcher ended before it was created, once it did. */
+  #neverCreated: unknown;
   #cancelled: Array<() => void> | undefined;
   #serverGone = false;
 
@@ -78,15 +80,6 @@ export class WatchState {
     this.nextRevision = startRevision;
     this.keyspace = keyspace;
     this.limit = limit;
-    let resolve!: (r: bigint) => void;
-    let reject!: (e: unknown) => void;
-    const promise = new Promise<bigint>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    promise.catch(ignore);
-    this.#created = promise;
-    this.#settleCreated = { resolve, reject };
   }
 
   /** Events waiting for the consumer. */
@@ -94,9 +87,21 @@ export class WatchState {
     return this.#bufferedEvents;
   }
 
-  /** Resolves with the revision etcd reported when the watcher was first created. */
+  /**
+   * Resolves with the revision etcd reported when the watcher was first created; rejects if it
+   * ended before that. Unhandled, its rejection is not reported as unhandled.
+   */
   get created(): Promise<bigint> {
-    return this.#created;
+    if (this.#createdRevision !== undefined) return Promise.resolve(this.#createdRevision);
+    if (this.phase === "ended") return handled(Promise.reject(this.#neverCreated));
+    if (this.#pendingCreated === undefined) {
+      let settle!: Omit<PendingCreated, "promise">;
+      const promise = new Promise<bigint>((resolve, reject) => {
+        settle = { resolve, reject };
+      });
+      this.#pendingCreated = { ...settle, promise: handled(promise) };
+    }
+    return this.#pendingCreated.promise;
   }
 
   /** The revision etcd reported at the first creation, once created. */
@@ -121,8 +126,8 @@ export class WatchState {
     this.lastCreatedRevision = revision;
     if (this.#createdRevision === undefined) {
       this.#createdRevision = revision;
-      this.#settleCreated?.resolve(revision);
-      this.#settleCreated = undefined;
+      this.#pendingCreated?.resolve(revision);
+      this.#pendingCreated = undefined;
     }
   }
 
@@ -193,13 +198,16 @@ export class WatchState {
   end(error?: unknown): void {
     if (this.phase === "ended") return;
     this.phase = "ended";
+    if (this.#createdRevision === undefined) {
+      this.#neverCreated = error ?? new Error("watcher closed before it was created");
+    }
     this.onDrained = undefined;
     const onEnded = this.onEnded;
     this.onEnded = undefined;
     onEnded?.();
     if (this.#createdRevision === undefined) {
-      this.#settleCreated?.reject(error ?? new Error("watcher closed before it was created"));
-      this.#settleCreated = undefined;
+      this.#pendingCreated?.reject(this.#neverCreated);
+      this.#pendingCreated = undefined;
     }
     if (error === undefined) {
       this.#items = NO_ITEMS;
@@ -231,6 +239,18 @@ export class WatchState {
     this.#serverGone = true;
     for (const resolve of this.#cancelled?.splice(0) ?? []) resolve();
   }
+}
+
+interface PendingCreated {
+  promise: Promise<bigint>;
+  resolve(revision: bigint): void;
+  reject(error: unknown): void;
+}
+
+/** The promise, marked as handled: rejections nobody waits for are not reported. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(ignore);
+  return promise;
 }
 
 function ignore(): void {}

@@ -103,4 +103,40 @@ describe("WatchState", () => {
     assert.equal(await s.created, 7n);
     assert.equal(s.lastCreatedRevision, 12n);
   });
+
+  test("created() asked before the creation settles with it, and the same promise is shared", async () => {
+    const s = state();
+    const first = s.created;
+    assert.equal(s.created, first, "callers waiting together share one promise");
+    s.markCreated(7n);
+    assert.equal(await first, 7n);
+    assert.equal(await s.created, 7n, "asked again after the creation");
+    const t = state();
+    const early = t.created;
+    const error = new WatchCompactedError("compacted", undefined, { compactRevision: 5n });
+    t.end(error);
+    await assert.rejects(early, (e) => e === error);
+    await assert.rejects(t.created, (e) => e === error, "asked after the end: the same reason");
+  });
+
+  test("created() that nobody asks for reports no unhandled rejection when the watcher fails", async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", record);
+    try {
+      const asked = state();
+      void asked.created;
+      asked.end(new Error("failed while queued"));
+      state().end(new Error("failed while queued, never asked"));
+      void state().created;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const s = state();
+      s.end(new Error("ended"));
+      void s.created;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    } finally {
+      process.off("unhandledRejection", record);
+    }
+    assert.deepEqual(unhandled, []);
+  });
 });
