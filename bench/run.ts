@@ -27,6 +27,7 @@ import { type ClientName, clientLabels } from "./lib/bench-client.ts";
 import { createClients } from "./lib/clients.ts";
 import { medianSample, type Sample } from "./lib/measure.ts";
 import { startServer } from "./lib/server.ts";
+import { settledMemory } from "./lib/settled-memory.ts";
 import type { BenchContext, Workload } from "./lib/workload.ts";
 import {
   type BenchResults,
@@ -50,7 +51,7 @@ import { txnMix } from "./workloads/txn.ts";
 import { watchEvents } from "./workloads/watch.ts";
 import { watchLatency1, watchLatency1k } from "./workloads/watch-latency.ts";
 import { watchRecovery } from "./workloads/watch-recovery.ts";
-import { idleWatchers, settledMemory } from "./workloads/watchers.ts";
+import { idleWatchers } from "./workloads/watchers.ts";
 
 const benchDir = import.meta.dirname;
 const rootDir = join(benchDir, "..");

@@ -3,27 +3,8 @@
  * memory (which includes ArrayBuffers) once settled, before and after creating them, with a
  * first batch of watchers open already.
  */
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { settledMemory } from "../lib/settled-memory.ts";
 import type { BenchContext, Workload } from "../lib/workload.ts";
-
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-
-/**
- * Heap and external bytes once garbage is collected and its finalizers ran: collect, let the
- * event loop turn (external memory of collected buffers is released in callbacks), collect
- * again. `external` already includes `arrayBuffers`, so that is not added again.
- */
-export async function settledMemory(): Promise<number> {
-  gc();
-  await new Promise((resolve) => setImmediate(resolve));
-  gc();
-  await new Promise((resolve) => setImmediate(resolve));
-  gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.external;
-}
 
 function watcherCount(ctx: BenchContext): number {
   return ctx.scale(10_000, 200);
