@@ -178,7 +178,8 @@ export function toMarkdown(results: BenchResults): string {
     `Measured ${env.date} with \`npm run bench\`${env.quick ? " --quick (smoke mode: counts too small to mean anything)" : ""}: ` +
       `one freshly started ${env.etcd}${env.noFsync ? " with `--unsafe-no-fsync`" : " (fsync on: this etcd lacks --unsafe-no-fsync)"}, ` +
       `the clients alternating in ${env.rounds} round${env.rounds === 1 ? "" : "s"}; each number is the median of the rounds. ` +
-      "Client CPU is `process.cpuUsage()` of the benchmark process (etcd runs in its own process).",
+      "Client CPU is `process.cpuUsage()` of the benchmark process (etcd runs in its own process); " +
+      "for the keep-alive row, of a process per client.",
     "",
   );
   lines.push(

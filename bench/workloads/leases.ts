@@ -30,7 +30,7 @@ function lastWindow(args: string[]): Promise<{ cpuUs: number; wallMs: number }> 
       err += chunk;
     });
     proc.once("error", reject);
-    proc.once("exit", (code) => {
+    proc.once("close", (code) => {
       const lines = out.trim().split("\n");
       if (code !== 0 || lines[0] === "") {
         reject(new Error(`keep-alive process exited with ${code}: ${err.trim()}`));
