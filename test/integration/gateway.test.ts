@@ -175,15 +175,23 @@ describe("gateway: server streams, server-side locks and elections, sessions", (
     const lease = await etcd.lease.grant(30, { keepAlive: true });
     const stop = new AbortController();
     const observed: string[] = [];
+    let sawFirst = () => {};
+    const firstSeen = new Promise<void>((resolve) => {
+      sawFirst = resolve;
+    });
     const observing = (async () => {
       for await (const kv of etcd.electionService.observe(name, { signal: stop.signal })) {
         observed.push(kv.text);
+        if (observed.length === 1) sawFirst();
         if (observed.length === 2) stop.abort();
       }
     })().catch((error) => {
       if (!stop.signal.aborted) throw error;
     });
     const leader = await etcd.electionService.campaign(name, "first", { lease: lease.id });
+    // The observer's stream is a WebSocket of its own and may reach etcd after the campaign, or
+    // even after a proclamation: it would then see only "second" and wait forever for a change.
+    await Promise.race([firstSeen, observing]);
     await etcd.electionService.proclaim(leader, "second");
     await observing;
     assert.deepEqual(observed, ["first", "second"]);
