@@ -152,13 +152,18 @@ lane_b() {
 # Deno runs with the failed tests and what each printed, a stopped run with its processes.
 digest() {
   [ -s "$failures" ] || return 0
-  printf '\n##### what failed (the last %d lines of each failed run) #####\n' "$digest_lines"
+  printf '\n##### what failed (the failing tests, then the last %d lines of each failed run) #####\n' "$digest_lines"
   while IFS=$'\t' read -r label run_log; do
     printf '\n--- %s ---\n' "$label"
+    # A run stopped at its limit never printed its summary: its failing tests' lines (Bun's
+    # "(fail)", node:test's "✖", Deno's "... FAILED") from anywhere in its log, first ones first.
+    grep -E '^\(fail\) |^ *✖ |\.\.\. FAILED' "$run_log" | head -n "$digest_failed" || true
+    printf -- '--- %s: its last %d lines ---\n' "$label" "$digest_lines"
     tail -n "$digest_lines" "$run_log"
   done <"$failures"
 }
 digest_lines=80
+digest_failed=30
 
 started=$SECONDS
 status=0
