@@ -88,10 +88,14 @@ export class TestMember {
     this.#everStarted = true;
     this.#disposeCleanup?.();
     this.#disposeCleanup = atExit(() => {
-      child.kill("SIGKILL");
+      // By pid, as pause() does, and only while the runtime has not seen the process end (its
+      // pid could be reused after): an exiting runtime's ChildProcess may not pass kill() on.
+      const pid = child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+      if (pid === undefined) return;
+      signal(pid, "SIGKILL");
       // A signal takes effect when the kernel next schedules the process: wait for that, so the
       // data directory is removed after etcd stopped writing to it and nothing outlives us.
-      if (child.pid !== undefined) waitForState(child.pid, "Z");
+      waitForState(pid, "Z");
     });
   }
 
