@@ -6,39 +6,24 @@
  * grants' garbage (a fresh process of ours: ~37, 15, 10, 9 µs per renewal in four windows in a
  * row; etcd3 ~110, 135, 95, 65 µs).
  */
-import { spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import type { BenchContext, Workload } from "../lib/workload.ts";
 
 const TTL_SECONDS = 6;
 const child = join(import.meta.dirname, "..", "lib", "keep-alive-process.ts");
+const run = promisify(execFile);
 
 function leaseCount(ctx: BenchContext): number {
   return ctx.scale(1_000, 20);
 }
 
 /** Runs the child and returns its last window. */
-function lastWindow(args: string[]): Promise<{ cpuUs: number; wallMs: number }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [child, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    proc.stdout.on("data", (chunk) => {
-      out += chunk;
-    });
-    proc.stderr.on("data", (chunk) => {
-      err += chunk;
-    });
-    proc.once("error", reject);
-    proc.once("close", (code) => {
-      const lines = out.trim().split("\n");
-      if (code !== 0 || lines[0] === "") {
-        reject(new Error(`keep-alive process exited with ${code}: ${err.trim()}`));
-        return;
-      }
-      resolve(JSON.parse(lines[lines.length - 1] as string));
-    });
-  });
+async function lastWindow(args: string[]): Promise<{ cpuUs: number; wallMs: number }> {
+  const { stdout } = await run(process.execPath, [child, ...args]);
+  const lines = stdout.trim().split("\n");
+  return JSON.parse(lines[lines.length - 1] as string);
 }
 
 export const leaseKeepAlive: Workload = {
