@@ -26,7 +26,7 @@ import { Etcd } from "../src/index.ts";
 import { type ClientName, clientLabels } from "./lib/bench-client.ts";
 import { createClients } from "./lib/clients.ts";
 import { medianSample, type Sample } from "./lib/measure.ts";
-import { startServer } from "./lib/server.ts";
+import { type BenchServer, startServer } from "./lib/server.ts";
 import { settledMemory } from "./lib/settled-memory.ts";
 import type { BenchContext, Workload } from "./lib/workload.ts";
 import {
@@ -128,38 +128,49 @@ const ctx: BenchContext = {
 };
 
 const collected = new Map<string, Map<ClientName, Sample[]>>();
+/** The rows on an etcd of their own, with the context pointing at it. */
+const ownServers = new Map<string, { server: BenchServer; ctx: BenchContext }>();
+const contextOf = (workload: Workload) => ownServers.get(workload.id)?.ctx ?? ctx;
 try {
   for (const workload of workloads) {
+    if (workload.ownServer) {
+      const own = await startServer();
+      ownServers.set(workload.id, {
+        server: own,
+        ctx: { ...ctx, endpoints: own.endpoints, admin: new Etcd({ endpoints: own.endpoints }) },
+      });
+    }
     if (workload.prepare) {
       process.stdout.write(`preparing ${workload.id}...\n`);
-      await workload.prepare(ctx);
+      await workload.prepare(contextOf(workload));
     }
     collected.set(workload.id, new Map());
   }
   for (let round = 0; round < rounds; round++) {
     for (const workload of workloads) {
       const order = rotate(workload.clients, round);
+      const report = (name: ClientName, outcome: Sample | Error) => {
+        const head = `[round ${round + 1}/${rounds}] ${workload.id.padEnd(13)} ${name.padEnd(14)}`;
+        if (outcome instanceof Error) {
+          process.stdout.write(`${head} failed: ${String(outcome)}\n`);
+          return;
+        }
+        collected.get(workload.id)?.get(name)?.push(outcome) ??
+          collected.get(workload.id)?.set(name, [outcome]);
+        process.stdout.write(`${head} ${format(workload, outcome)}\n`);
+      };
+      if (workload.runTogether) {
+        await runTogether(workload, order, report);
+        continue;
+      }
       for (const name of order) {
-        const [client] = createClients(server.endpoints, [name]);
+        const [client] = createClients(contextOf(workload).endpoints, [name]);
         if (!client) continue;
         try {
           await settledMemory();
-          await workload.beforeEach?.(ctx);
-          let sample: Sample | undefined;
-          try {
-            sample = await workload.run(client, ctx);
-          } catch (error) {
-            process.stdout.write(
-              `[round ${round + 1}/${rounds}] ${workload.id.padEnd(13)} ${name.padEnd(14)} failed: ${String(error)}\n`,
-            );
-            continue;
-          }
-          if (!sample) continue;
-          collected.get(workload.id)?.get(name)?.push(sample) ??
-            collected.get(workload.id)?.set(name, [sample]);
-          process.stdout.write(
-            `[round ${round + 1}/${rounds}] ${workload.id.padEnd(13)} ${name.padEnd(14)} ${format(workload, sample)}\n`,
-          );
+          await workload.beforeEach?.(contextOf(workload));
+          const sample = await workload.run?.(client, contextOf(workload)).catch(toError);
+          if (sample) report(name, sample);
         } finally {
           await client.close();
         }
@@ -167,9 +178,33 @@ try {
     }
   }
 } finally {
+  for (const own of ownServers.values()) {
+    await own.ctx.admin.close();
+    await own.server.stop();
+  }
   await admin.close();
   await server.stop();
   clearInterval(loadTimer);
+}
+
+/** One run of a row that measures all its clients at once. */
+async function runTogether(
+  workload: Workload,
+  order: ClientName[],
+  report: (name: ClientName, outcome: Sample | Error) => void,
+): Promise<void> {
+  const clients = createClients(contextOf(workload).endpoints, order);
+  try {
+    await settledMemory();
+    await workload.beforeEach?.(contextOf(workload));
+    const samples = await workload.runTogether?.(clients, contextOf(workload)).catch(toError);
+    for (const name of order) {
+      const outcome = samples instanceof Error ? samples : samples?.[name];
+      if (outcome) report(name, outcome);
+    }
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+  }
 }
 
 const loadEnd = loadavg()[0] as number;
@@ -247,6 +282,10 @@ if (quick || only) {
     ...(values["update-readme"] ? [join(rootDir, "README.md")] : []),
   ]);
   process.stdout.write("wrote bench/RESULTS.md and bench/chart.svg\n");
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function rotate<T>(items: T[], by: number): T[] {

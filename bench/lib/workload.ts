@@ -38,12 +38,26 @@ export interface Workload {
   clients: ClientName[];
   /** Left out of the summary table and the chart (a measurement of one client alone). */
   detailOnly?: boolean;
+  /**
+   * Runs on an etcd of its own, started before `prepare` and stopped after the last round, so
+   * that no other row's writes land in its store (a watch replaying history reads every later
+   * revision too).
+   */
+  ownServer?: boolean;
   /** Runs once before the rounds. */
   prepare?(ctx: BenchContext): Promise<void>;
   /** Runs before each measured run (for example etcd 3.4's read warm-up). */
   beforeEach?(ctx: BenchContext): Promise<void>;
   /** One measured run; undefined when the client cannot do this workload. */
-  run(client: BenchClient, ctx: BenchContext): Promise<Sample | undefined>;
+  run?(client: BenchClient, ctx: BenchContext): Promise<Sample | undefined>;
+  /**
+   * In place of `run`: one measured run of all the clients at once (in the round's order),
+   * each measured in the same stretches of time as the others; a sample per client.
+   */
+  runTogether?(
+    clients: BenchClient[],
+    ctx: BenchContext,
+  ): Promise<Partial<Record<ClientName, Sample>>>;
 }
 
 /** Throughput rows: operations per second. */
