@@ -176,8 +176,11 @@ export function toMarkdown(results: BenchResults): string {
   lines.push("# Benchmark results", "");
   lines.push(
     `Measured ${env.date} with \`npm run bench\`${env.quick ? " --quick (smoke mode: counts too small to mean anything)" : ""}: ` +
-      `one freshly started ${env.etcd}${env.noFsync ? " with `--unsafe-no-fsync`" : " (fsync on: this etcd lacks --unsafe-no-fsync)"}, ` +
-      `the clients alternating in ${env.rounds} round${env.rounds === 1 ? "" : "s"}; each number is the median of the rounds. ` +
+      `a freshly started ${env.etcd}${env.noFsync ? " with `--unsafe-no-fsync`" : " (fsync on: this etcd lacks --unsafe-no-fsync)"} ` +
+      "(the watch replay, put-to-event latency and recovery rows each on an etcd of its own, started alike), " +
+      `the clients alternating in ${env.rounds} round${env.rounds === 1 ? "" : "s"} ` +
+      "(the put-to-event latency rows run both clients at once, in alternating slices); " +
+      "each number is the median of the rounds. " +
       "Client CPU is `process.cpuUsage()` of the benchmark process (etcd runs in its own process); " +
       "for the keep-alive row, of a process per client.",
     "",

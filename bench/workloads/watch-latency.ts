@@ -1,13 +1,20 @@
 /**
- * Latency from a put to its event at the watchers: 1 and 1,000 watchers of one key on the
- * measured client; the same writer (the bench's own client) puts the key 3,000 times (1 watcher)
- * or 300 times (1,000 watchers), one at a time, each once every watcher has the previous event,
- * after 100 unmeasured puts. Latency is from just before the put is issued to the event's
- * arrival at each watcher; p50 and p99 over every watcher and put.
+ * Latency from a put to its event at the watchers: 1 and 1,000 watchers of one key on each
+ * client, both clients open at once, each on a key of its own. The bench's own client puts the
+ * keys one at a time, each once every watcher has the previous event: 100 unmeasured puts per
+ * client, then ten turns of slices, one slice per client per turn (300 puts with 1 watcher, 30
+ * with 1,000), the clients' order reversed every other turn, so that etcd's pauses and the key's
+ * growing history fall on both clients alike. Each row has an etcd of its own, which the other
+ * rows' writes do not grow. Latency is from just before the put is issued to
+ * the event's arrival at each watcher; p50 and p99 over every watcher and measured put; CPU is
+ * the process's during the client's own slices, the writer's included.
  */
-import { closedLoop, percentile } from "../lib/measure.ts";
-import { timedPut } from "../lib/timed-put.ts";
+import type { ClientName } from "../lib/bench-client.ts";
+import { pairedLatency } from "../lib/latency-pairs.ts";
+import { percentile, type Sample } from "../lib/measure.ts";
 import type { Workload } from "../lib/workload.ts";
+
+const TURNS = 10;
 
 function latency(watchers: number, id: string): Workload {
   return {
@@ -15,38 +22,30 @@ function latency(watchers: number, id: string): Workload {
     title: `watch: put-to-event latency, ${watchers === 1 ? "1 watcher" : "1,000 watchers"}`,
     headline: { unit: "ms p50", higherIsBetter: false, value: (s) => s.p50Ms ?? Number.NaN },
     clients: ["ours", "etcd3"],
-    async run(client, ctx) {
-      if (!client.watchersOnKey) return undefined;
-      const key = `${ctx.prefix}latency/${id}/${client.name}`;
+    ownServer: true,
+    async runTogether(clients, ctx) {
       // p99 of 1 watcher needs more puts than of 1,000 (one event per put, not 1,000).
-      const puts = ctx.scale(watchers === 1 ? 3_000 : 300, 20);
-      const n = ctx.scale(watchers, Math.min(watchers, 50));
-      const sentAt = new Map<number, number>();
-      const latencies: number[] = [];
-      let measuring = false;
-      const crowd = await client.watchersOnKey(key, n, (_i, revision) => {
-        const at = sentAt.get(revision);
-        if (measuring && at !== undefined) latencies.push(performance.now() - at);
+      const puts = ctx.scale(watchers === 1 ? 300 : 30, 10);
+      const { sides } = await pairedLatency(clients, ctx.admin, {
+        watchers: ctx.scale(watchers, Math.min(watchers, 50)),
+        puts,
+        turns: ctx.scale(TURNS, 2),
+        warmUp: ctx.scale(100, 10),
+        keyPrefix: `${ctx.prefix}latency/${id}/${Date.now().toString(36)}/`,
       });
-      try {
-        const once = async () => {
-          const put = () => ctx.admin.put(key, "x");
-          nextRevision = (await timedPut(put, nextRevision, sentAt, crowd)) + 1;
+      const samples: Partial<Record<ClientName, Sample>> = {};
+      for (const side of sides) {
+        samples[side.name] = {
+          ops: side.puts,
+          wallMs: side.wallMs,
+          opsPerSec: (side.puts * 1000) / side.wallMs,
+          p50Ms: percentile(side.latencies, 0.5),
+          p99Ms: percentile(side.latencies, 0.99),
+          cpuUsPerOp: side.cpuUs / side.puts,
+          extra: { events: side.latencies.length },
         };
-        let nextRevision = Number((await ctx.admin.put(key, "warm")).revision) + 1;
-        for (let i = 0; i < 100; i++) await once();
-        measuring = true;
-        const sample = await closedLoop(once, { total: puts, concurrency: 1, warmup: 0 });
-        const sorted = Float64Array.from(latencies).sort();
-        return {
-          ...sample,
-          p50Ms: percentile(sorted, 0.5),
-          p99Ms: percentile(sorted, 0.99),
-          extra: { events: sorted.length },
-        };
-      } finally {
-        await crowd.close();
       }
+      return samples;
     },
   };
 }
