@@ -1,5 +1,4 @@
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
-import { Etcd } from "../index.ts";
 import { usageError } from "./cli-error.ts";
 import type { Command } from "./command.ts";
 import { commands } from "./commands.ts";
@@ -84,6 +83,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
           io.env,
           (user) => context?.password(user) ?? io.askPassword(user),
         );
+        // Loaded here, not up front: help and argument errors then answer without the client
+        // (with it, `--help` took 106 ms against 61 ms without; `node -e 0` took 38).
+        const { Etcd } = await import("../client/etcd.ts");
         return new Etcd(
           flags.debug === true ? { ...options, logger: debugLogger(io.stderr) } : options,
         );

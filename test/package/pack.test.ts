@@ -251,6 +251,7 @@ describe("the packed package", {
           'process.on("exit", () => {',
           '  if (process.moduleLoadList.some((m) => m.includes("undici"))) process.stderr.write("fetch implementation loaded\\n");',
           '  if (process.moduleLoadList.some((m) => m.endsWith(" worker_threads"))) process.stderr.write("worker_threads loaded\\n");',
+          '  if (process.moduleLoadList.some((m) => m.endsWith(" http2"))) process.stderr.write("http2 loaded\\n");',
           "});",
           "",
         ].join("\n"),
@@ -260,6 +261,11 @@ describe("the packed package", {
       assert.equal(lean.stdout, `${node.name}\n`);
       assert.doesNotMatch(lean.stderr, /fetch implementation loaded/);
       assert.doesNotMatch(lean.stderr, /worker_threads loaded/);
+      assert.match(lean.stderr, /http2 loaded/, "the probe sees the client's connection");
+      // Help needs no client: the command loads it (and node:http2 with it) only to connect.
+      const help = await ok(cli, ["get", "--help"], consumer, probed);
+      assert.match(help.stdout, /--print-value-only/);
+      assert.doesNotMatch(help.stderr, /http2 loaded/);
       const touch = join(consumer, "touch-fetch.mjs");
       writeFileSync(touch, 'new Headers();\nawait import("node:worker_threads");\n');
       const touched = { ...probed, NODE_OPTIONS: `--import=${probe} --import=${touch}` };
