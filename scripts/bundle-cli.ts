@@ -25,6 +25,11 @@ const bundle = await rolldown({
   input: { "etcd-connect": join(dist, "src/cli/main.js") },
   platform: "node",
   logLevel: "warn",
+  // What package.json's "sideEffects": false says of the package's own modules, said here too:
+  // a build folder without that package.json beside it (the package test's staging folder)
+  // would otherwise keep every module a barrel re-exports, and with them the client, in the
+  // command line's chunk.
+  treeshake: { moduleSideEffects: (id) => (id.startsWith(dist) ? false : undefined) },
   plugins: [
     {
       name: "builtins-via-require",
