@@ -182,7 +182,7 @@ export function toMarkdown(results: BenchResults): string {
       "(the put-to-event latency rows run both clients at once, in alternating slices); " +
       "each number is the median of the rounds. " +
       "Client CPU is `process.cpuUsage()` of the benchmark process (etcd runs in its own process); " +
-      "for the keep-alive row, of a process per client.",
+      "for the keep-alive row, of a process per client (as the idle-watcher memory is).",
     "",
   );
   lines.push(
