@@ -2,8 +2,8 @@
  * Bundles the built CLI (dist/src/cli/main.js, from `tsc`) into dist/src/bin/: a small entry
  * (etcd-connect.js, the package's `bin`) that turns on Node's compile cache, then loads the
  * command line (parsing, help, the commands) and, only when a command connects, the chunk with
- * the client (the generated stubs, @bufbuild/protobuf, most of @connectrpc/*), minified. Run by `npm run build`; the package test runs it on its staging
- * build.
+ * the client (the generated stubs, @bufbuild/protobuf, most of @connectrpc/*), minified. Run by
+ * `npm run build`; the package test runs it on its staging build.
  *
  * Why: loading the CLI as ~290 separate ES modules spent most of a `get`'s start-up resolving
  * and linking them. Also, Node's builtins are loaded through `require` here, and only the exports

@@ -5,9 +5,9 @@
  * client, then ten turns of slices, one slice per client per turn (300 puts with 1 watcher, 30
  * with 1,000), the clients' order reversed every other turn, so that etcd's pauses and the key's
  * growing history fall on both clients alike. Each row has an etcd of its own, which the other
- * rows' writes do not grow. Latency is from just before the put is issued to
- * the event's arrival at each watcher; p50 and p99 over every watcher and measured put; CPU is
- * the process's during the client's own slices, the writer's included.
+ * rows' writes do not grow. Latency is from just before the put is issued to the event's arrival
+ * at each watcher; p50 and p99 over every watcher and measured put; CPU is the process's during
+ * the client's own slices, the writer's included.
  */
 import type { ClientName } from "../lib/bench-client.ts";
 import { pairedLatency } from "../lib/latency-pairs.ts";

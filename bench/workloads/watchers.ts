@@ -5,8 +5,9 @@
  * one-off work of the compiler: ~674 B each for ours and ~2,176 for etcd3, against ~617 and
  * ~2,137 after 1,000, three runs each); each client in a process of its own
  * (`bench/lib/idle-watchers-process.ts`). In the benchmark's own process, after the watch replay
- * row, the same watchers measured ~2,090 B each for ours and ~2,190 for etcd3 (against ~640 and
- * ~1,700 right after a fresh start): the heap that row left behind changed the measure.
+ * row's five replays per client, the same watchers measured ~2,090 B each for ours (~640 after
+ * one replay, and in a fresh process after five): what that row leaves in the process changed
+ * the measure.
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
