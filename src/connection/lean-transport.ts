@@ -294,27 +294,30 @@ type CallStream = ClientHttp2Stream & { [CALL]?: SomeCall | undefined };
  * abandon it: a pure read when its member stops answering (to be retried elsewhere), any call
  * when its member says it has no leader (a write then fails with its outcome unknown).
  */
+// TypeScript-private fields, not #private ones, as in WatchState: after a few calls and a
+// collection, V8 can leave this class without in-object slots, and an object given more than 12
+// #fields outside its own slots becomes a dictionary (every later call then was one).
 class UnaryCall<I extends DescMessage, O extends DescMessage> implements AbandonableCall {
   group: { readonly calls: Set<AbandonableCall> } | undefined;
   startedAt = 0;
   term = 0n;
   readonly pure: boolean;
-  readonly #session: Http2SessionManager;
-  readonly #method: DescMethodUnary<I, O>;
-  readonly #signal: AbortSignal | undefined;
-  readonly #timeout: number;
-  readonly #maxReceiveBytes: number;
-  readonly #resolve: (response: UnaryResponse<I, O>) => void;
-  readonly #reject: (error: ConnectError) => void;
-  #stream: ClientHttp2Stream | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #settled = false;
-  #headers: (IncomingHttpHeaders & IncomingHttpStatusHeader) | undefined;
-  #headersEnded = false;
-  #trailers: IncomingHttpHeaders | undefined;
-  #reader: UnaryMessageReader | undefined;
-  readonly #decoder: PieceDecoder<unknown> | undefined;
-  #streamError: unknown;
+  private readonly session: Http2SessionManager;
+  private readonly method: DescMethodUnary<I, O>;
+  private readonly signal: AbortSignal | undefined;
+  private readonly timeout: number;
+  private readonly maxReceiveBytes: number;
+  private readonly resolve: (response: UnaryResponse<I, O>) => void;
+  private readonly reject: (error: ConnectError) => void;
+  private stream: ClientHttp2Stream | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private settled = false;
+  private headers: (IncomingHttpHeaders & IncomingHttpStatusHeader) | undefined;
+  private headersEnded = false;
+  private trailers: IncomingHttpHeaders | undefined;
+  private reader: UnaryMessageReader | undefined;
+  private readonly decoder: PieceDecoder<unknown> | undefined;
+  private streamError: unknown;
 
   constructor(
     session: Http2SessionManager,
@@ -326,52 +329,52 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
     resolve: (response: UnaryResponse<I, O>) => void,
     reject: (error: ConnectError) => void,
   ) {
-    this.#decoder = decoder;
+    this.decoder = decoder;
     this.pure = isPureRead(method);
-    this.#reader = new UnaryMessageReader(decoder);
-    this.#session = session;
-    this.#method = method;
-    this.#signal = signal;
-    this.#timeout = timeout;
-    this.#maxReceiveBytes = maxReceiveBytes;
-    this.#resolve = resolve;
-    this.#reject = reject;
+    this.reader = new UnaryMessageReader(decoder);
+    this.session = session;
+    this.method = method;
+    this.signal = signal;
+    this.timeout = timeout;
+    this.maxReceiveBytes = maxReceiveBytes;
+    this.resolve = resolve;
+    this.reject = reject;
   }
 
   start(headers: OutgoingHttpHeaders, frame: Buffer): void {
-    if (this.#signal) this.#signal.addEventListener("abort", this);
-    if (this.#timeout > 0)
-      this.#timer = setTimeout(expireCall, this.#timeout, this as unknown as SomeCall);
-    const path = methodPath(this.#method);
-    if (this.#session instanceof EtcdSessionManager) {
+    if (this.signal) this.signal.addEventListener("abort", this);
+    if (this.timeout > 0)
+      this.timer = setTimeout(expireCall, this.timeout, this as unknown as SomeCall);
+    const path = methodPath(this.method);
+    if (this.session instanceof EtcdSessionManager) {
       headers[":method"] = "POST";
       headers[":path"] = path;
       let stream: ClientHttp2Stream | undefined;
       try {
         this.startedAt = Date.now();
-        this.term = this.#session.raftTerm;
-        stream = this.#session.requestNow(headers, this);
+        this.term = this.session.raftTerm;
+        stream = this.session.requestNow(headers, this);
       } catch {
         // The connection died between the checks and the request: the slow path reconnects.
       }
       if (stream !== undefined) {
-        this.#send(stream, frame);
+        this.send(stream, frame);
         return;
       }
     }
-    this.#session.request("POST", path, headers, {}).then(
+    this.session.request("POST", path, headers, {}).then(
       (stream) => {
-        if (this.#settled) {
+        if (this.settled) {
           // Aborted or timed out while the session was connecting.
           stream.close(H2.CANCEL);
           return;
         }
-        this.#send(stream, frame);
+        this.send(stream, frame);
       },
       (error: unknown) => {
-        this.#fail(
+        this.fail(
           new ConnectError(
-            `cannot reach ${this.#session.authority}: ${errorText(error)}`,
+            `cannot reach ${this.session.authority}: ${errorText(error)}`,
             Code.Unavailable,
             undefined,
             undefined,
@@ -389,8 +392,8 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
    * alive: a 10,000-key range's megabytes promoted to the old generation, then costly
    * collections).
    */
-  #send(stream: ClientHttp2Stream, frame: Buffer): void {
-    this.#stream = stream;
+  private send(stream: ClientHttp2Stream, frame: Buffer): void {
+    this.stream = stream;
     (stream as CallStream)[CALL] = this as unknown as SomeCall;
     stream.on("response", onStreamResponse);
     stream.on("data", onStreamData);
@@ -402,48 +405,48 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
 
   /** The stream's "response": the response headers. */
   headersArrived(headers: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number): void {
-    this.#headers = headers;
-    this.#headersEnded = (flags & END_STREAM) !== 0;
-    if (this.#session instanceof EtcdSessionManager) this.#session.responded();
+    this.headers = headers;
+    this.headersEnded = (flags & END_STREAM) !== 0;
+    if (this.session instanceof EtcdSessionManager) this.session.responded();
   }
 
   /** The stream's "trailers". */
   trailersArrived(trailers: IncomingHttpHeaders): void {
-    this.#trailers = trailers;
+    this.trailers = trailers;
   }
 
   /** The stream's "error" (its "close" follows and settles the call). */
   streamFailed(error: unknown): void {
-    this.#streamError = error;
+    this.streamError = error;
   }
 
   /** The deadline timer. */
   expire(): void {
-    this.#timer = undefined;
-    this.#fail(deadlineError(this.#timeout), H2.CANCEL);
+    this.timer = undefined;
+    this.fail(deadlineError(this.timeout), H2.CANCEL);
   }
 
   /** The signal's "abort" (the call is its listener object, so it needs no closure). */
   handleEvent(): void {
-    this.#fail(canceledError(this.#signal as AbortSignal), H2.CANCEL);
+    this.fail(canceledError(this.signal as AbortSignal), H2.CANCEL);
   }
 
   /** The stream's "data": a piece of the response body. */
   dataArrived(chunk: Buffer): void {
-    if (this.#session instanceof EtcdSessionManager) this.#session.progressed();
-    const reader = this.#reader;
-    if (this.#settled || reader === undefined) return;
+    if (this.session instanceof EtcdSessionManager) this.session.progressed();
+    const reader = this.reader;
+    if (this.settled || reader === undefined) return;
     try {
       reader.push(chunk);
     } catch (error) {
-      this.#fail(ConnectError.from(error, Code.Internal), H2.CANCEL);
+      this.fail(ConnectError.from(error, Code.Internal), H2.CANCEL);
       return;
     }
     const size = Math.max(reader.declared, reader.received - FRAME_HEADER_BYTES);
-    if (size > this.#maxReceiveBytes) {
-      this.#fail(
+    if (size > this.maxReceiveBytes) {
+      this.fail(
         new ConnectError(
-          `response message of ${size} bytes exceeds maxReceiveBytes (${this.#maxReceiveBytes})`,
+          `response message of ${size} bytes exceeds maxReceiveBytes (${this.maxReceiveBytes})`,
           Code.ResourceExhausted,
         ),
         H2.CANCEL,
@@ -452,9 +455,9 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
   }
 
   abandon(reason: Error): void {
-    this.#fail(
+    this.fail(
       new ConnectError(
-        `${this.#session.authority}: ${reason.message}`,
+        `${this.session.authority}: ${reason.message}`,
         Code.Unavailable,
         undefined,
         undefined,
@@ -466,34 +469,34 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
 
   /** The stream's "close": the call ends with the response or an error. */
   streamClosed(stream: ClientHttp2Stream): void {
-    this.#stream = undefined;
-    if (this.#settled) return;
+    this.stream = undefined;
+    if (this.settled) return;
     let outcome: UnaryResponse<I, O> | ConnectError;
     try {
-      outcome = this.#outcome(stream.rstCode ?? H2.NO_ERROR);
+      outcome = this.outcome(stream.rstCode ?? H2.NO_ERROR);
     } catch (error) {
       outcome = ConnectError.from(error, Code.Internal);
     }
-    this.#reader = undefined;
-    if (outcome instanceof ConnectError) this.#fail(outcome);
+    this.reader = undefined;
+    if (outcome instanceof ConnectError) this.fail(outcome);
     else {
-      this.#settle();
-      this.#resolve(outcome);
+      this.settle();
+      this.resolve(outcome);
     }
   }
 
-  #outcome(rstCode: number): UnaryResponse<I, O> | ConnectError {
-    const headers = this.#headers;
+  private outcome(rstCode: number): UnaryResponse<I, O> | ConnectError {
+    const headers = this.headers;
     const error = endingError({
-      authority: this.#session.authority,
+      authority: this.session.authority,
       headers,
-      headersEnded: this.#headersEnded,
-      trailers: this.#trailers,
-      streamError: this.#streamError,
+      headersEnded: this.headersEnded,
+      trailers: this.trailers,
+      streamError: this.streamError,
       rstCode,
     });
     if (error || headers === undefined) return error as ConnectError;
-    const reader = this.#reader;
+    const reader = this.reader;
     if (reader === undefined || reader.empty) {
       return new ConnectError("gRPC response without a message", Code.Unimplemented);
     }
@@ -502,28 +505,28 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> implements Abandon
       return new ConnectError(body, body.startsWith("more") ? Code.Unimplemented : Code.Internal);
     }
     // A piece decoder gives what its caller asked for instead of the generated message.
-    const message = this.#decoder
-      ? (this.#decoder.finish() as MessageShape<O>)
-      : decodeMessage(this.#method.output, body);
-    return new LeanUnaryResponse(this.#method, message, headers, this.#trailers);
+    const message = this.decoder
+      ? (this.decoder.finish() as MessageShape<O>)
+      : decodeMessage(this.method.output, body);
+    return new LeanUnaryResponse(this.method, message, headers, this.trailers);
   }
 
-  #settle(): void {
-    this.#settled = true;
+  private settle(): void {
+    this.settled = true;
     if (this.group !== undefined) {
       this.group.calls.delete(this);
       this.group = undefined;
     }
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    if (this.#signal) this.#signal.removeEventListener("abort", this);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.signal) this.signal.removeEventListener("abort", this);
   }
 
-  #fail(error: ConnectError, reset?: number): void {
-    if (this.#settled) return;
-    this.#settle();
-    const stream = this.#stream;
+  private fail(error: ConnectError, reset?: number): void {
+    if (this.settled) return;
+    this.settle();
+    const stream = this.stream;
     if (reset !== undefined && stream && !stream.closed && !stream.destroyed) stream.close(reset);
-    this.#reject(error);
+    this.reject(error);
   }
 }
 
