@@ -6,24 +6,13 @@
  * grants' garbage (a fresh process of ours: ~37, 15, 10, 9 µs per renewal in four windows in a
  * row; etcd3 ~110, 135, 95, 65 µs).
  */
-import { execFile } from "node:child_process";
-import { join } from "node:path";
-import { promisify } from "node:util";
+import { lastJsonLine } from "../lib/child-process.ts";
 import type { BenchContext, Workload } from "../lib/workload.ts";
 
 const TTL_SECONDS = 6;
-const child = join(import.meta.dirname, "..", "lib", "keep-alive-process.ts");
-const run = promisify(execFile);
 
 function leaseCount(ctx: BenchContext): number {
   return ctx.scale(1_000, 20);
-}
-
-/** Runs the child and returns its last window. */
-async function lastWindow(args: string[]): Promise<{ cpuUs: number; wallMs: number }> {
-  const { stdout } = await run(process.execPath, [child, ...args]);
-  const lines = stdout.trim().split("\n");
-  return JSON.parse(lines[lines.length - 1] as string);
 }
 
 export const leaseKeepAlive: Workload = {
@@ -40,14 +29,17 @@ export const leaseKeepAlive: Workload = {
     const n = leaseCount(ctx);
     const windows = ctx.scale(3, 1);
     const windowMs = ctx.scale(12_000, 2_500);
-    const { cpuUs: cpu, wallMs } = await lastWindow([
-      client.name,
-      ctx.endpoints.join(","),
-      String(n),
-      String(TTL_SECONDS),
-      String(windows),
-      String(windowMs),
-    ]);
+    const { cpuUs: cpu, wallMs } = await lastJsonLine<{ cpuUs: number; wallMs: number }>(
+      "keep-alive-process.ts",
+      [
+        client.name,
+        ctx.endpoints.join(","),
+        String(n),
+        String(TTL_SECONDS),
+        String(windows),
+        String(windowMs),
+      ],
+    );
     const renewals = (n * wallMs) / ((TTL_SECONDS * 1000) / 3);
     return {
       ops: renewals,

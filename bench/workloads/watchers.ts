@@ -9,13 +9,8 @@
  * one replay, and in a fresh process after five): what that row leaves in the process changed
  * the measure.
  */
-import { execFile } from "node:child_process";
-import { join } from "node:path";
-import { promisify } from "node:util";
+import { lastJsonLine } from "../lib/child-process.ts";
 import type { BenchContext, Workload } from "../lib/workload.ts";
-
-const child = join(import.meta.dirname, "..", "lib", "idle-watchers-process.ts");
-const run = promisify(execFile);
 
 function watcherCount(ctx: BenchContext): number {
   return ctx.scale(10_000, 200);
@@ -33,18 +28,16 @@ export const idleWatchers: Workload = {
   async run(client, ctx) {
     if (!client.idleWatchers) return undefined;
     const n = watcherCount(ctx);
-    const { stdout } = await run(process.execPath, [
-      child,
+    const { bytesPerWatcher, wallMs } = await lastJsonLine<{
+      bytesPerWatcher: number;
+      wallMs: number;
+    }>("idle-watchers-process.ts", [
       client.name,
       ctx.endpoints.join(","),
       `${ctx.prefix}idle/${client.name}/${Date.now().toString(36)}/`,
       String(ctx.scale(1_000, 10)),
       String(n),
     ]);
-    const { bytesPerWatcher, wallMs } = JSON.parse(stdout.trim().split("\n").at(-1) as string) as {
-      bytesPerWatcher: number;
-      wallMs: number;
-    };
     return {
       ops: n,
       wallMs,
