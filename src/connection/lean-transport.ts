@@ -294,14 +294,14 @@ type CallStream = ClientHttp2Stream & { [CALL]?: SomeCall | undefined };
  * abandon it: a pure read when its member stops answering (to be retried elsewhere), any call
  * when its member says it has no leader (a write then fails with its outcome unknown).
  */
-// TypeScript-private fields, not #private ones, as in WatchState: after a few calls and a
-// collection, V8 can leave this class without in-object slots, and an object given more than 12
-// #fields outside its own slots becomes a dictionary (every later call then was one).
 class UnaryCall<I extends DescMessage, O extends DescMessage> implements AbandonableCall {
   group: { readonly calls: Set<AbandonableCall> } | undefined;
   startedAt = 0;
   term = 0n;
   readonly pure: boolean;
+  // TypeScript-private fields, not #private ones, as in WatchState: after a few calls and a
+  // collection, V8 can leave this class without in-object slots, and an object given more than
+  // 12 #fields outside its own slots becomes a dictionary (every later call then was one).
   private readonly session: Http2SessionManager;
   private readonly method: DescMethodUnary<I, O>;
   private readonly signal: AbortSignal | undefined;
