@@ -10,7 +10,16 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -135,6 +144,32 @@ describe("the packed package", {
       files.every((f) => !f.startsWith("dist/test") && !f.startsWith("dist/bench")),
       "tests or benchmarks in the tarball",
     );
+  });
+
+  test("the bundled command line builds no message descriptors until a command needs them", () => {
+    // Every generated file's descriptor is decoded with descriptor.proto's, which protobuf-es
+    // builds from an embedded copy naming the file: where that name is, descriptors are built.
+    const binDir = join(consumer, "node_modules/etcd-connect/dist/src/bin");
+    const chunk = (name: string) => readFileSync(join(binDir, name), "utf8");
+    // The entry imports the command line's chunk whatever the command; from there, what the
+    // chunks import statically (`from"./x.js"`, `import"./x.js"`) loads with it.
+    const staticClosure = new Set<string>();
+    const pending = ["etcd-connect.js", "etcd-connect-run.js"];
+    for (let name = pending.pop(); name; name = pending.pop()) {
+      if (staticClosure.has(name)) continue;
+      staticClosure.add(name);
+      for (const match of chunk(name).matchAll(
+        /(?:\bimport|\bfrom)\s*["'`]\.\/([^"'`]+\.js)["'`]/g,
+      )) {
+        pending.push(match[1] ?? "");
+      }
+    }
+    const marker = "google/protobuf/descriptor.proto";
+    const eager = [...staticClosure].filter((name) => chunk(name).includes(marker));
+    assert.deepEqual(eager, [], "chunks that help and argument errors load build descriptors");
+    const lazy = readdirSync(binDir).filter((name) => chunk(name).includes(marker));
+    assert.ok(lazy.length > 0, "the descriptors are somewhere in the bundle");
+    assert.ok(staticClosure.has("etcd-connect-run.js"), "the command line's chunk was followed");
   });
 
   test("types resolve for ESM consumers (arethetypeswrong, esm-only profile)", async () => {

@@ -3,7 +3,6 @@ import type { Command } from "../command.ts";
 import { kept } from "../go-json.ts";
 import { humanBytes } from "../humanize.ts";
 import { ProgressBar } from "../progress-bar.ts";
-import { snapshotFileStatus } from "../snapshot-file.ts";
 
 /**
  * `etcd-connect snapshot save <file>`: streams one member's database to a file (written to
@@ -53,6 +52,9 @@ export const snapshotStatusCommand: Command = {
   summary: "Gets backend snapshot status of a given file",
   async run(ctx) {
     ctx.expectArgs(1, 1, "snapshot status requires exactly one argument");
+    // Loaded here: the reader decodes with protobuf-es, which help and the other commands'
+    // argument errors need not load.
+    const { snapshotFileStatus } = await import("../snapshot-file.ts");
     const status = snapshotFileStatus(ctx.args[0] ?? "");
     const hash = status.hash.toString(16);
     const row = [
