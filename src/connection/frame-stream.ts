@@ -57,24 +57,26 @@ const END_STREAM = 0x1;
  * stream.write(encodedFrames);
  */
 export class FrameStream {
-  readonly #stream: ClientHttp2Stream;
-  readonly #session: Http2SessionManager;
-  readonly #handler: FrameStreamHandler;
-  readonly #maxReceiveBytes: number;
+  // TypeScript-private fields, not #private ones, as in UnaryCall: after a few clients had come
+  // and gone and a collection ran, a new client's keep-alive stream was a dictionary-mode object.
+  private readonly stream: ClientHttp2Stream;
+  private readonly session: Http2SessionManager;
+  private readonly handler: FrameStreamHandler;
+  private readonly maxReceiveBytes: number;
   /**
    * The chunks of a message not complete yet (a frame split across DATA chunks), joined once
    * when all its bytes are in: a message of megabytes arrives in hundreds of chunks.
    */
-  #pieces: Uint8Array[] = [];
-  #pieceBytes = 0;
+  private pieces: Uint8Array[] = [];
+  private pieceBytes = 0;
   /** The whole frame's length once its prefix is in, else -1. */
-  #pieceNeed = -1;
-  #headers: (IncomingHttpHeaders & IncomingHttpStatusHeader) | undefined;
-  #headersEnded = false;
-  #trailers: IncomingHttpHeaders | undefined;
-  #streamError: unknown;
-  #ended = false;
-  #reportedAt = 0;
+  private pieceNeed = -1;
+  private headers: (IncomingHttpHeaders & IncomingHttpStatusHeader) | undefined;
+  private headersEnded = false;
+  private trailers: IncomingHttpHeaders | undefined;
+  private streamError: unknown;
+  private ended = false;
+  private reportedAt = 0;
 
   /**
    * Opens the stream on `session` (connecting when needed, as Connect's calls do). Rejects with
@@ -102,71 +104,71 @@ export class FrameStream {
     handler: FrameStreamHandler,
     maxReceiveBytes: number,
   ) {
-    this.#stream = stream;
-    this.#session = session;
-    this.#handler = handler;
-    this.#maxReceiveBytes = maxReceiveBytes;
-    stream.on("response", this.#onResponse);
-    stream.on("data", this.#onData);
-    stream.on("trailers", this.#onTrailers);
-    stream.on("error", this.#onError);
-    stream.on("close", this.#onClose);
+    this.stream = stream;
+    this.session = session;
+    this.handler = handler;
+    this.maxReceiveBytes = maxReceiveBytes;
+    stream.on("response", this.onResponse);
+    stream.on("data", this.onData);
+    stream.on("trailers", this.onTrailers);
+    stream.on("error", this.onError);
+    stream.on("close", this.onClose);
   }
 
   /** Sends bytes: one or more length-prefixed request messages. Ignored once ended. */
   write(frames: Uint8Array): void {
-    if (this.#ended || this.#stream.closed || this.#stream.destroyed) return;
-    this.#stream.write(frames);
+    if (this.ended || this.stream.closed || this.stream.destroyed) return;
+    this.stream.write(frames);
   }
 
   /** Ends the stream from this side (RST_STREAM CANCEL); the handler hears nothing more. */
   cancel(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#detach();
+    if (this.ended) return;
+    this.ended = true;
+    this.detach();
     // A reset arriving as it closes must not become an unhandled 'error' event.
-    this.#stream.on("error", ignore);
-    if (!this.#stream.closed && !this.#stream.destroyed) this.#stream.close(H2.CANCEL);
+    this.stream.on("error", ignore);
+    if (!this.stream.closed && !this.stream.destroyed) this.stream.close(H2.CANCEL);
   }
 
-  readonly #onResponse = (
+  private readonly onResponse = (
     headers: IncomingHttpHeaders & IncomingHttpStatusHeader,
     flags: number,
   ): void => {
-    this.#headers = headers;
-    this.#headersEnded = (flags & END_STREAM) !== 0;
+    this.headers = headers;
+    this.headersEnded = (flags & END_STREAM) !== 0;
   };
 
-  readonly #onData = (chunk: Buffer): void => {
-    if (this.#ended) return;
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.ended) return;
     const now = Date.now();
-    if (now - this.#reportedAt >= ALIVE_REPORT_INTERVAL_MS) {
-      this.#reportedAt = now;
-      this.#session.notifyResponseByteRead(this.#stream);
+    if (now - this.reportedAt >= ALIVE_REPORT_INTERVAL_MS) {
+      this.reportedAt = now;
+      this.session.notifyResponseByteRead(this.stream);
     }
     let bytes: Uint8Array = chunk;
-    if (this.#pieceBytes > 0) {
-      this.#pieces.push(chunk);
-      this.#pieceBytes += chunk.byteLength;
-      if (this.#pieceNeed < 0) {
-        this.#pieces = [joinPieces(this.#pieces, this.#pieceBytes)];
-        this.#pieceNeed = this.#frameNeed(this.#pieces[0] as Uint8Array);
+    if (this.pieceBytes > 0) {
+      this.pieces.push(chunk);
+      this.pieceBytes += chunk.byteLength;
+      if (this.pieceNeed < 0) {
+        this.pieces = [joinPieces(this.pieces, this.pieceBytes)];
+        this.pieceNeed = this.frameNeed(this.pieces[0] as Uint8Array);
       }
-      if (this.#pieceNeed < 0 || this.#pieceBytes < this.#pieceNeed) return;
-      bytes = joinPieces(this.#pieces, this.#pieceBytes);
-      this.#pieces = [];
-      this.#pieceBytes = 0;
-      this.#pieceNeed = -1;
+      if (this.pieceNeed < 0 || this.pieceBytes < this.pieceNeed) return;
+      bytes = joinPieces(this.pieces, this.pieceBytes);
+      this.pieces = [];
+      this.pieceBytes = 0;
+      this.pieceNeed = -1;
     }
     let offset = 0;
     try {
       for (;;) {
         const length = frameLength(bytes, offset);
         if (length === -1) break;
-        if (length > this.#maxReceiveBytes) {
-          this.#fail(
+        if (length > this.maxReceiveBytes) {
+          this.fail(
             new ConnectError(
-              `response message of ${length} bytes exceeds maxReceiveBytes (${this.#maxReceiveBytes})`,
+              `response message of ${length} bytes exceeds maxReceiveBytes (${this.maxReceiveBytes})`,
               Code.ResourceExhausted,
             ),
           );
@@ -175,18 +177,18 @@ export class FrameStream {
         const start = offset + FRAME_HEADER_BYTES;
         if (bytes.byteLength - start < length) break;
         offset = start + length;
-        this.#handler.message(bytes.subarray(start, offset));
-        if (this.#ended) return;
+        this.handler.message(bytes.subarray(start, offset));
+        if (this.ended) return;
       }
     } catch (error) {
-      this.#fail(ConnectError.from(error, Code.Internal));
+      this.fail(ConnectError.from(error, Code.Internal));
       return;
     }
     if (offset < bytes.byteLength) {
       const rest = bytes.subarray(offset);
-      this.#pieces = [rest];
-      this.#pieceBytes = rest.byteLength;
-      this.#pieceNeed = this.#frameNeed(rest);
+      this.pieces = [rest];
+      this.pieceBytes = rest.byteLength;
+      this.pieceNeed = this.frameNeed(rest);
     }
   };
 
@@ -194,61 +196,61 @@ export class FrameStream {
    * The length of the frame that starts `bytes`, prefix included: -1 while the prefix is not all
    * there, 0 (join now, so the loop refuses it) when the message is over the limit or compressed.
    */
-  #frameNeed(bytes: Uint8Array): number {
+  private frameNeed(bytes: Uint8Array): number {
     if (bytes.byteLength >= FRAME_HEADER_BYTES && ((bytes[0] as number) & 1) !== 0) return 0;
     const length = frameLength(bytes, 0);
     if (length === -1) return -1;
-    return length > this.#maxReceiveBytes ? 0 : FRAME_HEADER_BYTES + length;
+    return length > this.maxReceiveBytes ? 0 : FRAME_HEADER_BYTES + length;
   }
 
-  readonly #onTrailers = (trailers: IncomingHttpHeaders): void => {
-    this.#trailers = trailers;
+  private readonly onTrailers = (trailers: IncomingHttpHeaders): void => {
+    this.trailers = trailers;
   };
 
-  readonly #onError = (error: unknown): void => {
-    this.#streamError = error;
+  private readonly onError = (error: unknown): void => {
+    this.streamError = error;
   };
 
-  readonly #onClose = (): void => {
-    this.#detach();
-    if (this.#ended) return;
-    this.#ended = true;
+  private readonly onClose = (): void => {
+    this.detach();
+    if (this.ended) return;
+    this.ended = true;
     let error: ConnectError | undefined;
     try {
-      error = this.#outcome(this.#stream.rstCode ?? H2.NO_ERROR);
+      error = this.outcome(this.stream.rstCode ?? H2.NO_ERROR);
     } catch (thrown) {
       error = ConnectError.from(thrown, Code.Internal);
     }
-    this.#handler.end(error);
+    this.handler.end(error);
   };
 
-  #outcome(rstCode: number): ConnectError | undefined {
+  private outcome(rstCode: number): ConnectError | undefined {
     const error = endingError({
-      authority: this.#session.authority,
-      headers: this.#headers,
-      headersEnded: this.#headersEnded,
-      trailers: this.#trailers,
-      streamError: this.#streamError,
+      authority: this.session.authority,
+      headers: this.headers,
+      headersEnded: this.headersEnded,
+      trailers: this.trailers,
+      streamError: this.streamError,
       rstCode,
     });
     if (error) return error;
-    if (this.#pieceBytes > 0) return new ConnectError("truncated gRPC message", Code.Internal);
+    if (this.pieceBytes > 0) return new ConnectError("truncated gRPC message", Code.Internal);
     return undefined;
   }
 
-  #fail(error: ConnectError): void {
-    if (this.#ended) return;
+  private fail(error: ConnectError): void {
+    if (this.ended) return;
     this.cancel();
-    this.#handler.end(error);
+    this.handler.end(error);
   }
 
-  #detach(): void {
-    const stream = this.#stream;
-    stream.off("response", this.#onResponse);
-    stream.off("data", this.#onData);
-    stream.off("trailers", this.#onTrailers);
-    stream.off("error", this.#onError);
-    stream.off("close", this.#onClose);
+  private detach(): void {
+    const stream = this.stream;
+    stream.off("response", this.onResponse);
+    stream.off("data", this.onData);
+    stream.off("trailers", this.onTrailers);
+    stream.off("error", this.onError);
+    stream.off("close", this.onClose);
   }
 }
 
