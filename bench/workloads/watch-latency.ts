@@ -1,10 +1,12 @@
 /**
  * Latency from a put to its event at the watchers: 1 and 1,000 watchers of one key on each
  * client, both clients open at once, each on a key of its own. The bench's own client puts the
- * keys one at a time, each once every watcher has the previous event: 100 unmeasured puts per
- * client, then ten turns of slices, one slice per client per turn (300 puts with 1 watcher, 30
+ * keys one at a time, each once every watcher has the previous event: 300 unmeasured puts per
+ * client, then thirty turns of slices, one slice per client per turn (300 puts with 1 watcher, 30
  * with 1,000), the clients' order reversed every other turn, so that etcd's pauses and the key's
- * growing history fall on both clients alike. Each row has an etcd of its own, which the other
+ * growing history fall on both clients alike. A turn takes a quarter of a second or so, and the
+ * machine's pace drifts over seconds: thirty turns average more of it than ten did (per-turn p50
+ * of one client over thirty turns: 0.23-0.64 ms, in stretches). Each row has an etcd of its own, which the other
  * rows' writes do not grow. Latency is from just before the put is issued to the event's arrival
  * at each watcher; p50 and p99 over every watcher and measured put; CPU is the process's during
  * the client's own slices, the writer's included.
@@ -14,7 +16,8 @@ import { pairedLatency } from "../lib/latency-pairs.ts";
 import { percentile, type Sample } from "../lib/measure.ts";
 import type { Workload } from "../lib/workload.ts";
 
-const TURNS = 10;
+const TURNS = 30;
+const WARM_UP_PUTS = 300;
 
 function latency(watchers: number, id: string): Workload {
   return {
@@ -30,7 +33,7 @@ function latency(watchers: number, id: string): Workload {
         watchers: ctx.scale(watchers, Math.min(watchers, 50)),
         puts,
         turns: ctx.scale(TURNS, 2),
-        warmUp: ctx.scale(100, 10),
+        warmUp: ctx.scale(WARM_UP_PUTS, 10),
         keyPrefix: `${ctx.prefix}latency/${id}/${Date.now().toString(36)}/`,
       });
       const samples: Partial<Record<ClientName, Sample>> = {};
