@@ -20,6 +20,7 @@ import { STALE_TOKEN_MESSAGES } from "../core/etcd-messages.ts";
 import { findTlsFailure, withTlsFailure } from "../core/tls-errors.ts";
 import { CallTrace } from "../diagnostics/call-trace.ts";
 import { callChannel, callRetryChannel } from "../diagnostics/channels.ts";
+import { withHeaders } from "./call-headers.ts";
 import { isManagedSession, type LeaderReport, noteRaftTerm } from "./endpoint-session.ts";
 import { normalizeEndpoints } from "./endpoints.ts";
 import type { FrameStream, FrameStreamHandler, FrameStreamSource } from "./frame-stream.ts";
@@ -179,7 +180,7 @@ export class PoolTransport implements Transport {
     trace: CallTrace | undefined,
   ): Promise<UnaryResponse<I, O>> {
     if (this.closed) throw new ClientClosedError("etcd client is closed");
-    if (trace?.metadata !== undefined) header = withMetadata(header, trace.metadata);
+    if (trace?.metadata !== undefined) header = withHeaders(header, trace.metadata);
     const budget = timeoutMs === undefined ? this.#defaultTimeoutMs : timeoutMs || undefined;
     const deadline = budget === undefined ? 0 : Date.now() + budget;
     const pinned = this.#pinned(contextValues);
@@ -222,7 +223,7 @@ export class PoolTransport implements Transport {
           method,
           signal,
           remainingMs(deadline),
-          token === undefined ? header : withToken(header, token),
+          token === undefined ? header : withHeaders(header, { token }),
           input,
           contextValues,
         );
@@ -300,7 +301,7 @@ export class PoolTransport implements Transport {
         method,
         signal,
         timeoutMs,
-        token === undefined ? header : withToken(header, token),
+        token === undefined ? header : withHeaders(header, { token }),
         input,
         contextValues,
       );
@@ -358,7 +359,7 @@ export class PoolTransport implements Transport {
     try {
       return await source.frameStream?.(
         method,
-        token === undefined ? header : withToken(header, token),
+        token === undefined ? header : withHeaders(header, { token }),
         watched,
       );
     } catch (thrown) {
@@ -522,7 +523,7 @@ export class PoolTransport implements Transport {
         Cluster.method.memberList,
         undefined,
         this.#dialTimeoutMs,
-        token === undefined ? PROBE_HEADERS : withToken(PROBE_HEADERS, token),
+        token === undefined ? PROBE_HEADERS : withHeaders(PROBE_HEADERS, { token }),
         {},
         undefined,
       );
@@ -673,26 +674,10 @@ export function isStaleTokenError(error: unknown): boolean {
   return typeof raw === "string" && STALE_TOKEN_MESSAGES.has(raw);
 }
 
-/** The caller's headers plus what tracing subscribers added (such as `traceparent`). */
-function withMetadata(
-  header: HeadersInit | undefined,
-  metadata: Record<string, string>,
-): HeadersInit {
-  const headers = new Headers(header);
-  for (const name of Object.keys(metadata)) headers.set(name, metadata[name] as string);
-  return headers;
-}
-
 /** The gRPC status code of a failed call (Connect's codes are gRPC's numbers); 2 (Unknown) if none. */
 function statusCode(error: unknown): number {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "number" ? code : Code.Unknown;
-}
-
-function withToken(header: HeadersInit | undefined, token: string): HeadersInit {
-  const headers = new Headers(header);
-  headers.set("token", token);
-  return headers;
 }
 
 /** "package.Service/Method", as etcd's and gRPC's paths name an RPC. */

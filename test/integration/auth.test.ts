@@ -27,6 +27,7 @@ import {
   prefix,
   UserEmptyError,
 } from "../../src/index.ts";
+import { KV } from "../../src/proto.ts";
 import { Cluster, etcdVersion, hasOpenssl, testClientOptions, useEtcd } from "../support/index.ts";
 
 const TOKEN_TTL_S = 2;
@@ -270,6 +271,31 @@ describe("auth", () => {
       assert.equal(await withToken.core.transport.refreshAuth(), false);
     } finally {
       await withToken.close();
+    }
+  });
+
+  test("a call's own headers go along with the token, which replaces a `token` header among them", async () => {
+    const range = { key: new TextEncoder().encode("shared/a") };
+    const shapes: [string, HeadersInit][] = [
+      ["a record", { Token: "not-a-token", "X-Request-Id": "1" }],
+      ["a list of pairs", [["token", "not-a-token"]]],
+      ["a Headers object", new Headers({ token: "not-a-token" })],
+    ];
+    for (const [shape, headers] of shapes) {
+      const response = await root.client(KV).range(range, { headers });
+      assert.equal(response.count, 1n, shape);
+    }
+    // Sent as is without the client's credentials: etcd refuses the token.
+    const anonymous = client();
+    try {
+      const error = await rejection(
+        anonymous.client(KV).range(range, { headers: { token: "not-a-token" } }),
+      );
+      // The generated client's errors are Connect's, with etcd's message.
+      assert.ok(error instanceof ConnectError, String(error));
+      assert.equal(error.rawMessage, "etcdserver: invalid auth token");
+    } finally {
+      await anonymous.close();
     }
   });
 
