@@ -6,10 +6,10 @@
  * with 1,000), the clients' order reversed every other turn, so that etcd's pauses and the key's
  * growing history fall on both clients alike. A turn takes a quarter of a second or so, and the
  * machine's pace drifts over seconds: thirty turns average more of it than ten did (per-turn p50
- * of one client over thirty turns: 0.23-0.64 ms, in stretches). Each row has an etcd of its own, which the other
- * rows' writes do not grow. Latency is from just before the put is issued to the event's arrival
- * at each watcher; p50 and p99 over every watcher and measured put; CPU is the process's during
- * the client's own slices, the writer's included.
+ * of one client over thirty turns: 0.23-0.64 ms, in stretches). Each row has an etcd of its own,
+ * which the other rows' writes do not grow. Latency is from just before the put is issued to
+ * the event's arrival at each watcher; p50 and p99 over every watcher and measured put; CPU is
+ * the process's during the client's own slices, the writer's included.
  */
 import type { ClientName } from "../lib/bench-client.ts";
 import { pairedLatency } from "../lib/latency-pairs.ts";
