@@ -1,6 +1,6 @@
 /**
  * Watch throughput to one consumer: etcd replays 100,000 stored put events (256-byte values, 100
- * per revision) to a watcher started at their first revision, five times in a run; the row
+ * per revision) to a watcher started at their first revision, fifteen times in a run; the row
  * counts events per second delivered to the consumer (the median replay), and client CPU per
  * event. The row has an etcd of its own: etcd reads every revision after the watcher's start
  * while replaying, so on the shared etcd each round replayed more slowly than the one before
@@ -12,7 +12,7 @@ import type { BenchContext, Workload } from "../lib/workload.ts";
 
 const VALUE = "w".repeat(256);
 const PER_REVISION = 100;
-const REPLAYS = 5;
+const REPLAYS = 15;
 let firstRevision = 0n;
 
 function eventCount(ctx: BenchContext): number {
@@ -53,8 +53,10 @@ export const watchEvents: Workload = {
     const watchEvents = client.watchEvents;
     if (!watchEvents) return undefined;
     const n = eventCount(ctx);
-    // On a quiet etcd a replay takes ~0.4 s: one replay was at the mercy of a single pause of
-    // etcd or of the machine. The median of five is the run's number; CPU counts all five.
+    // On a quiet etcd a replay takes ~0.3 s: one replay was at the mercy of a single pause of
+    // etcd or of the machine, and the replays of one run still differ by a fifth or more (ours:
+    // 291, 347, 262, 342, 228k events/s in one run of five). The median of fifteen is the run's
+    // number; CPU counts all fifteen.
     const replays = ctx.scale(REPLAYS, 1);
     const rates: number[] = [];
     let wallMs = 0;
