@@ -28,6 +28,6 @@ export function withHeaders(
     // Names differing only in case are one header, their values joined, as Headers does.
     merged[lower] = before === undefined ? value : `${before}, ${value}`;
   }
-  for (const name of Object.keys(extra)) merged[name] = extra[name] as string;
+  for (const name of Object.keys(extra)) merged[name.toLowerCase()] = extra[name] as string;
   return merged;
 }

@@ -21,6 +21,8 @@ test("a record stays a record: names lowercased, same-name values joined, added 
   );
   assert.ok(!(merged instanceof Headers));
   assert.deepEqual(merged, { "x-tenant": "a, b", token: "clients" });
+  // An added name replaces the caller's whatever the case of either.
+  assert.deepEqual(withHeaders({ token: "callers" }, { Token: "clients" }), { token: "clients" });
 });
 
 test("the record means what a Headers object made from it means", () => {
