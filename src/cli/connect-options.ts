@@ -1,7 +1,7 @@
-import { readFile } from "node:fs/promises";
 import type { EtcdOptions } from "../index.ts";
 import { usageError } from "./cli-error.ts";
 import { parseDuration } from "./duration.ts";
+import type { GatewayAddress } from "./gateway-post.ts";
 
 const DEFAULT_ENDPOINT = "127.0.0.1:2379";
 const DEFAULT_DIAL_TIMEOUT = "2s";
@@ -57,15 +57,10 @@ export async function connectOptions(
   const endpoints = endpointList(flags, env).map((e) =>
     tlsWanted && !e.includes("://") ? `https://${e}` : e,
   );
-  const options: EtcdOptions = {
-    endpoints,
-    dialTimeoutMs: parseDuration(flags["dial-timeout"] ?? DEFAULT_DIAL_TIMEOUT, "--dial-timeout"),
-    timeoutMs: parseDuration(
-      flags["command-timeout"] ?? DEFAULT_COMMAND_TIMEOUT,
-      "--command-timeout",
-    ),
-  };
+  const options: EtcdOptions = { endpoints, ...timeouts(flags) };
   if (tlsWanted) {
+    // Loaded only here: node:fs/promises took ~5 ms of every command's start.
+    const { readFile } = await import("node:fs/promises");
     options.tls = {
       ...(flags.cacert === undefined ? {} : { ca: await readFile(flags.cacert) }),
       ...(flags.cert === undefined ? {} : { cert: await readFile(flags.cert) }),
@@ -88,4 +83,57 @@ export async function connectOptions(
     throw usageError("--password needs --user");
   }
   return options;
+}
+
+/**
+ * The member a read may go to over etcd's JSON gateway instead of the client: only when the
+ * command line names exactly one plain-HTTP endpoint (`host:port` or `http://host:port`) and no
+ * TLS flag, user or password. Everything else (several endpoints, whose failover the client
+ * handles; TLS; authentication) goes through the client.
+ *
+ * @example
+ * gatewayAddress({ endpoints: "127.0.0.1:2379" }, {}); // { host: "127.0.0.1", port: 2379, ... }
+ */
+export function gatewayAddress(
+  flags: ConnectFlags,
+  env: NodeJS.ProcessEnv,
+): GatewayAddress | undefined {
+  const tls =
+    flags.cacert !== undefined ||
+    flags.cert !== undefined ||
+    flags.key !== undefined ||
+    flags["insecure-skip-tls-verify"] === true;
+  if (tls || flags.user !== undefined || flags.password !== undefined) return;
+  const endpoints = endpointList(flags, env);
+  if (endpoints.length !== 1) return;
+  const endpoint = endpoints[0] as string;
+  let url: URL;
+  try {
+    url = new URL(endpoint.includes("://") ? endpoint : `http://${endpoint}`);
+  } catch {
+    return;
+  }
+  const bare = url.pathname === "/" && !url.search && !url.hash && !url.username;
+  if (url.protocol !== "http:" || !bare || url.port === "") return;
+  return {
+    host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: Number(url.port),
+    hostHeader: url.host,
+  };
+}
+
+/**
+ * The dial and command timeouts the flags give, in milliseconds.
+ *
+ * @example
+ * timeouts({ "dial-timeout": "1s" }); // { dialTimeoutMs: 1000, timeoutMs: 5000 }
+ */
+export function timeouts(flags: ConnectFlags): { dialTimeoutMs: number; timeoutMs: number } {
+  return {
+    dialTimeoutMs: parseDuration(flags["dial-timeout"] ?? DEFAULT_DIAL_TIMEOUT, "--dial-timeout"),
+    timeoutMs: parseDuration(
+      flags["command-timeout"] ?? DEFAULT_COMMAND_TIMEOUT,
+      "--command-timeout",
+    ),
+  };
 }

@@ -1,11 +1,26 @@
-import type { Etcd } from "../index.ts";
+import type { Etcd, KeyOrRange, RangeOptions, RangeResult } from "../index.ts";
 import { usageError } from "./cli-error.ts";
 import type { Flags } from "./flags.ts";
+import type { GatewayAddress } from "./gateway-post.ts";
+import { gatewayRange } from "./gateway-range.ts";
 import { lines } from "./lines.ts";
 import type { Output } from "./output.ts";
 
-/** Opens a client: on every endpoint, or on one only. */
-export type Connector = (endpoint?: string) => Promise<Etcd>;
+/**
+ * Opens a client: on every endpoint, or on one only. `spentMs` is the time a read over the
+ * gateway already took from the command's timeouts.
+ */
+export type Connector = (endpoint: string | undefined, spentMs: number) => Promise<Etcd>;
+
+/** A read over etcd's JSON gateway may go to this member, within these timeouts. */
+export interface GatewayRoute {
+  address: GatewayAddress;
+  dialTimeoutMs: number;
+  timeoutMs: number;
+}
+
+/** The largest gateway answer read (the client's default receive limit); longer: the client. */
+const GATEWAY_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
  * What a command gets: its positional arguments and flags, the output, stdin, a signal that
@@ -32,6 +47,8 @@ export class CommandContext {
   readonly #connect: Connector;
   readonly #askPassword: (user: string) => Promise<string>;
   readonly #clients: Etcd[] = [];
+  readonly #gateway: GatewayRoute | undefined;
+  #gatewaySpentMs = 0;
   #main: Promise<Etcd> | undefined;
 
   constructor(init: {
@@ -42,6 +59,8 @@ export class CommandContext {
     stdin: AsyncIterable<Uint8Array | string>;
     endpoints: string[];
     connect: Connector;
+    /** Where reads may go over the gateway; undefined: always through the client. */
+    gateway?: GatewayRoute | undefined;
     /** Prompts on the terminal; undefined when stdin is not a terminal. */
     askPassword: ((user: string) => Promise<string>) | undefined;
   }) {
@@ -52,6 +71,7 @@ export class CommandContext {
     this.stdin = init.stdin;
     this.endpoints = init.endpoints;
     this.#connect = init.connect;
+    this.#gateway = init.gateway;
     const ask = init.askPassword;
     this.#askPassword = ask ?? ((user) => this.#firstLine(user));
   }
@@ -73,6 +93,30 @@ export class CommandContext {
     if (this.args.length < min || this.args.length > max) throw usageError(message);
   }
 
+  /**
+   * A range read over etcd's JSON gateway, when the command line allows one (`GatewayRoute`):
+   * a one-off read then needs neither HTTP/2 nor the client. Undefined when it is not allowed or
+   * the gateway gave no answer; read through `etcd()` then, which reports errors.
+   *
+   * @example
+   * const result = (await ctx.gatewayRange(key, {})) ?? (await (await ctx.etcd()).range(key));
+   */
+  async gatewayRange(target: KeyOrRange, options: RangeOptions): Promise<RangeResult | undefined> {
+    const route = this.#gateway;
+    if (!route) return undefined;
+    const started = performance.now();
+    try {
+      return await gatewayRange(route.address, target, options, {
+        connectTimeoutMs: route.dialTimeoutMs,
+        timeoutMs: route.timeoutMs,
+        maxBytes: GATEWAY_MAX_BYTES,
+        signal: this.signal,
+      });
+    } finally {
+      this.#gatewaySpentMs += performance.now() - started;
+    }
+  }
+
   /** The client over every endpoint (opened on first use). */
   etcd(): Promise<Etcd> {
     this.#main ??= this.#open(undefined);
@@ -85,7 +129,7 @@ export class CommandContext {
   }
 
   async #open(endpoint: string | undefined): Promise<Etcd> {
-    const client = await this.#connect(endpoint);
+    const client = await this.#connect(endpoint, this.#gatewaySpentMs);
     this.#clients.push(client);
     return client;
   }

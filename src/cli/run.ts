@@ -2,7 +2,13 @@ import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { usageError } from "./cli-error.ts";
 import type { Command } from "./command.ts";
 import { commands } from "./commands.ts";
-import { type ConnectFlags, connectOptions, endpointList } from "./connect-options.ts";
+import {
+  type ConnectFlags,
+  connectOptions,
+  endpointList,
+  gatewayAddress,
+  timeouts,
+} from "./connect-options.ts";
 import { CommandContext } from "./context.ts";
 import { debugLogger } from "./debug-log.ts";
 import { reportError } from "./error-report.ts";
@@ -69,6 +75,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     const connectFlags = flags as ConnectFlags;
     const endpoints = endpointList(connectFlags, io.env);
+    // --debug shows what the client does, so its reads go through the client.
+    const address = flags.debug === true ? undefined : gatewayAddress(connectFlags, io.env);
     context = new CommandContext({
       args: positionals,
       flags: new Flags(flags),
@@ -77,12 +85,21 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       stdin: io.stdin,
       endpoints,
       askPassword: io.stdinIsTTY ? io.askPassword : undefined,
-      connect: async (endpoint) => {
+      gateway: address && { address, ...timeouts(connectFlags) },
+      connect: async (endpoint, spentMs) => {
         const options = await connectOptions(
           endpoint === undefined ? connectFlags : { ...connectFlags, endpoints: endpoint },
           io.env,
           (user) => context?.password(user) ?? io.askPassword(user),
         );
+        // What a read over the gateway took counts against the command's timeouts.
+        if (spentMs > 0 && options.timeoutMs !== undefined) {
+          options.timeoutMs = Math.max(1, Math.round(options.timeoutMs - spentMs));
+          options.dialTimeoutMs = Math.min(
+            options.dialTimeoutMs ?? options.timeoutMs,
+            options.timeoutMs,
+          );
+        }
         // Loaded here, not up front: help and argument errors then answer without the client
         // (with it, `--help` took 106 ms against 61 ms without; `node -e 0` took 38).
         const { Etcd } = await import("../client/etcd.ts");

@@ -276,7 +276,7 @@ describe("the packed package", {
       assert.equal((await ok(cli, ["put", key, node.name], consumer, env)).stdout, "OK\n");
       const got = await ok(cli, ["get", key, "--print-value-only"], consumer, env);
       assert.equal(got.stdout, `${node.name}\n`);
-      // Start-up: a get loads no fetch implementation (undici, ~15 ms and some MB of a command's
+      // Start-up: a command loads no fetch implementation (undici, ~15 ms and some MB of a command's
       // start), which a ConnectError's Headers or an ES import of node:http would load, and no
       // worker_threads, which an ES import of node:util loads (its setTraceSigInt export).
       const probe = join(consumer, "fetch-probe.mjs");
@@ -292,11 +292,15 @@ describe("the packed package", {
         ].join("\n"),
       );
       const probed = { ...env, NODE_OPTIONS: `--import=${probe}` };
-      const lean = await ok(cli, ["get", key, "--print-value-only"], consumer, probed);
-      assert.equal(lean.stdout, `${node.name}\n`);
+      const lean = await ok(cli, ["put", key, node.name], consumer, probed);
+      assert.equal(lean.stdout, "OK\n");
       assert.doesNotMatch(lean.stderr, /fetch implementation loaded/);
       assert.doesNotMatch(lean.stderr, /worker_threads loaded/);
       assert.match(lean.stderr, /http2 loaded/, "the probe sees the client's connection");
+      // With one plain endpoint a get is one HTTP/1.1 exchange with etcd's JSON gateway.
+      const quick = await ok(cli, ["get", key, "--print-value-only"], consumer, probed);
+      assert.equal(quick.stdout, `${node.name}\n`);
+      assert.equal(quick.stderr, "", "a get loads neither HTTP/2 nor fetch nor worker_threads");
       // Help needs no client: the command loads it (and node:http2 with it) only to connect.
       const help = await ok(cli, ["get", "--help"], consumer, probed);
       assert.match(help.stdout, /--print-value-only/);

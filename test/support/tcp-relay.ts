@@ -24,7 +24,8 @@ const SLICE = 16 * 1024;
  * - `cut()`: drop every connection and refuse new ones until `restore()`;
  * - `reset()`: drop every connection with a TCP reset, mid-stream, and go on accepting;
  * - `shape({ latencyMs, bytesPerSecond })`: delay and throttle every byte, both ways;
- * - `stall()`: hold every byte (connections stay open, nothing moves) until `unstall()`.
+ * - `stall()`: hold every byte (connections stay open, nothing moves) until `unstall()`;
+ * - read `openings`: how each connection began, to tell an HTTP/1.1 request from HTTP/2's preface.
  * A client pointed at the relay suffers it while other clients keep using etcd directly.
  *
  * @example
@@ -41,6 +42,8 @@ export class TcpRelay {
   #shape: Required<LinkShape> = { latencyMs: 0, bytesPerSecond: 0 };
   #stalled = false;
   readonly url: string;
+  /** The first bytes (up to 32, as latin1) the client sent on each connection, in order. */
+  readonly openings: string[] = [];
 
   private constructor(server: Server, url: string) {
     this.#server = server;
@@ -118,6 +121,9 @@ export class TcpRelay {
   }
 
   #join(client: Socket, upstream: Socket): void {
+    client.once("data", (chunk: Buffer) => {
+      this.openings.push(chunk.subarray(0, 32).toString("latin1"));
+    });
     this.track(client);
     this.track(upstream);
     const conditions = () => ({ shape: this.#shape, stalled: this.#stalled });

@@ -10,6 +10,8 @@ const entries = ["src/index.ts", "src/transport.ts", "src/proto.ts"];
 // connects, so that the bundle leaves the client out of help and argument errors (a dynamic
 // import of src/index.ts would share one chunk with what the commands import from it).
 const lazyClient = "src/client/etcd.ts";
+// The gateway read builds `KeyValue`s, a class the entry points export only as a type.
+const gatewayKeyValue = ["src/cli/gateway-range.ts", "src/kv/key-value.ts"];
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
@@ -24,6 +26,7 @@ test("the CLI imports the library only through its public entry points", () => {
     for (const match of source.matchAll(/from\s+"(\.{1,2}\/[^"]+)"/g)) {
       const target = relative(root, resolve(dirname(file), match[1] ?? ""));
       if (target.startsWith("src/cli/") || entries.includes(target)) continue;
+      if (relative(root, file) === gatewayKeyValue[0] && target === gatewayKeyValue[1]) continue;
       offending.push(`${relative(root, file)} -> ${target}`);
     }
     for (const match of source.matchAll(/import\("(\.{1,2}\/[^"]+)"\)/g)) {

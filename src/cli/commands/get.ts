@@ -79,8 +79,9 @@ export const getCommand: Command = {
   flags: getFlags,
   async run(ctx) {
     const { target, options } = getRequest(ctx.args, ctx.flags);
-    const etcd = await ctx.etcd();
-    const result = await etcd.range(target, { ...options, signal: ctx.signal });
+    const result =
+      (await ctx.gatewayRange(target, options)) ??
+      (await (await ctx.etcd()).range(target, { ...options, signal: ctx.signal }));
     if (ctx.out.format === "json") ctx.out.json(rangeJson(result));
     else if (options.countOnly) ctx.out.line(String(result.count));
     else printRange(ctx.out, result, ctx.flags.bool("print-value-only"));
