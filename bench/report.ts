@@ -366,7 +366,8 @@ function runtimeRows(
 
 function cliRows(x: Record<string, number>): { label: string; ms: number; mb: number }[] {
   const labels: Record<string, string> = {
-    get: "`etcd-connect get k`",
+    get: "`etcd-connect get k` (over the gateway)",
+    getGrpc: "`etcd-connect get k` through the client (gRPC)",
     help: "`etcd-connect --help`",
     node: "`node -e 0`",
     h2Connect: "Node opening and closing an HTTP/2 connection",

@@ -1,8 +1,10 @@
 /**
  * Start-up of the `etcd-connect` command as a script sees it: whole processes of
- * `etcd-connect get <key>` (the built, bundled CLI, as installed) and `etcd-connect --help`,
- * beside bare `node -e 0`, Node opening and closing an HTTP/2 connection to the endpoint (the
- * floor of any Node command that speaks gRPC) and, when ETCDCTL_BIN is set, `etcdctl get <key>`;
+ * `etcd-connect get <key>` (the built, bundled CLI, as installed; one plain endpoint, so the read
+ * goes over etcd's JSON gateway), the same get through the client over gRPC (the endpoint named
+ * twice: with several endpoints reads go through the client) and `etcd-connect --help`, beside
+ * bare `node -e 0`, Node opening and closing an HTTP/2 connection to the endpoint (the floor of
+ * any Node command that speaks gRPC) and, when ETCDCTL_BIN is set, `etcdctl get <key>`;
  * wall time and peak resident memory, medians of 10 runs each, all interleaved. Peak memory
  * comes from `/usr/bin/time` where it exists.
  */
@@ -55,6 +57,7 @@ export const cliStart: Workload = {
     const etcdctl = process.env.ETCDCTL_BIN;
     const kinds: Record<string, [string, string[]]> = {
       get: [process.execPath, [cli, `--endpoints=${endpoints}`, "get", key]],
+      getGrpc: [process.execPath, [cli, `--endpoints=${endpoints},${endpoints}`, "get", key]],
       help: [process.execPath, [cli, "--help"]],
       node: [process.execPath, ["-e", "0"]],
       h2Connect: [
