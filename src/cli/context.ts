@@ -12,11 +12,11 @@ import type { Output } from "./output.ts";
  */
 export type Connector = (endpoint: string | undefined, spentMs: number) => Promise<Etcd>;
 
-/** A read over etcd's JSON gateway may go to this member, within these timeouts. */
+/** A read over etcd's JSON gateway may go to this member, within the command's timeouts. */
 export interface GatewayRoute {
   address: GatewayAddress;
-  dialTimeoutMs: number;
-  timeoutMs: number;
+  /** Read from the flags when a read goes (a bad value is the client's usage error too). */
+  timeouts(): { dialTimeoutMs: number; timeoutMs: number };
 }
 
 /** The largest gateway answer read (the client's default receive limit); longer: the client. */
@@ -104,11 +104,12 @@ export class CommandContext {
   async gatewayRange(target: KeyOrRange, options: RangeOptions): Promise<RangeResult | undefined> {
     const route = this.#gateway;
     if (!route) return undefined;
+    const { dialTimeoutMs, timeoutMs } = route.timeouts();
     const started = performance.now();
     try {
       return await gatewayRange(route.address, target, options, {
-        connectTimeoutMs: route.dialTimeoutMs,
-        timeoutMs: route.timeoutMs,
+        connectTimeoutMs: dialTimeoutMs,
+        timeoutMs,
         maxBytes: GATEWAY_MAX_BYTES,
         signal: this.signal,
       });

@@ -85,7 +85,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       stdin: io.stdin,
       endpoints,
       askPassword: io.stdinIsTTY ? io.askPassword : undefined,
-      gateway: address && { address, ...timeouts(connectFlags) },
+      gateway: address && { address, timeouts: () => timeouts(connectFlags) },
       connect: async (endpoint, spentMs) => {
         const options = await connectOptions(
           endpoint === undefined ? connectFlags : { ...connectFlags, endpoints: endpoint },
