@@ -36,6 +36,8 @@ export interface WorkloadResult {
   samples: Partial<Record<ClientName, Sample>>;
   /** Every round's samples per client, for the JSON file. */
   rounds: Partial<Record<ClientName, Sample[]>>;
+  /** Every round's headline value per client, in round order (absent in older result files). */
+  roundHeadlines?: Partial<Record<ClientName, number[]>>;
 }
 
 /** Everything one benchmark run produced. */
@@ -144,6 +146,41 @@ function floorComparison(results: BenchResults) {
   return rows;
 }
 
+/** Each comparison row's values per round, ours and etcd3's, and ours over etcd3's per round. */
+function spreadRows(results: BenchResults) {
+  const rows: {
+    title: string;
+    unit: string;
+    ours: number[];
+    etcd3: number[];
+    advantage: number[];
+  }[] = [];
+  for (const w of results.workloads) {
+    const ours = w.roundHeadlines?.ours ?? [];
+    const etcd3 = w.roundHeadlines?.etcd3 ?? [];
+    if (w.detailOnly || ours.length < 2 || etcd3.length !== ours.length) continue;
+    const advantages = ours.map((value, round) => advantage(w, value, etcd3[round]));
+    rows.push({ title: w.title, unit: w.unit, ours, etcd3, advantage: advantages });
+  }
+  return rows;
+}
+
+/** (largest − smallest) / median; NaN unless every value is a positive number. */
+export function spread(values: number[]): number {
+  if (values.length === 0 || !values.every((v) => Number.isFinite(v) && v > 0)) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median =
+    sorted.length % 2 === 1
+      ? (sorted[middle] as number)
+      : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return ((sorted.at(-1) as number) - (sorted[0] as number)) / median;
+}
+
+function percent(fraction: number): string {
+  return Number.isFinite(fraction) ? `${Math.round(fraction * 100)} %` : "–";
+}
+
 /** How many times better `ours` is than `other` (> 1: ours is better). */
 function advantage(row: { higherIsBetter: boolean }, ours?: number, other?: number): number {
   if (ours === undefined || other === undefined || !(ours > 0) || !(other > 0)) return Number.NaN;
@@ -158,11 +195,16 @@ function num(value: number | undefined, digits = 0): string {
   });
 }
 
-function headlineText(value: number | undefined, unit: string): string {
+function headlineText(value: number | undefined, unit: string, digits?: number): string {
   if (value === undefined || !Number.isFinite(value)) return "–";
-  if (unit === "CPU ms/s") return `${num(value, 1)} ${unit}`;
+  if (unit === "CPU ms/s") return `${num(value, digits ?? 1)} ${unit}`;
   if (unit === "bytes/watcher") return `${num(value, 0)} B/watcher`;
-  return `${num(value, value < 100 ? 1 : 0)} ${unit}`;
+  return `${num(value, digits ?? (value < 100 ? 1 : 0))} ${unit}`;
+}
+
+/** A round's value with enough digits to tell rounds apart. */
+function roundText(value: number, unit: string): string {
+  return headlineText(value, unit, value < 10 ? 2 : undefined);
 }
 
 function ratioText(ratio: number): string {
@@ -240,6 +282,27 @@ export function toMarkdown(results: BenchResults): string {
           `${num(sample.p99Ms, 2)} | ${num(sample.cpuUsPerOp, 1)} |`,
       );
     }
+  }
+  const spreads = spreadRows(results);
+  if (spreads.length > 0) {
+    lines.push(
+      "",
+      "## Spread across rounds",
+      "",
+      "How far each row moved from round to round: (largest − smallest) / median of the rounds' " +
+        "values, for etcd-connect, for etcd3, and for etcd-connect's advantage over etcd3 in " +
+        "each round (both clients measured in the same round). The machine's pace moves every " +
+        "client alike from minute to minute, so the advantage moves less than either client.",
+      "",
+      "| Workload | etcd-connect, rounds | spread | etcd3, rounds | spread | vs etcd3, rounds | spread |",
+      "|---|---:|---:|---:|---:|---:|---:|",
+      ...spreads.map(
+        (r) =>
+          `| ${r.title} | ${r.ours.map((v) => roundText(v, r.unit)).join(" · ")} | ${percent(spread(r.ours))} | ` +
+          `${r.etcd3.map((v) => roundText(v, r.unit)).join(" · ")} | ${percent(spread(r.etcd3))} | ` +
+          `${r.advantage.map(ratioText).join(" · ")} | ${percent(spread(r.advantage))} |`,
+      ),
+    );
   }
   const floorRows = floorComparison(results);
   if (floorRows.length > 0) {
@@ -512,6 +575,18 @@ export function toConsole(results: BenchResults): string {
           .join("; ")}`,
       ]
     : [];
+  const spreads = spreadRows(results);
+  const spreadLines =
+    spreads.length > 0
+      ? [
+          `Spread across rounds (etcd-connect / etcd3 / etcd-connect over etcd3): ${spreads
+            .map(
+              (r) =>
+                `${r.title} ${percent(spread(r.ours))} / ${percent(spread(r.etcd3))} / ${percent(spread(r.advantage))}`,
+            )
+            .join("; ")}`,
+        ]
+      : [];
   return [
     ...summaryLines(results),
     ...floorLines,
@@ -519,6 +594,7 @@ export function toConsole(results: BenchResults): string {
     ...otelLines,
     ...cliLines,
     ...runtimeLines,
+    ...spreadLines,
   ].join("\n");
 }
 

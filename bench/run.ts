@@ -248,6 +248,7 @@ const results: BenchResults = {
       headline: {},
       samples: {},
       rounds: {},
+      roundHeadlines: {},
     };
     for (const name of w.clients) {
       const samples = perClient.get(name);
@@ -255,7 +256,9 @@ const results: BenchResults = {
       const med = medianSample(samples);
       result.samples[name] = med;
       result.rounds[name] = samples;
-      result.headline[name] = median(samples.map((s) => w.headline.value(s)));
+      const values = samples.map((s) => w.headline.value(s));
+      if (result.roundHeadlines) result.roundHeadlines[name] = values;
+      result.headline[name] = median(values);
     }
     return result;
   }),

@@ -1,0 +1,55 @@
+/**
+ * The benchmark report's spread across rounds: (largest − smallest) / median, per client and for
+ * our advantage over etcd3 round by round.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { type BenchResults, spread, toMarkdown } from "../../bench/report.ts";
+
+test("spread is the range over the median, and undefined for missing or non-positive values", () => {
+  assert.equal(spread([2, 4, 3]), 2 / 3);
+  assert.equal(spread([1, 3, 2, 10]), 9 / 2.5);
+  assert.equal(spread([5]), 0);
+  assert.ok(Number.isNaN(spread([])));
+  assert.ok(Number.isNaN(spread([1, Number.NaN])));
+  assert.ok(Number.isNaN(spread([0, 1])));
+});
+
+test("the report's table gives each row's rounds, their spread and the advantage's", () => {
+  const results = {
+    environment: {
+      date: "2026-12-07 12:00 UTC",
+      cpu: "cpu",
+      cores: 2,
+      memoryGiB: 24,
+      os: "Linux",
+      node: "24",
+      etcd: "etcd 3.4.23",
+      noFsync: true,
+      versions: {},
+      load: { start: 1, min: 1, avg: 1, max: 1, end: 1 },
+      rounds: 3,
+      quick: false,
+    },
+    workloads: [
+      {
+        id: "watch-latency-1",
+        title: "latency",
+        unit: "ms p50",
+        higherIsBetter: false,
+        headline: { ours: 0.4, etcd3: 0.5 },
+        samples: {},
+        rounds: {},
+        // The machine twice as slow in round 2, for both clients: the advantage stays.
+        roundHeadlines: { ours: [0.4, 0.8, 0.4], etcd3: [0.5, 1, 0.5] },
+      },
+    ],
+  } as unknown as BenchResults;
+  const row = toMarkdown(results)
+    .split("\n")
+    .find((line) => line.startsWith("| latency |") && line.includes(" % |"));
+  assert.equal(
+    row,
+    "| latency | 0.40 ms p50 · 0.80 ms p50 · 0.40 ms p50 | 100 % | 0.50 ms p50 · 1.00 ms p50 · 0.50 ms p50 | 100 % | 1.25× · 1.25× · 1.25× | 0 % |",
+  );
+});
