@@ -8,8 +8,8 @@
  * sample of each client, and the median over pairs of each percentile's difference.
  *
  * The benchmark's watch-latency rows measure the same way (`bench/lib/latency-pairs.ts`), with
- * ten turns per round; this script runs more turns, on an etcd of its own, and prints the
- * median difference between the clients over the turns.
+ * thirty turns per round; this script runs as many as asked, on an etcd of its own, and prints
+ * the median difference between the clients over the turns.
  *
  *   ETCD_BIN=/usr/bin/etcd node bench/watch-latency-pairs.ts 1 300 20
  */
