@@ -3,7 +3,7 @@
  * dependencies).
  */
 import { type ClientName, clientLabels } from "./lib/bench-client.ts";
-import type { Sample } from "./lib/measure.ts";
+import { median, type Sample } from "./lib/measure.ts";
 
 /** The machine and software a run measured. */
 export interface Environment {
@@ -168,13 +168,7 @@ function spreadRows(results: BenchResults) {
 /** (largest − smallest) / median; NaN unless every value is a positive number. */
 export function spread(values: number[]): number {
   if (values.length === 0 || !values.every((v) => Number.isFinite(v) && v > 0)) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const median =
-    sorted.length % 2 === 1
-      ? (sorted[middle] as number)
-      : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-  return ((sorted.at(-1) as number) - (sorted[0] as number)) / median;
+  return (Math.max(...values) - Math.min(...values)) / median(values);
 }
 
 function percent(fraction: number): string {
