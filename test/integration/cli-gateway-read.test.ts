@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { inspect } from "node:util";
+import { gatewayAddress } from "../../src/cli/connect-options.ts";
 import { gatewayRange } from "../../src/cli/gateway-range.ts";
 import {
   Etcd,
@@ -58,9 +59,11 @@ function limits(timeoutMs = 5000) {
   };
 }
 
+/** The gateway address the command line would use for this endpoint. */
 function address(endpoint: string) {
-  const url = new URL(endpoint);
-  return { host: url.hostname, port: Number(url.port), hostHeader: url.host };
+  const found = gatewayAddress({ endpoints: endpoint }, {});
+  assert.ok(found, `${endpoint} is a plain-HTTP endpoint`);
+  return found;
 }
 
 function printed(run: CliResult) {
