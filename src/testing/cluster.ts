@@ -8,7 +8,7 @@ import { etcdBinary } from "./etcd-binary.ts";
 import { type ClusterTls, fetchText, isHealthy } from "./http-probe.ts";
 import { TestMember } from "./member.ts";
 import { generatePki, type TestPki } from "./pki.ts";
-import { freePort } from "./ports.ts";
+import { freePort, releasePort } from "./ports.ts";
 
 /**
  * Certificates the cluster makes for itself with `openssl`: a throwaway CA, a server
@@ -89,6 +89,8 @@ export class TestCluster {
   readonly #options: TestClusterOptions;
   readonly #binary: string;
   #disposeCleanup: (() => void) | undefined;
+  /** Ports reserved for this cluster's members (see `freePort`), given back by `stop`. */
+  readonly #ports: number[] = [];
 
   private constructor(
     root: string,
@@ -149,8 +151,8 @@ export class TestCluster {
     for (let i = 0; i < size; i++) {
       specs.push({
         name: `m${i}`,
-        clientUrl: `${scheme}://127.0.0.1:${await freePort()}`,
-        peerUrl: `http://127.0.0.1:${await freePort()}`,
+        clientUrl: await cluster.#freeUrl(scheme),
+        peerUrl: await cluster.#freeUrl("http"),
       });
     }
     const initialCluster = specs.map((s) => `${s.name}=${s.peerUrl}`).join(",");
@@ -212,9 +214,15 @@ export class TestCluster {
     const scheme = this.tls ? "https" : "http";
     return {
       name: name ?? `m${this.members.length}`,
-      clientUrl: `${scheme}://127.0.0.1:${await freePort()}`,
-      peerUrl: `http://127.0.0.1:${await freePort()}`,
+      clientUrl: await this.#freeUrl(scheme),
+      peerUrl: await this.#freeUrl("http"),
     };
+  }
+
+  async #freeUrl(scheme: "http" | "https"): Promise<string> {
+    const port = await freePort();
+    this.#ports.push(port);
+    return `${scheme}://127.0.0.1:${port}`;
   }
 
   /**
@@ -336,6 +344,7 @@ export class TestCluster {
       await member.kill();
     }
     rmSync(this.root, { recursive: true, force: true });
+    for (const port of this.#ports.splice(0)) releasePort(port);
     this.#disposeCleanup?.();
     this.#disposeCleanup = undefined;
   }
