@@ -20,6 +20,11 @@ export interface Environment {
   load: { start: number; min: number; avg: number; max: number; end: number };
   rounds: number;
   quick: boolean;
+  /**
+   * Runs measured again because the host took more than `limitPct` % of the CPU during them
+   * (at most `attempts` runs each); absent in older result files.
+   */
+  steal?: { limitPct: number; attempts: number; repeated: number };
 }
 
 /** One workload's row as run: its headline and the median sample of every client. */
@@ -154,13 +159,21 @@ function spreadRows(results: BenchResults) {
     ours: number[];
     etcd3: number[];
     advantage: number[];
+    /** Per round, the larger share (%) of the CPU the host took during either client's run. */
+    stolen: (number | undefined)[];
   }[] = [];
   for (const w of results.workloads) {
     const ours = w.roundHeadlines?.ours ?? [];
     const etcd3 = w.roundHeadlines?.etcd3 ?? [];
     if (w.detailOnly || ours.length < 2 || etcd3.length !== ours.length) continue;
     const advantages = ours.map((value, round) => advantage(w, value, etcd3[round]));
-    rows.push({ title: w.title, unit: w.unit, ours, etcd3, advantage: advantages });
+    const stolen = ours.map((_, round) => {
+      const shares = [w.rounds.ours?.[round], w.rounds.etcd3?.[round]]
+        .map((sample) => sample?.extra?.stolenPct)
+        .filter((share) => share !== undefined);
+      return shares.length > 0 ? Math.max(...shares) : undefined;
+    });
+    rows.push({ title: w.title, unit: w.unit, ours, etcd3, advantage: advantages, stolen });
   }
   return rows;
 }
@@ -169,6 +182,11 @@ function spreadRows(results: BenchResults) {
 export function spread(values: number[]): number {
   if (values.length === 0 || !values.every((v) => Number.isFinite(v) && v > 0)) return Number.NaN;
   return (Math.max(...values) - Math.min(...values)) / median(values);
+}
+
+function stolenText(shares: (number | undefined)[]): string {
+  if (shares.every((share) => share === undefined)) return "–";
+  return `${shares.map((share) => (share === undefined ? "–" : share.toFixed(1))).join(" · ")} %`;
 }
 
 function percent(fraction: number): string {
@@ -233,7 +251,12 @@ export function toMarkdown(results: BenchResults): string {
     `Load average (1 min) during the run: ${env.load.start.toFixed(2)} at start, ` +
       `${env.load.min.toFixed(2)}–${env.load.max.toFixed(2)} (mean ${env.load.avg.toFixed(2)}) while running, ` +
       `${env.load.end.toFixed(2)} at the end. The machine is shared: absolute numbers move with the load; ` +
-      "the alternation keeps the comparison fair.",
+      "the alternation keeps the comparison fair." +
+      (env.steal && !env.quick
+        ? ` Runs during which the host took more than ${env.steal.limitPct} % of the CPU were measured ` +
+          `again (at most ${env.steal.attempts} runs, the least stolen kept): ${env.steal.repeated} ` +
+          `${env.steal.repeated === 1 ? "run" : "runs"} this time.`
+        : ""),
     "",
   );
   lines.push("![chart: each client relative to etcd3](chart.svg)", "");
@@ -286,15 +309,17 @@ export function toMarkdown(results: BenchResults): string {
       "How far each row moved from round to round: (largest − smallest) / median of the rounds' " +
         "values, for etcd-connect, for etcd3, and for etcd-connect's advantage over etcd3 in " +
         "each round (both clients measured in the same round). The machine's pace moves every " +
-        "client alike from minute to minute, so the advantage moves less than either client.",
+        "client alike from minute to minute, so the advantage moves less than either client. " +
+        "The last column is the share of the machine's CPU the host took (Linux's steal time) " +
+        "during each round's runs, the larger of the two clients'.",
       "",
-      "| Workload | etcd-connect, rounds | spread | etcd3, rounds | spread | vs etcd3, rounds | spread |",
-      "|---|---:|---:|---:|---:|---:|---:|",
+      "| Workload | etcd-connect, rounds | spread | etcd3, rounds | spread | vs etcd3, rounds | spread | host's steal, rounds |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|",
       ...spreads.map(
         (r) =>
           `| ${r.title} | ${r.ours.map((v) => roundText(v, r.unit)).join(" · ")} | ${percent(spread(r.ours))} | ` +
           `${r.etcd3.map((v) => roundText(v, r.unit)).join(" · ")} | ${percent(spread(r.etcd3))} | ` +
-          `${r.advantage.map(ratioText).join(" · ")} | ${percent(spread(r.advantage))} |`,
+          `${r.advantage.map(ratioText).join(" · ")} | ${percent(spread(r.advantage))} | ${stolenText(r.stolen)} |`,
       ),
     );
   }
@@ -570,6 +595,7 @@ export function toConsole(results: BenchResults): string {
       ]
     : [];
   const spreads = spreadRows(results);
+  const repeatedForSteal = results.environment.steal?.repeated ?? 0;
   const spreadLines =
     spreads.length > 0
       ? [
@@ -579,6 +605,9 @@ export function toConsole(results: BenchResults): string {
                 `${r.title} ${percent(spread(r.ours))} / ${percent(spread(r.etcd3))} / ${percent(spread(r.advantage))}`,
             )
             .join("; ")}`,
+          `Host's steal per round (% of the CPU): ${spreads
+            .map((r) => `${r.title} ${stolenText(r.stolen)}`)
+            .join("; ")}; runs measured again for it: ${repeatedForSteal}`,
         ]
       : [];
   return [

@@ -15,7 +15,7 @@ test("spread is the range over the median, and undefined for missing or non-posi
   assert.ok(Number.isNaN(spread([0, 1])));
 });
 
-test("the report's table gives each row's rounds, their spread and the advantage's", () => {
+test("the report's table gives each row's rounds, their spread, the advantage's and the host's steal", () => {
   const results = {
     environment: {
       date: "2026-12-07 12:00 UTC",
@@ -39,7 +39,11 @@ test("the report's table gives each row's rounds, their spread and the advantage
         higherIsBetter: false,
         headline: { ours: 0.4, etcd3: 0.5 },
         samples: {},
-        rounds: {},
+        // The host took 12.5 % of the CPU during etcd3's run in round 2; nothing was read in round 3.
+        rounds: {
+          ours: [{ extra: { stolenPct: 0.2 } }, { extra: { stolenPct: 3 } }, {}],
+          etcd3: [{ extra: { stolenPct: 0 } }, { extra: { stolenPct: 12.5 } }, {}],
+        },
         // The machine twice as slow in round 2, for both clients: the advantage stays.
         roundHeadlines: { ours: [0.4, 0.8, 0.4], etcd3: [0.5, 1, 0.5] },
       },
@@ -50,6 +54,6 @@ test("the report's table gives each row's rounds, their spread and the advantage
     .find((line) => line.startsWith("| latency |") && line.includes(" % |"));
   assert.equal(
     row,
-    "| latency | 0.40 ms p50 · 0.80 ms p50 · 0.40 ms p50 | 100 % | 0.50 ms p50 · 1.00 ms p50 · 0.50 ms p50 | 100 % | 1.25× · 1.25× · 1.25× | 0 % |",
+    "| latency | 0.40 ms p50 · 0.80 ms p50 · 0.40 ms p50 | 100 % | 0.50 ms p50 · 1.00 ms p50 · 0.50 ms p50 | 100 % | 1.25× · 1.25× · 1.25× | 0 % | 0.2 · 12.5 · – % |",
   );
 });
