@@ -233,7 +233,7 @@ export function toMarkdown(results: BenchResults): string {
       `a freshly started ${env.etcd}${env.noFsync ? " with `--unsafe-no-fsync`" : " (fsync on: this etcd lacks --unsafe-no-fsync)"} ` +
       "(the watch replay, put-to-event latency and recovery rows each on an etcd of its own, started alike), " +
       `the clients alternating in ${env.rounds} round${env.rounds === 1 ? "" : "s"} ` +
-      "(the put-to-event latency rows run both clients at once, in alternating slices); " +
+      "(the put-to-event latency rows run both clients at once, in alternating slices, and the watch replay row its three clients one replay each in turn); " +
       "each number is the median of the rounds. " +
       "Client CPU is `process.cpuUsage()` of the benchmark process (etcd runs in its own process); " +
       "for the keep-alive row, of a process per client (as the idle-watcher memory is).",
