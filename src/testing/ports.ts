@@ -32,17 +32,17 @@ export async function freePort(): Promise<number> {
 
 /** Gives back a port `freePort` reserved for this process; other ports are ignored. */
 export function releasePort(port: number): void {
-  const file = reservations.get(port);
-  if (file === undefined) return;
-  reservations.delete(port);
+  const dir = reservationDir();
+  if (!reservations.delete(port) || dir === undefined) return;
   try {
-    unlinkSync(file);
+    unlinkSync(join(dir, String(port)));
   } catch {
     // Already gone: a stale-reservation sweep by another process, or a cleared temp directory.
   }
 }
 
-const reservations = new Map<number, string>();
+/** Ports this process reserved; each one's file is `<reservationDir>/<port>`. */
+const reservations = new Set<number>();
 let releaseAtExit = false;
 
 /** An empty reservation is one being written; one this old without a pid is abandoned. */
@@ -60,7 +60,7 @@ export function reservePort(port: number): boolean {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(file, String(process.pid), { flag: "wx" });
-      reservations.set(port, file);
+      reservations.add(port);
       if (!releaseAtExit) {
         releaseAtExit = true;
         atExit(releaseAll);
@@ -82,7 +82,7 @@ export function reservePort(port: number): boolean {
 function releaseAll(): void {
   // Deno runs exit actions when each test file ends; the next reservation registers again.
   releaseAtExit = false;
-  for (const port of [...reservations.keys()]) releasePort(port);
+  for (const port of [...reservations]) releasePort(port);
 }
 
 function holderAlive(file: string): boolean {
