@@ -211,7 +211,13 @@ function headlineText(value: number | undefined, unit: string, digits?: number):
   if (value === undefined || !Number.isFinite(value)) return "–";
   if (unit === "CPU ms/s") return `${num(value, digits ?? 1)} ${unit}`;
   if (unit === "bytes/watcher") return `${num(value, 0)} B/watcher`;
-  return `${num(value, digits ?? (value < 100 ? 1 : 0))} ${unit}`;
+  return `${num(value, digits ?? defaultDigits(value))} ${unit}`;
+}
+
+/** Two significant digits below 1 (a p50 of 0.26 ms against 0.30 ms), one below 100, else none. */
+function defaultDigits(value: number): number {
+  if (value < 1) return 2;
+  return value < 100 ? 1 : 0;
 }
 
 /** A round's value with enough digits to tell rounds apart. */

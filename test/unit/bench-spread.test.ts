@@ -49,9 +49,12 @@ test("the report's table gives each row's rounds, their spread, the advantage's 
       },
     ],
   } as unknown as BenchResults;
-  const row = toMarkdown(results)
-    .split("\n")
-    .find((line) => line.startsWith("| latency |") && line.includes(" % |"));
+  const lines = toMarkdown(results).split("\n");
+  // Below 1 ms the summary keeps two digits: 0.4 against 0.5 ms would read 0.4 and 0.5, but
+  // 0.26 against 0.30 ms would read 0.3 and 0.3.
+  const summary = lines.find((line) => line.startsWith("| latency |") && !line.includes(" % |"));
+  assert.match(summary ?? "", /^\| latency \| 0\.40 ms p50 \| 0\.50 ms p50 \|/);
+  const row = lines.find((line) => line.startsWith("| latency |") && line.includes(" % |"));
   assert.equal(
     row,
     "| latency | 0.40 ms p50 · 0.80 ms p50 · 0.40 ms p50 | 100 % | 0.50 ms p50 · 1.00 ms p50 · 0.50 ms p50 | 100 % | 1.25× · 1.25× · 1.25× | 0 % | 0.2 · 12.5 · – % |",
