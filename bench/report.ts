@@ -237,7 +237,7 @@ export function toMarkdown(results: BenchResults): string {
   lines.push(
     `Measured ${env.date} with \`npm run bench\`${env.quick ? " --quick (smoke mode: counts too small to mean anything)" : ""}: ` +
       `a freshly started ${env.etcd}${env.noFsync ? " with `--unsafe-no-fsync`" : " (fsync on: this etcd lacks --unsafe-no-fsync)"} ` +
-      "(the watch replay, put-to-event latency and recovery rows each on an etcd of its own, started alike), " +
+      "(the watch replay and put-to-event latency rows each on an etcd of its own, started alike; the recovery row kills three times a round, each time a member of a fresh 3-member cluster, and takes the median kill), " +
       `the clients alternating in ${env.rounds} round${env.rounds === 1 ? "" : "s"} ` +
       "(the put-to-event latency rows run both clients at once, in alternating slices, and the watch replay row its three clients one replay each in turn); " +
       "each number is the median of the rounds. " +
