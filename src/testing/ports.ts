@@ -124,7 +124,8 @@ function reservationDir(): string | undefined {
   return directory ?? undefined;
 }
 
-function ephemeralStart(): number {
+/** The first port of the kernel's ephemeral range, or 0 where it cannot be read. */
+export function ephemeralStart(): number {
   try {
     const range = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8");
     return Number(range.trim().split(/\s+/)[0]) || 0;
