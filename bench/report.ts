@@ -25,6 +25,18 @@ export interface Environment {
    * (at most `attempts` runs each); absent in older result files.
    */
   steal?: { limitPct: number; attempts: number; repeated: number };
+  /**
+   * The pace probe's readings (ms for a fixed piece of work, bench/lib/pace.ts), one before each
+   * round of each row; absent in older result files.
+   */
+  pace?: { computeMs: Spread; roundTripUs: Spread };
+}
+
+/** The smallest, median and largest of a run's readings. */
+export interface Spread {
+  min: number;
+  median: number;
+  max: number;
 }
 
 /** One workload's row as run: its headline and the median sample of every client. */
@@ -151,6 +163,12 @@ function floorComparison(results: BenchResults) {
   return rows;
 }
 
+/** The pace probe's readings before a round, where the result file has them. */
+interface PaceReading {
+  computeMs: number | undefined;
+  roundTripUs: number | undefined;
+}
+
 /** Each comparison row's values per round, ours and etcd3's, and ours over etcd3's per round. */
 function spreadRows(results: BenchResults) {
   const rows: {
@@ -161,6 +179,8 @@ function spreadRows(results: BenchResults) {
     advantage: number[];
     /** Per round, the larger share (%) of the CPU the host took during either client's run. */
     stolen: (number | undefined)[];
+    /** Per round, the pace probe's readings before it (higher is a slower machine). */
+    pace: PaceReading[];
   }[] = [];
   for (const w of results.workloads) {
     const ours = w.roundHeadlines?.ours ?? [];
@@ -173,7 +193,11 @@ function spreadRows(results: BenchResults) {
         .filter((share) => share !== undefined);
       return shares.length > 0 ? Math.max(...shares) : undefined;
     });
-    rows.push({ title: w.title, unit: w.unit, ours, etcd3, advantage: advantages, stolen });
+    const pace = ours.map((_, round) => {
+      const extra = w.rounds.ours?.[round]?.extra;
+      return { computeMs: extra?.paceComputeMs, roundTripUs: extra?.paceRoundTripUs };
+    });
+    rows.push({ title: w.title, unit: w.unit, ours, etcd3, advantage: advantages, stolen, pace });
   }
   return rows;
 }
@@ -182,6 +206,27 @@ function spreadRows(results: BenchResults) {
 export function spread(values: number[]): number {
   if (values.length === 0 || !values.every((v) => Number.isFinite(v) && v > 0)) return Number.NaN;
   return (Math.max(...values) - Math.min(...values)) / median(values);
+}
+
+function paceText(readings: PaceReading[]): string {
+  const series = (values: (number | undefined)[], unit: string) =>
+    values.every((v) => v === undefined)
+      ? "–"
+      : `${values.map((v) => (v === undefined ? "–" : v.toFixed(1))).join(" · ")} ${unit}`;
+  return `${series(
+    readings.map((r) => r.computeMs),
+    "ms",
+  )}; ${series(
+    readings.map((r) => r.roundTripUs),
+    "µs",
+  )}`;
+}
+
+function spreadText(readings: Spread, digits: number): string {
+  return (
+    `${readings.min.toFixed(digits)}–${readings.max.toFixed(digits)} ` +
+    `(median ${readings.median.toFixed(digits)})`
+  );
 }
 
 function stolenText(shares: (number | undefined)[]): string {
@@ -238,7 +283,7 @@ export function toMarkdown(results: BenchResults): string {
     `Measured ${env.date} with \`npm run bench\`${env.quick ? " --quick (smoke mode: counts too small to mean anything)" : ""}: ` +
       `a freshly started ${env.etcd}${env.noFsync ? " with `--unsafe-no-fsync`" : " (fsync on: this etcd lacks --unsafe-no-fsync)"} ` +
       "(the watch replay and put-to-event latency rows each on an etcd of its own, started alike; the recovery row kills three times a round, each time a member of a fresh 3-member cluster, and takes the median kill), " +
-      `the clients alternating in ${env.rounds} round${env.rounds === 1 ? "" : "s"} ` +
+      `the clients alternating in ${env.rounds} round${env.rounds === 1 ? "" : "s"}, a row's rounds back to back ` +
       "(the put-to-event latency rows run both clients at once, in alternating slices, and the watch replay row its three clients one replay each in turn); " +
       "each number is the median of the rounds. " +
       "Client CPU is `process.cpuUsage()` of the benchmark process (etcd runs in its own process); " +
@@ -262,6 +307,11 @@ export function toMarkdown(results: BenchResults): string {
         ? ` Runs during which the host took more than ${env.steal.limitPct} % of the CPU were measured ` +
           `again (at most ${env.steal.attempts} runs, the least stolen kept): ${env.steal.repeated} ` +
           `${env.steal.repeated === 1 ? "run" : "runs"} this time.`
+        : "") +
+      (env.pace && !env.quick
+        ? " The machine's pace, read before each round of each row (bench/lib/pace.ts): a fixed " +
+          `piece of CPU and memory work took ${spreadText(env.pace.computeMs, 1)} ms, a byte's ` +
+          `round trip through another process ${spreadText(env.pace.roundTripUs, 0)} µs.`
         : ""),
     "",
   );
@@ -316,16 +366,18 @@ export function toMarkdown(results: BenchResults): string {
         "values, for etcd-connect, for etcd3, and for etcd-connect's advantage over etcd3 in " +
         "each round (both clients measured in the same round). The machine's pace moves every " +
         "client alike from minute to minute, so the advantage moves less than either client. " +
-        "The last column is the share of the machine's CPU the host took (Linux's steal time) " +
-        "during each round's runs, the larger of the two clients'.",
+        "A row's rounds run back to back. The last columns are the share of the machine's CPU " +
+        "the host took (Linux's steal time) during each round's runs, the larger of the two " +
+        "clients', and the machine's pace before each round: the time of a fixed piece of work, " +
+        "then of a byte's round trip through another process (higher is slower).",
       "",
-      "| Workload | etcd-connect, rounds | spread | etcd3, rounds | spread | vs etcd3, rounds | spread | host's steal, rounds |",
-      "|---|---:|---:|---:|---:|---:|---:|---:|",
+      "| Workload | etcd-connect, rounds | spread | etcd3, rounds | spread | vs etcd3, rounds | spread | host's steal, rounds | machine's pace, rounds |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
       ...spreads.map(
         (r) =>
           `| ${r.title} | ${r.ours.map((v) => roundText(v, r.unit)).join(" · ")} | ${percent(spread(r.ours))} | ` +
           `${r.etcd3.map((v) => roundText(v, r.unit)).join(" · ")} | ${percent(spread(r.etcd3))} | ` +
-          `${r.advantage.map(ratioText).join(" · ")} | ${percent(spread(r.advantage))} | ${stolenText(r.stolen)} |`,
+          `${r.advantage.map(ratioText).join(" · ")} | ${percent(spread(r.advantage))} | ${stolenText(r.stolen)} | ${paceText(r.pace)} |`,
       ),
     );
   }
@@ -614,6 +666,9 @@ export function toConsole(results: BenchResults): string {
           `Host's steal per round (% of the CPU): ${spreads
             .map((r) => `${r.title} ${stolenText(r.stolen)}`)
             .join("; ")}; runs measured again for it: ${repeatedForSteal}`,
+          `Machine's pace per round (compute ms; round trip µs; higher is slower): ${spreads
+            .map((r) => `${r.title} ${paceText(r.pace)}`)
+            .join("; ")}`,
         ]
       : [];
   return [

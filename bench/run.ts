@@ -2,7 +2,8 @@
  * The benchmark: `npm run bench` (or `node bench/run.ts`).
  *
  * Starts a fresh etcd, prepares the data once, then runs every workload on every client in
- * rounds, the clients' order rotating each round, and reports the median of the rounds: ops/s,
+ * rounds, a row's rounds back to back and the clients' order rotating each round, with the
+ * machine's pace read before each round (bench/lib/pace.ts), and reports the median of the rounds: ops/s,
  * p50/p99 latency, client CPU per operation, and ratios against etcd3 and stock connect-node.
  * Writes bench/results/<date>.json (git-ignored), and with a full run (not --quick, no --only)
  * bench/RESULTS.md and bench/chart.svg.
@@ -27,6 +28,7 @@ import { type ClientName, clientLabels } from "./lib/bench-client.ts";
 import { createClients } from "./lib/clients.ts";
 import { readCpuClock, stolenShare } from "./lib/host-steal.ts";
 import { medianSample, type Sample } from "./lib/measure.ts";
+import { measurePace, type Pace, stopPaceProbe } from "./lib/pace.ts";
 import { type BenchServer, startServer } from "./lib/server.ts";
 import { settledMemory } from "./lib/settled-memory.ts";
 import type { BenchContext, Workload } from "./lib/workload.ts";
@@ -137,6 +139,8 @@ const ctx: BenchContext = {
 const STEAL_LIMIT = 0.03;
 const ATTEMPTS = quick ? 1 : 3;
 let repeatedRuns = 0;
+/** The pace probe's readings, one before each round of each row. */
+const paces: Pace[] = [];
 
 const collected = new Map<string, Map<ClientName, Sample[]>>();
 /** The rows on an etcd of their own, with the context pointing at it. */
@@ -157,39 +161,10 @@ try {
     }
     collected.set(workload.id, new Map());
   }
-  for (let round = 0; round < rounds; round++) {
-    for (const workload of workloads) {
-      const order = rotate(workload.clients, round);
-      const report = (name: ClientName, outcome: Sample | Error) => {
-        const head = `[round ${round + 1}/${rounds}] ${workload.id.padEnd(13)} ${name.padEnd(14)}`;
-        if (outcome instanceof Error) {
-          process.stdout.write(`${head} failed: ${String(outcome)}\n`);
-          return;
-        }
-        collected.get(workload.id)?.get(name)?.push(outcome) ??
-          collected.get(workload.id)?.set(name, [outcome]);
-        process.stdout.write(`${head} ${format(workload, outcome)}\n`);
-      };
-      if (workload.runTogether) {
-        await runTogether(workload, order, report, `[round ${round + 1}/${rounds}] ${workload.id}`);
-        continue;
-      }
-      for (const name of order) {
-        const label = `[round ${round + 1}/${rounds}] ${workload.id} ${name}`;
-        const { value: sample, stolen } = await leastStolen(label, async () => {
-          const [client] = createClients(contextOf(workload).endpoints, [name]);
-          if (!client) return undefined;
-          try {
-            await settledMemory();
-            await workload.beforeEach?.(contextOf(workload));
-            return await workload.run?.(client, contextOf(workload)).catch(toError);
-          } finally {
-            await client.close();
-          }
-        });
-        if (sample) report(name, sample instanceof Error ? sample : withStolen(sample, stolen));
-      }
-    }
+  // A row's rounds run back to back, so that their spread says how repeatable the row is; the
+  // machine's drift across the run's minutes is read apart, by the pace probe before each round.
+  for (const workload of workloads) {
+    await runRounds(workload);
   }
 } finally {
   for (const own of ownServers.values()) {
@@ -198,7 +173,47 @@ try {
   }
   await admin.close();
   await server.stop();
+  await stopPaceProbe();
   clearInterval(loadTimer);
+}
+
+/** A row's rounds, back to back. */
+async function runRounds(workload: Workload): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    const order = rotate(workload.clients, round);
+    const pace = await measurePace();
+    paces.push(pace);
+    const report = (name: ClientName, outcome: Sample | Error) => {
+      const head = `[round ${round + 1}/${rounds}] ${workload.id.padEnd(13)} ${name.padEnd(14)}`;
+      if (outcome instanceof Error) {
+        process.stdout.write(`${head} failed: ${String(outcome)}\n`);
+        return;
+      }
+      const sample = withPace(outcome, pace);
+      collected.get(workload.id)?.get(name)?.push(sample) ??
+        collected.get(workload.id)?.set(name, [sample]);
+      process.stdout.write(`${head} ${format(workload, sample)}\n`);
+    };
+    if (workload.runTogether) {
+      await runTogether(workload, order, report, `[round ${round + 1}/${rounds}] ${workload.id}`);
+      continue;
+    }
+    for (const name of order) {
+      const label = `[round ${round + 1}/${rounds}] ${workload.id} ${name}`;
+      const { value: sample, stolen } = await leastStolen(label, async () => {
+        const [client] = createClients(contextOf(workload).endpoints, [name]);
+        if (!client) return undefined;
+        try {
+          await settledMemory();
+          await workload.beforeEach?.(contextOf(workload));
+          return await workload.run?.(client, contextOf(workload)).catch(toError);
+        } finally {
+          await client.close();
+        }
+      });
+      if (sample) report(name, sample instanceof Error ? sample : withStolen(sample, stolen));
+    }
+  }
 }
 
 /** One run of a row that measures all its clients at once. */
@@ -246,6 +261,13 @@ async function leastStolen<T>(
   }
 }
 
+function withPace(sample: Sample, pace: Pace): Sample {
+  return {
+    ...sample,
+    extra: { ...sample.extra, paceComputeMs: pace.computeMs, paceRoundTripUs: pace.roundTripUs },
+  };
+}
+
 function withStolen(sample: Sample, stolen: number | undefined): Sample {
   if (stolen === undefined) return sample;
   return { ...sample, extra: { ...sample.extra, stolenPct: stolen * 100 } };
@@ -278,6 +300,12 @@ const environment: Environment = {
   rounds,
   quick,
   steal: { limitPct: STEAL_LIMIT * 100, attempts: ATTEMPTS, repeated: repeatedRuns },
+  ...(paces.length > 0 && {
+    pace: {
+      computeMs: range(paces.map((p) => p.computeMs)),
+      roundTripUs: range(paces.map((p) => p.roundTripUs)),
+    },
+  }),
 };
 
 const results: BenchResults = {
@@ -339,6 +367,10 @@ function toError(error: unknown): Error {
 function rotate<T>(items: T[], by: number): T[] {
   const n = items.length;
   return items.map((_, i) => items[(i + by) % n] as T);
+}
+
+function range(values: number[]): { min: number; median: number; max: number } {
+  return { min: Math.min(...values), median: median(values), max: Math.max(...values) };
 }
 
 function median(values: number[]): number {

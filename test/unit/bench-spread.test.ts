@@ -15,7 +15,7 @@ test("spread is the range over the median, and undefined for missing or non-posi
   assert.ok(Number.isNaN(spread([0, 1])));
 });
 
-test("the report's table gives each row's rounds, their spread, the advantage's and the host's steal", () => {
+test("the report's table gives each row's rounds, their spread, the advantage's, the host's steal and the machine's pace", () => {
   const results = {
     environment: {
       date: "2026-12-07 12:00 UTC",
@@ -30,6 +30,10 @@ test("the report's table gives each row's rounds, their spread, the advantage's 
       load: { start: 1, min: 1, avg: 1, max: 1, end: 1 },
       rounds: 3,
       quick: false,
+      pace: {
+        computeMs: { min: 9.5, median: 10, max: 19.25 },
+        roundTripUs: { min: 41, median: 52, max: 130 },
+      },
     },
     workloads: [
       {
@@ -39,9 +43,14 @@ test("the report's table gives each row's rounds, their spread, the advantage's 
         higherIsBetter: false,
         headline: { ours: 0.4, etcd3: 0.5 },
         samples: {},
-        // The host took 12.5 % of the CPU during etcd3's run in round 2; nothing was read in round 3.
+        // The host took 12.5 % of the CPU during etcd3's run in round 2; nothing was read in round
+        // 3. The pace probe's work took twice as long before round 2, its round trip 2.5 times.
         rounds: {
-          ours: [{ extra: { stolenPct: 0.2 } }, { extra: { stolenPct: 3 } }, {}],
+          ours: [
+            { extra: { stolenPct: 0.2, paceComputeMs: 9.5, paceRoundTripUs: 52 } },
+            { extra: { stolenPct: 3, paceComputeMs: 19.25, paceRoundTripUs: 130 } },
+            { extra: { paceComputeMs: 10, paceRoundTripUs: 41 } },
+          ],
           etcd3: [{ extra: { stolenPct: 0 } }, { extra: { stolenPct: 12.5 } }, {}],
         },
         // The machine twice as slow in round 2, for both clients: the advantage stays.
@@ -57,6 +66,14 @@ test("the report's table gives each row's rounds, their spread, the advantage's 
   const row = lines.find((line) => line.startsWith("| latency |") && line.includes(" % |"));
   assert.equal(
     row,
-    "| latency | 0.40 ms p50 · 0.80 ms p50 · 0.40 ms p50 | 100 % | 0.50 ms p50 · 1.00 ms p50 · 0.50 ms p50 | 100 % | 1.25× · 1.25× · 1.25× | 0 % | 0.2 · 12.5 · – % |",
+    "| latency | 0.40 ms p50 · 0.80 ms p50 · 0.40 ms p50 | 100 % | 0.50 ms p50 · 1.00 ms p50 · 0.50 ms p50 | 100 % | 1.25× · 1.25× · 1.25× | 0 % | 0.2 · 12.5 · – % | 9.5 · 19.3 · 10.0 ms; 52.0 · 130.0 · 41.0 µs |",
+  );
+  assert.ok(
+    lines.some((line) =>
+      line.includes(
+        "work took 9.5–19.3 (median 10.0) ms, a byte's round trip through another process 41–130 (median 52) µs.",
+      ),
+    ),
+    "the header gives the pace probe's range",
   );
 });
