@@ -80,7 +80,7 @@ export class ClientCore {
       kvClient,
       new Keyspace(),
       { coalescer: new ReadCoalescer(kvClient), byDefault: options.coalesceReads === true },
-      platform.rangeDecoder,
+      platform.kvDecoders,
     );
     this.lease = new LeaseClient(this, new Keyspace());
   }

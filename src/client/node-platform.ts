@@ -6,6 +6,7 @@ import {
 import type { TransportFactory } from "../connection/endpoint-transport.ts";
 import { InvalidArgumentError } from "../core/errors.ts";
 import { createGatewayEndpointTransport } from "../gateway/gateway-endpoint.ts";
+import { PutResultDecoder } from "../kv/put-result-decoder.ts";
 import { RangeResultDecoder } from "../kv/range-result-decoder.ts";
 import { keepAliveFrames } from "../lease/keep-alive-frames.ts";
 import { openSink } from "../maintenance/snapshot-sink.ts";
@@ -23,7 +24,10 @@ export const nodePlatform: Platform = {
     if (choice === "gateway") return createGatewayEndpointTransport;
     throw new InvalidArgumentError(`unknown transport "${String(choice)}"`);
   },
-  rangeDecoder: (keyspace) => new RangeResultDecoder(keyspace),
+  kvDecoders: {
+    range: (keyspace) => new RangeResultDecoder(keyspace),
+    put: (keyspace) => new PutResultDecoder(keyspace),
+  },
   watchFrames: { decoder: () => new WatchResponseDecoder(), encode: requestFrames },
   keepAliveFrames,
   snapshotIo: {

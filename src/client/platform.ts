@@ -1,5 +1,5 @@
 import type { TransportFactory } from "../connection/endpoint-transport.ts";
-import type { RangeDecoderFactory } from "../kv/kv.ts";
+import type { KvDecoders } from "../kv/kv.ts";
 import type { KeepAliveFrameCodec } from "../lease/keep-alive-frame-codec.ts";
 import type { SnapshotIo } from "../maintenance/snapshot-io.ts";
 import type { WatchFrameCodec } from "../watch/watch-frame-codec.ts";
@@ -15,10 +15,11 @@ export interface Platform {
   transportFactory(choice: EtcdOptions["transport"]): TransportFactory;
   readonly snapshotIo: SnapshotIo;
   /**
-   * Decodes a RangeResponse while its bytes arrive, for the transports that read protobuf (the
-   * lean one); absent where no such transport is offered, keeping the decoder out of the bundle.
+   * Decode a RangeResponse while its bytes arrive and a PutResponse without the generated
+   * message, for the transports that read protobuf (the lean one); absent where no such
+   * transport is offered, keeping the decoders out of the bundle.
    */
-  readonly rangeDecoder?: RangeDecoderFactory | undefined;
+  readonly kvDecoders?: KvDecoders | undefined;
   /** The Watch call's bytes for the lean transport's frame stream; absent likewise. */
   readonly watchFrames?: WatchFrameCodec | undefined;
   /** The LeaseKeepAlive call's bytes for the same; absent likewise. */

@@ -1,5 +1,5 @@
 import type { Client } from "@connectrpc/connect";
-import type { KV as KVService, RangeResponse } from "../../gen/etcdserverpb/rpc_pb.ts";
+import type { KV as KVService, PutResponse, RangeResponse } from "../../gen/etcdserverpb/rpc_pb.ts";
 import { connectOptions } from "../connection/connect-options.ts";
 import type { PieceDecoder } from "../connection/piece-decoder.ts";
 import type { CallOptions } from "../core/call-options.ts";
@@ -55,6 +55,18 @@ export interface CompactOptions extends CallOptions {
 export type RangeDecoderFactory = (keyspace: Keyspace) => PieceDecoder<RangeResult>;
 
 /**
+ * @internal Makes the decoder that turns a PutResponse's bytes into the `PutResult` for
+ * `keyspace` (the Node entry's is `PutResultDecoder`).
+ */
+export type PutDecoderFactory = (keyspace: Keyspace) => PieceDecoder<PutResult>;
+
+/** @internal The response decoders an entry's platform brings for the lean transport. */
+export interface KvDecoders {
+  range?: RangeDecoderFactory | undefined;
+  put?: PutDecoderFactory | undefined;
+}
+
+/**
  * Reads and writes keys: get, range, list, put, delete, txn, compact. `Etcd` exposes these
  * directly; a namespace has its own `KV` with keys prefixed.
  *
@@ -67,28 +79,33 @@ export class KV {
   readonly #keyspace: Keyspace;
   readonly #coalescer: ReadCoalescer | undefined;
   readonly #coalesceByDefault: boolean;
-  readonly #decoderFactory: RangeDecoderFactory | undefined;
+  readonly #decoders: KvDecoders | undefined;
   readonly #rangeDecoder: (() => PieceDecoder<RangeResult>) | undefined;
+  readonly #putDecoder: (() => PieceDecoder<PutResult>) | undefined;
   readonly #listSource: ListSource;
 
   /**
    * `reads` is the client's read coalescer (shared by every namespace of a client, so that their
-   * gets batch together) and whether gets use it unless told otherwise. `rangeDecoder`, from
-   * the entry's platform, lets the lean transport decode ranges while their bytes arrive.
+   * gets batch together) and whether gets use it unless told otherwise. `decoders.range`, from
+   * the entry's platform, lets the lean transport decode ranges while their bytes arrive, and
+   * `decoders.put` decode puts without the generated message.
    */
   /** @internal */
   constructor(
     client: Client<typeof KVService>,
     keyspace: Keyspace,
     reads?: { coalescer: ReadCoalescer; byDefault: boolean },
-    rangeDecoder?: RangeDecoderFactory,
+    decoders?: KvDecoders,
   ) {
     this.#client = client;
     this.#keyspace = keyspace;
     this.#coalescer = reads?.coalescer;
     this.#coalesceByDefault = reads?.byDefault === true;
-    this.#decoderFactory = rangeDecoder;
-    this.#rangeDecoder = rangeDecoder && (() => rangeDecoder(keyspace));
+    this.#decoders = decoders;
+    const range = decoders?.range;
+    const put = decoders?.put;
+    this.#rangeDecoder = range && (() => range(keyspace));
+    this.#putDecoder = put && (() => put(keyspace));
     this.#listSource = { range: (t, o) => this.range(t, o), client, keyspace };
   }
 
@@ -98,7 +115,7 @@ export class KV {
       this.#client,
       keyspace,
       this.#coalescer && { coalescer: this.#coalescer, byDefault: this.#coalesceByDefault },
-      this.#decoderFactory,
+      this.#decoders,
     );
   }
 
@@ -173,8 +190,12 @@ export class KV {
   async put(key: Bytes, value: Bytes, options: PutOptions & CallOptions = {}): Promise<PutResult> {
     const request = putRequest(key, value, options, this.#keyspace);
     try {
-      const response = await this.#client.put(request, connectOptions(options));
-      return toPutResult(response, this.#keyspace);
+      const response: PutResponse | PutResult = await this.#client.put(
+        request,
+        connectOptions(options, this.#putDecoder),
+      );
+      // As with ranges: the lean transport gives a PutResult, stock Connect the message.
+      return "$typeName" in response ? toPutResult(response, this.#keyspace) : response;
     } catch (error) {
       throw toEtcdError(error, options);
     }

@@ -53,6 +53,16 @@ describe("namespace", () => {
     return (await etcd.range(prefix(base))).kvs.map((kv) => kv.keyText);
   }
 
+  test("put with prevKv: the previous key comes back without the prefix", async () => {
+    const before = await ns.get("a");
+    const result = await ns.put("a", "again", { prevKv: true });
+    assert.equal(result.prevKv?.keyText, "a");
+    assert.equal(result.prevKv?.text, "in-a");
+    assert.equal(result.prevKv?.modRevision, before?.modRevision);
+    assert.ok(result.revision > (before?.modRevision ?? 0n));
+    await assertOutsideUntouched();
+  });
+
   test("put and get: stored under the prefix, returned without it", async () => {
     assert.equal((await etcd.get(`${base}app/a`))?.text, "in-a");
     const kv = await ns.get("a");
