@@ -13,8 +13,8 @@ const P_PREV_KV = PUT.prevKv.number;
 /**
  * Decodes etcd's PutResponse straight into a `PutResult`, without building the generated
  * message first: a put's answer is a header and, with `prevKv`, the key's previous value, and
- * the generic decoder spent more on it than the call's own bookkeeping. The response comes in
- * one piece almost always; pieces are joined at the end when it does not.
+ * in a profile of one put at a time the generic decoder took a few µs of CPU per call for it.
+ * The response comes in one piece almost always; pieces are joined at the end when it does not.
  *
  * Field numbers come from the generated schemas, as in `RangeResultDecoder`. Unknown fields are
  * skipped.
@@ -26,7 +26,7 @@ const P_PREV_KV = PUT.prevKv.number;
  */
 export class PutResultDecoder implements PieceDecoder<PutResult> {
   readonly #keyspace: Keyspace;
-  #pieces: Uint8Array[] = [];
+  readonly #pieces: Uint8Array[] = [];
   #bytes = 0;
 
   constructor(keyspace: Keyspace) {
