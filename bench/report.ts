@@ -29,11 +29,11 @@ export interface Environment {
    * The pace probe's readings (ms for a fixed piece of work, bench/lib/pace.ts), one before each
    * round of each row; absent in older result files.
    */
-  pace?: { computeMs: Spread; roundTripUs: Spread };
+  pace?: { computeMs: ReadingSpan; roundTripUs: ReadingSpan };
 }
 
 /** The smallest, median and largest of a run's readings. */
-export interface Spread {
+export interface ReadingSpan {
   min: number;
   median: number;
   max: number;
@@ -222,7 +222,7 @@ function paceText(readings: PaceReading[]): string {
   )}`;
 }
 
-function spreadText(readings: Spread, digits: number): string {
+function spanText(readings: ReadingSpan, digits: number): string {
   return (
     `${readings.min.toFixed(digits)}–${readings.max.toFixed(digits)} ` +
     `(median ${readings.median.toFixed(digits)})`
@@ -310,8 +310,8 @@ export function toMarkdown(results: BenchResults): string {
         : "") +
       (env.pace && !env.quick
         ? " The machine's pace, read before each round of each row (bench/lib/pace.ts): a fixed " +
-          `piece of CPU and memory work took ${spreadText(env.pace.computeMs, 1)} ms, a byte's ` +
-          `round trip through another process ${spreadText(env.pace.roundTripUs, 0)} µs.`
+          `piece of CPU and memory work took ${spanText(env.pace.computeMs, 1)} ms, a byte's ` +
+          `round trip through another process ${spanText(env.pace.roundTripUs, 0)} µs.`
         : ""),
     "",
   );

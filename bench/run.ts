@@ -3,8 +3,9 @@
  *
  * Starts a fresh etcd, prepares the data once, then runs every workload on every client in
  * rounds, a row's rounds back to back and the clients' order rotating each round, with the
- * machine's pace read before each round (bench/lib/pace.ts), and reports the median of the rounds: ops/s,
- * p50/p99 latency, client CPU per operation, and ratios against etcd3 and stock connect-node.
+ * machine's pace read before each round (bench/lib/pace.ts), and reports the median of the
+ * rounds: ops/s, p50/p99 latency, client CPU per operation, and ratios against etcd3 and stock
+ * connect-node.
  * Writes bench/results/<date>.json (git-ignored), and with a full run (not --quick, no --only)
  * bench/RESULTS.md and bench/chart.svg.
  *
