@@ -9,14 +9,14 @@
  * On the shared 2-core machine of the README's table whole rows slowed by half within a run with
  * no steal time to show for it, both clients alike. The readings show whether the machine moved
  * with a row; often it did not (the 1-watcher latency row moved 17-50 % across rounds while the
- * compute reading stayed within 10 %), which leaves the scheduler's placement of the benchmark
- * and etcd as the likelier cause.
+ * compute reading stayed within 10 %), and pinning the benchmark and etcd to CPUs of their own
+ * did not steady it either (README, the tenth and twelfth passes).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { once } from "node:events";
 import { median } from "./measure.ts";
 
-/** 4 MiB: larger than the caches of the machines we run on, so the probe also reads memory. */
+/** 4 MiB: past a core's own caches, so the probe also waits on the shared cache and memory. */
 const WORDS = 1 << 20;
 const PASSES = 8;
 const REPEATS = 5;
